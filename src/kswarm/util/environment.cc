@@ -1,0 +1,42 @@
+#include "kswarm/util/environment.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace kswarm {
+
+bool IsSecretName(std::string_view name) {
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  static constexpr std::array<std::string_view, 4> kMarkers = {"KEY", "TOKEN", "SECRET",
+                                                               "PASSWORD"};
+  return std::any_of(kMarkers.begin(), kMarkers.end(), [&](std::string_view marker) {
+    return upper.find(marker) != std::string::npos;
+  });
+}
+
+static std::string_view NameOf(std::string_view entry) {
+  return entry.substr(0, entry.find('='));
+}
+
+std::vector<std::string> ScrubbedEnvironment(const char* const* environ_entries,
+                                             const std::vector<std::string>& overrides) {
+  std::vector<std::string> out;
+  for (const char* const* e = environ_entries; e && *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = NameOf(entry);
+    if (IsSecretName(name)) continue;
+    bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+      return NameOf(o) == name;
+    });
+    if (!overridden) out.emplace_back(entry);
+  }
+  for (const std::string& o : overrides) {
+    if (!IsSecretName(NameOf(o))) out.push_back(o);
+  }
+  return out;
+}
+
+}  // namespace kswarm

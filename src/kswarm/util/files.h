@@ -1,0 +1,17 @@
+// Small file-system helpers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kswarm/util/status.h"
+
+namespace kswarm {
+
+// Reads a whole file. kNotFound when it does not exist, kIoError when it cannot be read.
+Result<std::string> ReadFile(const std::string& path);
+
+// Lowercase hex SHA-256 of the bytes.
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace kswarm
