@@ -1,0 +1,52 @@
+#include "kswarm/core/evaluation.h"
+
+#include <array>
+#include <utility>
+
+namespace kswarm::core {
+namespace {
+
+constexpr std::array<std::pair<Outcome, std::string_view>, 7> kOutcomes = {{
+    {Outcome::kPassed, "passed"},
+    {Outcome::kWrong, "wrong"},
+    {Outcome::kCompileError, "compile_error"},
+    {Outcome::kRuntimeError, "runtime_error"},
+    {Outcome::kTimeout, "timeout"},
+    {Outcome::kCrashed, "crashed"},
+    {Outcome::kRejected, "rejected"},
+}};
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) {
+  for (const auto& [o, name] : kOutcomes) {
+    if (o == outcome) return name;
+  }
+  return "unknown";
+}
+
+std::optional<Outcome> ParseOutcome(std::string_view name) {
+  for (const auto& [o, n] : kOutcomes) {
+    if (n == name) return o;
+  }
+  return std::nullopt;
+}
+
+std::string_view ToleranceName(Tolerance tolerance) {
+  return tolerance == Tolerance::kStrict ? "strict" : "seed";
+}
+
+std::optional<Tolerance> ParseTolerance(std::string_view name) {
+  if (name == "seed") return Tolerance::kSeed;
+  if (name == "strict") return Tolerance::kStrict;
+  return std::nullopt;
+}
+
+std::optional<double> Evaluation::Speedup() const {
+  if (outcome != Outcome::kPassed || !baseline || !candidate || candidate->median_ms <= 0) {
+    return std::nullopt;
+  }
+  return baseline->median_ms / candidate->median_ms;
+}
+
+}  // namespace kswarm::core

@@ -1,0 +1,85 @@
+// The value types of an evaluation, shared by the evaluator (which produces them), the store (which
+// keeps them) and the reports (which read them). Plain data; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kswarm::core {
+
+// What happened to a candidate. Every outcome is data, stored and fed back; none is an error.
+enum class Outcome {
+  kPassed,        // correct on every trial, and timed
+  kWrong,         // ran, but an output differs from the reference
+  kCompileError,  // does not parse, import or build
+  kRuntimeError,  // raised while constructing or running
+  kTimeout,       // did not finish before the deadline; its worker was killed
+  kCrashed,       // took its worker process down
+  kRejected,      // breaks the candidate contract (no ModelNew, mutates inputs, ...)
+};
+
+std::string_view OutcomeName(Outcome outcome);  // "passed", "compile_error", ...
+std::optional<Outcome> ParseOutcome(std::string_view name);
+
+enum class Tolerance {
+  kSeed,    // atol = rtol = 1e-2, the seed methodology
+  kStrict,  // 1e-4 for fp32/fp64, 1e-2 for fp16/bf16
+};
+std::string_view ToleranceName(Tolerance tolerance);
+std::optional<Tolerance> ParseTolerance(std::string_view name);
+
+// Median, interquartile range and count of one model's timed calls, in milliseconds.
+struct TimingStats {
+  double median_ms = 0;
+  double iqr_ms = 0;
+  double min_ms = 0;
+  int count = 0;
+};
+
+// Where an evaluation ran: every timing is recorded with these.
+struct Environment {
+  std::string device_type;  // "cuda" or "cpu"
+  std::string device_name;  // "NVIDIA H100 80GB HBM3", "AMD EPYC"
+  std::string driver;       // NVIDIA driver version; empty on CPU or when unknown
+  std::string torch_version;
+  std::string cuda_version;  // torch's CUDA version; empty when none
+  std::string python_version;
+  std::string triton_version;
+  std::string worker_version;
+  std::string device_json;         // the worker's full device description (JSON object)
+  std::string backend_flags_json;  // PyTorch backend flags in force (JSON object)
+};
+
+// What is asked of one evaluation, besides the two files.
+struct EvalSettings {
+  int trials = 100;
+  Tolerance tolerance = Tolerance::kSeed;
+  std::string shapes = "full";  // "full" or "small" (the problem's KSWARM_SMALL_SHAPES)
+  double timeout_s = 300;       // deadline for the whole evaluation
+  // Timing rounds: n = budget / (one warm-up round), clamped to [min_runs, max_runs].
+  int warmup_runs = 3;
+  int min_runs = 10;
+  int max_runs = 100;
+  double timing_budget_ms = 10000;
+};
+
+struct Evaluation {
+  Outcome outcome = Outcome::kRuntimeError;
+  std::string message;  // text an agent can act on
+  int trials_run = 0;
+  std::optional<double> max_abs_err;
+  std::optional<double> max_rel_err;
+  std::optional<TimingStats> baseline;   // PyTorch eager, timed in the same worker
+  std::optional<TimingStats> candidate;
+  uint64_t seed = 0;
+  std::string failure_json;   // the first failing element for kWrong (JSON object), else empty
+  std::string phase_ms_json;  // wall time per phase (JSON object), else empty
+  double wall_ms = 0;         // the whole evaluation, as seen by kswarm
+
+  // baseline median / candidate median; only for kPassed.
+  std::optional<double> Speedup() const;
+};
+
+}  // namespace kswarm::core

@@ -1,0 +1,37 @@
+#include "kswarm/core/evaluation.h"
+
+#include <gtest/gtest.h>
+
+namespace kswarm::core {
+namespace {
+
+TEST(EvaluationTest, OutcomeNamesRoundTrip) {
+  for (Outcome o : {Outcome::kPassed, Outcome::kWrong, Outcome::kCompileError,
+                    Outcome::kRuntimeError, Outcome::kTimeout, Outcome::kCrashed,
+                    Outcome::kRejected}) {
+    auto parsed = ParseOutcome(OutcomeName(o));
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(*parsed, o);
+  }
+  EXPECT_FALSE(ParseOutcome("fast").has_value());
+}
+
+TEST(EvaluationTest, SpeedupOnlyForPassed) {
+  Evaluation e;
+  e.outcome = Outcome::kPassed;
+  e.baseline = TimingStats{2.0, 0.1, 1.9, 100};
+  e.candidate = TimingStats{0.5, 0.01, 0.49, 100};
+  ASSERT_TRUE(e.Speedup().has_value());
+  EXPECT_DOUBLE_EQ(*e.Speedup(), 4.0);
+  e.outcome = Outcome::kWrong;
+  EXPECT_FALSE(e.Speedup().has_value());
+}
+
+TEST(EvaluationTest, TolerancePolicies) {
+  EXPECT_EQ(ParseTolerance("seed"), Tolerance::kSeed);
+  EXPECT_EQ(ParseTolerance("strict"), Tolerance::kStrict);
+  EXPECT_FALSE(ParseTolerance("loose").has_value());
+}
+
+}  // namespace
+}  // namespace kswarm::core

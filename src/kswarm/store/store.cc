@@ -1,0 +1,407 @@
+#include "kswarm/store/store.h"
+
+#include <chrono>
+#include <ctime>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+#include <fmt/format.h>
+
+#include "kswarm/util/files.h"
+
+namespace kswarm::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  command TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT NOT NULL
+);
+CREATE TABLE problems (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  level INTEGER,
+  source TEXT NOT NULL,
+  source_sha256 TEXT NOT NULL,
+  first_seen_at TEXT NOT NULL,
+  UNIQUE (source_sha256, path)
+);
+CREATE TABLE candidates (
+  id INTEGER PRIMARY KEY,
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  source TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  generator TEXT NOT NULL,
+  path TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (problem_id, sha256, generator)
+);
+CREATE TABLE evaluations (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+  outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'wrong', 'compile_error', 'runtime_error',
+                                           'timeout', 'crashed', 'rejected')),
+  message TEXT NOT NULL,
+  trials INTEGER NOT NULL,
+  trials_run INTEGER NOT NULL,
+  tolerance TEXT NOT NULL,
+  shapes TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  max_abs_err REAL,
+  max_rel_err REAL,
+  baseline_median_ms REAL,
+  baseline_iqr_ms REAL,
+  baseline_min_ms REAL,
+  baseline_count INTEGER,
+  candidate_median_ms REAL,
+  candidate_iqr_ms REAL,
+  candidate_min_ms REAL,
+  candidate_count INTEGER,
+  speedup REAL,
+  failure_json TEXT,
+  phase_ms_json TEXT,
+  wall_ms REAL,
+  device_type TEXT NOT NULL,
+  device_name TEXT NOT NULL,
+  driver TEXT,
+  torch_version TEXT NOT NULL,
+  cuda_version TEXT,
+  python_version TEXT,
+  triton_version TEXT,
+  worker_version TEXT,
+  device_json TEXT,
+  backend_flags_json TEXT,
+  cache_key TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX evaluations_by_cache_key ON evaluations(cache_key, id);
+CREATE INDEX evaluations_by_run ON evaluations(run_id);
+)sql";
+
+std::string NowUtc() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Status DbError(const std::exception& e, const char* what) {
+  return Status(StatusCode::kIoError, fmt::format("database: {}: {}", what, e.what()));
+}
+
+template <typename T>
+void BindOptional(SQLite::Statement& q, const char* name, const std::optional<T>& v) {
+  if (v) {
+    q.bind(name, *v);
+  } else {
+    q.bind(name);
+  }
+}
+
+void BindTextOrNull(SQLite::Statement& q, const char* name, const std::string& v) {
+  if (v.empty()) {
+    q.bind(name);
+  } else {
+    q.bind(name, v);
+  }
+}
+
+std::optional<double> OptDouble(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getDouble();
+}
+
+std::string Text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+
+std::optional<core::TimingStats> ReadTiming(SQLite::Statement& q, const std::string& prefix) {
+  if (q.getColumn((prefix + "_median_ms").c_str()).isNull()) return std::nullopt;
+  core::TimingStats t;
+  t.median_ms = q.getColumn((prefix + "_median_ms").c_str()).getDouble();
+  t.iqr_ms = q.getColumn((prefix + "_iqr_ms").c_str()).getDouble();
+  t.min_ms = q.getColumn((prefix + "_min_ms").c_str()).getDouble();
+  t.count = q.getColumn((prefix + "_count").c_str()).getInt();
+  return t;
+}
+
+EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
+  EvaluationRecord r;
+  r.id = q.getColumn("id").getInt64();
+  r.run_id = q.getColumn("run_id").getInt64();
+  r.problem_id = q.getColumn("problem_id").getInt64();
+  r.candidate_id = q.getColumn("candidate_id").getInt64();
+  r.cache_key = q.getColumn("cache_key").getString();
+  r.created_at = q.getColumn("created_at").getString();
+
+  r.settings.trials = q.getColumn("trials").getInt();
+  r.settings.tolerance =
+      core::ParseTolerance(q.getColumn("tolerance").getString()).value_or(core::Tolerance::kSeed);
+  r.settings.shapes = q.getColumn("shapes").getString();
+
+  core::Environment& env = r.environment;
+  env.device_type = Text(q.getColumn("device_type"));
+  env.device_name = Text(q.getColumn("device_name"));
+  env.driver = Text(q.getColumn("driver"));
+  env.torch_version = Text(q.getColumn("torch_version"));
+  env.cuda_version = Text(q.getColumn("cuda_version"));
+  env.python_version = Text(q.getColumn("python_version"));
+  env.triton_version = Text(q.getColumn("triton_version"));
+  env.worker_version = Text(q.getColumn("worker_version"));
+  env.device_json = Text(q.getColumn("device_json"));
+  env.backend_flags_json = Text(q.getColumn("backend_flags_json"));
+
+  core::Evaluation& e = r.evaluation;
+  e.outcome = core::ParseOutcome(q.getColumn("outcome").getString())
+                  .value_or(core::Outcome::kRuntimeError);
+  e.message = q.getColumn("message").getString();
+  e.trials_run = q.getColumn("trials_run").getInt();
+  e.seed = static_cast<uint64_t>(q.getColumn("seed").getInt64());
+  e.max_abs_err = OptDouble(q.getColumn("max_abs_err"));
+  e.max_rel_err = OptDouble(q.getColumn("max_rel_err"));
+  e.baseline = ReadTiming(q, "baseline");
+  e.candidate = ReadTiming(q, "candidate");
+  e.failure_json = Text(q.getColumn("failure_json"));
+  e.phase_ms_json = Text(q.getColumn("phase_ms_json"));
+  e.wall_ms = q.getColumn("wall_ms").isNull() ? 0 : q.getColumn("wall_ms").getDouble();
+  return r;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(10000);
+    db->exec("PRAGMA journal_mode=WAL");
+    db->exec("PRAGMA synchronous=FULL");
+    db->exec("PRAGMA foreign_keys=ON");
+    int version = db->execAndGet("PRAGMA user_version").getInt();
+    if (version > kSchemaVersion) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: database schema version {} is newer than this kswarm's ({})",
+                               path, version, kSchemaVersion));
+    }
+    if (version == 0) {
+      if (db->tableExists("runs") || db->tableExists("evaluations")) {
+        return Error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: not a kswarm database (tables exist, no schema version)",
+                                 path));
+      }
+      SQLite::Transaction tx(*db);
+      db->exec(kSchemaV1);
+      db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+      tx.commit();
+    }
+    return std::unique_ptr<Store>(new Store(std::move(db)));
+  } catch (const SQLite::Exception& e) {
+    StatusCode code = e.getErrorCode() == SQLITE_NOTADB ? StatusCode::kInvalidArgument
+                                                        : StatusCode::kIoError;
+    return Error(code, fmt::format("{}: cannot open database: {}", path, e.what()));
+  }
+}
+
+Result<int64_t> Store::CreateRun(const std::string& name, const std::string& command) {
+  try {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO runs(name, command, started_at, status) "
+                        "VALUES(?, ?, ?, 'running')");
+    q.bind(1, name);
+    q.bind(2, command);
+    q.bind(3, NowUtc());
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "create run"));
+  }
+}
+
+Status Store::FinishRun(int64_t run_id, const std::string& status) {
+  try {
+    SQLite::Statement q(*db_, "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?");
+    q.bind(1, NowUtc());
+    q.bind(2, status);
+    q.bind(3, run_id);
+    q.exec();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DbError(e, "finish run");
+  }
+}
+
+Result<int64_t> Store::UpsertProblem(const ProblemRecord& p) {
+  try {
+    SQLite::Statement find(*db_,
+                           "SELECT id FROM problems WHERE source_sha256 = ? AND path = ?");
+    find.bind(1, p.source_sha256);
+    find.bind(2, p.path);
+    if (find.executeStep()) return find.getColumn(0).getInt64();
+    SQLite::Statement q(*db_,
+                        "INSERT INTO problems(name, path, level, source, source_sha256, "
+                        "first_seen_at) VALUES(?, ?, ?, ?, ?, ?)");
+    q.bind(1, p.name);
+    q.bind(2, p.path);
+    if (p.level) {
+      q.bind(3, *p.level);
+    } else {
+      q.bind(3);
+    }
+    q.bind(4, p.source);
+    q.bind(5, p.source_sha256);
+    q.bind(6, NowUtc());
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "record problem"));
+  }
+}
+
+Result<int64_t> Store::UpsertCandidate(const CandidateRecord& c) {
+  try {
+    SQLite::Statement find(*db_,
+                           "SELECT id FROM candidates WHERE problem_id = ? AND sha256 = ? AND "
+                           "generator = ?");
+    find.bind(1, c.problem_id);
+    find.bind(2, c.sha256);
+    find.bind(3, c.generator);
+    if (find.executeStep()) return find.getColumn(0).getInt64();
+    SQLite::Statement q(*db_,
+                        "INSERT INTO candidates(problem_id, source, sha256, generator, path, "
+                        "created_at) VALUES(?, ?, ?, ?, ?, ?)");
+    q.bind(1, c.problem_id);
+    q.bind(2, c.source);
+    q.bind(3, c.sha256);
+    q.bind(4, c.generator);
+    if (c.path.empty()) {
+      q.bind(5);
+    } else {
+      q.bind(5, c.path);
+    }
+    q.bind(6, NowUtc());
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "record candidate"));
+  }
+}
+
+Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_, R"sql(
+      INSERT INTO evaluations(run_id, problem_id, candidate_id, outcome, message, trials,
+        trials_run, tolerance, shapes, seed, max_abs_err, max_rel_err,
+        baseline_median_ms, baseline_iqr_ms, baseline_min_ms, baseline_count,
+        candidate_median_ms, candidate_iqr_ms, candidate_min_ms, candidate_count, speedup,
+        failure_json, phase_ms_json, wall_ms, device_type, device_name, driver, torch_version,
+        cuda_version, python_version, triton_version, worker_version, device_json,
+        backend_flags_json, cache_key, created_at)
+      VALUES(:run_id, :problem_id, :candidate_id, :outcome, :message, :trials,
+        :trials_run, :tolerance, :shapes, :seed, :max_abs_err, :max_rel_err,
+        :baseline_median_ms, :baseline_iqr_ms, :baseline_min_ms, :baseline_count,
+        :candidate_median_ms, :candidate_iqr_ms, :candidate_min_ms, :candidate_count, :speedup,
+        :failure_json, :phase_ms_json, :wall_ms, :device_type, :device_name, :driver,
+        :torch_version, :cuda_version, :python_version, :triton_version, :worker_version,
+        :device_json, :backend_flags_json, :cache_key, :created_at))sql");
+    const core::Evaluation& e = r.evaluation;
+    const core::Environment& env = r.environment;
+    q.bind(":run_id", r.run_id);
+    q.bind(":problem_id", r.problem_id);
+    q.bind(":candidate_id", r.candidate_id);
+    q.bind(":outcome", std::string(core::OutcomeName(e.outcome)));
+    q.bind(":message", e.message);
+    q.bind(":trials", r.settings.trials);
+    q.bind(":trials_run", e.trials_run);
+    q.bind(":tolerance", std::string(core::ToleranceName(r.settings.tolerance)));
+    q.bind(":shapes", r.settings.shapes);
+    q.bind(":seed", static_cast<int64_t>(e.seed));
+    BindOptional(q, ":max_abs_err", e.max_abs_err);
+    BindOptional(q, ":max_rel_err", e.max_rel_err);
+    for (const auto& [prefix, timing] :
+         {std::pair{std::string(":baseline"), e.baseline},
+          std::pair{std::string(":candidate"), e.candidate}}) {
+      BindOptional(q, (prefix + "_median_ms").c_str(),
+                   timing ? std::optional(timing->median_ms) : std::nullopt);
+      BindOptional(q, (prefix + "_iqr_ms").c_str(),
+                   timing ? std::optional(timing->iqr_ms) : std::nullopt);
+      BindOptional(q, (prefix + "_min_ms").c_str(),
+                   timing ? std::optional(timing->min_ms) : std::nullopt);
+      BindOptional(q, (prefix + "_count").c_str(),
+                   timing ? std::optional(timing->count) : std::nullopt);
+    }
+    BindOptional(q, ":speedup", e.Speedup());
+    BindTextOrNull(q, ":failure_json", e.failure_json);
+    BindTextOrNull(q, ":phase_ms_json", e.phase_ms_json);
+    q.bind(":wall_ms", e.wall_ms);
+    q.bind(":device_type", env.device_type);
+    q.bind(":device_name", env.device_name);
+    BindTextOrNull(q, ":driver", env.driver);
+    q.bind(":torch_version", env.torch_version);
+    BindTextOrNull(q, ":cuda_version", env.cuda_version);
+    BindTextOrNull(q, ":python_version", env.python_version);
+    BindTextOrNull(q, ":triton_version", env.triton_version);
+    BindTextOrNull(q, ":worker_version", env.worker_version);
+    BindTextOrNull(q, ":device_json", env.device_json);
+    BindTextOrNull(q, ":backend_flags_json", env.backend_flags_json);
+    q.bind(":cache_key", r.cache_key);
+    q.bind(":created_at", NowUtc());
+    q.exec();
+    int64_t id = db_->getLastInsertRowid();
+    tx.commit();
+    return id;
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "record evaluation"));
+  }
+}
+
+Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cache_key) {
+  try {
+    SQLite::Statement q(*db_,
+                        "SELECT * FROM evaluations WHERE cache_key = ? AND outcome != 'timeout' "
+                        "ORDER BY id DESC LIMIT 1");
+    q.bind(1, cache_key);
+    if (!q.executeStep()) return std::optional<EvaluationRecord>();
+    return std::optional<EvaluationRecord>(ReadEvaluation(q));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "look up evaluation"));
+  }
+}
+
+Result<std::optional<EvaluationRecord>> Store::GetEvaluation(int64_t id) {
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM evaluations WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::optional<EvaluationRecord>();
+    return std::optional<EvaluationRecord>(ReadEvaluation(q));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "read evaluation"));
+  }
+}
+
+std::string CacheKey(const std::string& problem_sha256, const std::string& candidate_sha256,
+                     const core::Environment& env, const core::EvalSettings& settings) {
+  // Fields joined with a separator that cannot appear in them.
+  std::string material = fmt::format(
+      "v1\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
+      problem_sha256, candidate_sha256, env.device_type, env.device_name, env.driver,
+      env.torch_version, env.cuda_version, env.python_version, env.worker_version,
+      env.backend_flags_json, settings.trials, core::ToleranceName(settings.tolerance),
+      settings.shapes);
+  return Sha256Hex(material);
+}
+
+}  // namespace kswarm::store

@@ -1,0 +1,157 @@
+#include "kswarm/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "kswarm/util/files.h"
+
+namespace kswarm::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("kswarm_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "kswarm.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static core::Environment Env() {
+    core::Environment env;
+    env.device_type = "cpu";
+    env.device_name = "Test CPU";
+    env.torch_version = "2.11.0";
+    env.python_version = "3.11.7";
+    env.backend_flags_json = R"({"num_threads": 2})";
+    return env;
+  }
+
+  // Records a problem, a candidate and one evaluation with `outcome`; returns the evaluation id.
+  int64_t RecordOne(Store& store, core::Outcome outcome, const std::string& key) {
+    int64_t run = store.CreateRun("eval-test", "eval").value();
+    ProblemRecord p{"01_relu", "/p/level1/01_relu.py", 1, "src", Sha256Hex("src")};
+    int64_t problem = store.UpsertProblem(p).value();
+    CandidateRecord c{problem, "cand", Sha256Hex("cand"), "user", "/c.py"};
+    int64_t candidate = store.UpsertCandidate(c).value();
+    EvaluationRecord r;
+    r.run_id = run;
+    r.problem_id = problem;
+    r.candidate_id = candidate;
+    r.environment = Env();
+    r.cache_key = key;
+    r.evaluation.outcome = outcome;
+    r.evaluation.message = "msg";
+    r.evaluation.seed = 42;
+    if (outcome == core::Outcome::kPassed) {
+      r.evaluation.baseline = core::TimingStats{2.0, 0.2, 1.8, 50};
+      r.evaluation.candidate = core::TimingStats{1.0, 0.1, 0.9, 50};
+      r.evaluation.max_abs_err = 1e-6;
+      r.evaluation.max_rel_err = 1e-5;
+    }
+    return store.RecordEvaluation(r).value();
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, RecordsAndReadsBackAnEvaluation) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  int64_t id = RecordOne(**store, core::Outcome::kPassed, "key1");
+  auto rec = (*store)->GetEvaluation(id).value();
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->evaluation.outcome, core::Outcome::kPassed);
+  ASSERT_TRUE(rec->evaluation.candidate.has_value());
+  EXPECT_DOUBLE_EQ(rec->evaluation.candidate->median_ms, 1.0);
+  EXPECT_EQ(rec->evaluation.baseline->count, 50);
+  EXPECT_DOUBLE_EQ(*rec->evaluation.Speedup(), 2.0);
+  EXPECT_EQ(rec->environment.device_name, "Test CPU");
+  EXPECT_EQ(rec->evaluation.seed, 42u);
+  EXPECT_EQ(rec->settings.trials, 100);
+}
+
+TEST_F(StoreTest, UpsertsAreIdempotent) {
+  auto store = std::move(Store::Open(path_).value());
+  ProblemRecord p{"a", "/a.py", std::nullopt, "x", Sha256Hex("x")};
+  EXPECT_EQ(store->UpsertProblem(p).value(), store->UpsertProblem(p).value());
+  ProblemRecord moved = p;
+  moved.path = "/b.py";
+  EXPECT_NE(store->UpsertProblem(p).value(), store->UpsertProblem(moved).value());
+  CandidateRecord c{store->UpsertProblem(p).value(), "y", Sha256Hex("y"), "user", ""};
+  EXPECT_EQ(store->UpsertCandidate(c).value(), store->UpsertCandidate(c).value());
+}
+
+TEST_F(StoreTest, CacheAnswersNewestButNeverATimeout) {
+  auto store = std::move(Store::Open(path_).value());
+  EXPECT_FALSE(store->FindCached("k").value().has_value());
+  int64_t first = RecordOne(*store, core::Outcome::kWrong, "k");
+  EXPECT_EQ(store->FindCached("k").value()->id, first);
+  RecordOne(*store, core::Outcome::kTimeout, "k");
+  EXPECT_EQ(store->FindCached("k").value()->id, first);
+  int64_t third = RecordOne(*store, core::Outcome::kPassed, "k");
+  EXPECT_EQ(store->FindCached("k").value()->id, third);
+  EXPECT_FALSE(store->FindCached("other").value().has_value());
+}
+
+TEST_F(StoreTest, SurvivesReopenInWalMode) {
+  {
+    auto store = std::move(Store::Open(path_).value());
+    RecordOne(*store, core::Outcome::kPassed, "k");
+  }
+  auto store = std::move(Store::Open(path_).value());
+  EXPECT_TRUE(store->FindCached("k").value().has_value());
+  SQLite::Database db(path_);
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 1);
+}
+
+TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version=99");
+  }
+  auto newer = Store::Open(path_);
+  ASSERT_FALSE(newer.has_value());
+  EXPECT_EQ(newer.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(newer.error().message().find("newer"), std::string::npos);
+
+  std::string junk = (dir_ / "junk.db").string();
+  std::ofstream(junk) << "this is not a database, just some text that is long enough........";
+  auto foreign = Store::Open(junk);
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_EQ(foreign.error().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CacheKeyTest, ChangesWithEveryField) {
+  core::Environment env;
+  env.device_type = "cuda";
+  env.device_name = "H100";
+  env.torch_version = "2.11.0";
+  core::EvalSettings s;
+  std::string base = CacheKey("p", "c", env, s);
+  EXPECT_EQ(base, CacheKey("p", "c", env, s));
+  EXPECT_NE(base, CacheKey("p2", "c", env, s));
+  EXPECT_NE(base, CacheKey("p", "c2", env, s));
+  core::Environment other = env;
+  other.torch_version = "2.12.0";
+  EXPECT_NE(base, CacheKey("p", "c", other, s));
+  core::EvalSettings strict = s;
+  strict.tolerance = core::Tolerance::kStrict;
+  EXPECT_NE(base, CacheKey("p", "c", env, strict));
+  core::EvalSettings small = s;
+  small.shapes = "small";
+  EXPECT_NE(base, CacheKey("p", "c", env, small));
+}
+
+}  // namespace
+}  // namespace kswarm::store
