@@ -1,0 +1,35 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+batch_size = 32
+in_channels = 64
+out_channels = 32
+height = 64
+width = 64
+kernel_size = 4
+stride = 2
+padding = 1
+
+
+class Model(nn.Module):
+    """Transposed conv2d upsampling, addition of a learnable per-channel bias, then HardSwish."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding):
+        super().__init__()
+        self.deconv = nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding)
+        self.extra_bias = nn.Parameter(0.5 * torch.randn(out_channels, 1, 1))
+
+    def forward(self, x):
+        return F.hardswish(self.deconv(x) + self.extra_bias)
+
+
+def get_inputs():
+    return [torch.randn(batch_size, in_channels, height, width)]
+
+
+def get_init_inputs():
+    return [in_channels, out_channels, kernel_size, stride, padding]
+
+
+KSWARM_SMALL_SHAPES = {"batch_size": 2, "in_channels": 8, "out_channels": 4, "height": 8, "width": 8}
