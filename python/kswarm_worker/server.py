@@ -1,0 +1,75 @@
+"""The request loop: one JSON object per line in, one per line out, in order."""
+
+import json
+import math
+import sys
+import traceback
+
+from . import PROTOCOL_VERSION
+from .evaluate import DeviceError, ProblemError, evaluate
+from .hello import hello
+
+
+def _sanitize(value):
+    """Make a value JSON-safe: non-finite floats become the strings 'nan', 'inf', '-inf'."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v) for v in value]
+    return value
+
+
+def _error(req_id, kind, message):
+    return {"protocol": PROTOCOL_VERSION, "id": req_id, "ok": False,
+            "error": {"kind": kind, "message": message}}
+
+
+def handle(line: str, device: str, index: int):
+    """Answers one request line. Returns (reply dict, keep_running)."""
+    try:
+        req = json.loads(line)
+    except json.JSONDecodeError as e:
+        return _error(None, "protocol", f"request is not JSON: {e}"), True
+    if not isinstance(req, dict):
+        return _error(None, "protocol", "request is not a JSON object"), True
+    req_id = req.get("id")
+    if req.get("protocol") != PROTOCOL_VERSION:
+        return _error(req_id, "protocol",
+                      f"protocol {req.get('protocol')!r} not supported; this worker speaks "
+                      f"{PROTOCOL_VERSION}"), True
+    op = req.get("op")
+    try:
+        if op == "hello":
+            body, keep = hello(device, index), True
+        elif op == "evaluate":
+            body, keep = evaluate(req, device, index), True
+        elif op == "shutdown":
+            body, keep = {}, False
+        else:
+            return _error(req_id, "protocol", f"unknown op {op!r}"), True
+    except ProblemError as e:
+        return _error(req_id, "problem", str(e)), True
+    except DeviceError as e:
+        return _error(req_id, "device", str(e)), True
+    except KeyError as e:
+        return _error(req_id, "protocol", f"request lacks field {e}"), True
+    except Exception:  # a bug in the worker itself
+        return _error(req_id, "internal", traceback.format_exc(limit=20)), True
+    reply = {"protocol": PROTOCOL_VERSION, "id": req_id, "ok": True}
+    reply.update(body)
+    return reply, keep
+
+
+def serve(proto_in, proto_out, device: str, index: int) -> int:
+    for line in proto_in:
+        if not line.strip():
+            continue
+        reply, keep = handle(line, device, index)
+        proto_out.write(json.dumps(_sanitize(reply), allow_nan=False) + "\n")
+        proto_out.flush()
+        if not keep:
+            break
+    sys.stderr.flush()
+    return 0

@@ -1,0 +1,77 @@
+"""Timing: cache flushed before each call, reference and candidate interleaved."""
+
+import statistics
+import time
+
+import torch
+
+from .hello import cpu_llc_bytes
+
+_MIN_CPU_FLUSH_BYTES = 64 << 20
+
+
+class Timer:
+    """Times callables on one device. On CUDA: events around the call with a device-wide
+    synchronize before the end event; on CPU: a monotonic clock."""
+
+    def __init__(self, device_type: str, device: str):
+        self.device_type = device_type
+        if device_type == "cuda":
+            l2 = torch.cuda.get_device_properties(torch.device(device)).L2_cache_size
+            self.flush_buf = torch.empty(max(2 * l2, 1 << 20), dtype=torch.uint8, device=device)
+        else:
+            size = max(2 * cpu_llc_bytes(), _MIN_CPU_FLUSH_BYTES)
+            self.flush_buf = torch.empty(size // 4, dtype=torch.int32)
+
+    def release(self):
+        self.flush_buf = None
+
+    def _flush(self):
+        if self.device_type == "cuda":
+            self.flush_buf.zero_()
+        else:
+            self.flush_buf.add_(1)  # reads and writes every line
+
+    def time_once(self, fn) -> float:
+        """Milliseconds for one call of fn, caches flushed first."""
+        self._flush()
+        if self.device_type == "cuda":
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            torch.cuda.synchronize()
+            start.record()
+            fn()
+            torch.cuda.synchronize()  # joins work on every stream before the end event
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end)
+        t0 = time.perf_counter_ns()
+        fn()
+        return (time.perf_counter_ns() - t0) / 1e6
+
+    def interleave(self, ref_fn, cand_fn, warmup_runs, min_runs, max_runs, budget_ms):
+        est_ref = est_cand = 0.0
+        for _ in range(max(1, warmup_runs)):
+            est_ref = self.time_once(ref_fn)
+            est_cand = self.time_once(cand_fn)
+        per_round = max(est_ref + est_cand, 1e-3)
+        rounds = int(min(max_runs, max(min_runs, budget_ms // per_round)))
+        ref_ms, cand_ms = [], []
+        for r in range(rounds):
+            if r % 2 == 0:
+                ref_ms.append(self.time_once(ref_fn))
+                cand_ms.append(self.time_once(cand_fn))
+            else:
+                cand_ms.append(self.time_once(cand_fn))
+                ref_ms.append(self.time_once(ref_fn))
+        return {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms), "rounds": rounds}
+
+
+def summarize(samples_ms) -> dict:
+    s = sorted(samples_ms)
+    if len(s) >= 2:
+        q = statistics.quantiles(s, n=4, method="inclusive")
+        iqr = q[2] - q[0]
+    else:
+        iqr = 0.0
+    return {"median_ms": statistics.median(s), "iqr_ms": iqr, "count": len(s), "min_ms": s[0]}

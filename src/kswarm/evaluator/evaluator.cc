@@ -1,0 +1,180 @@
+#include "kswarm/evaluator/evaluator.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "kswarm/util/environment.h"
+#include "kswarm/util/subprocess.h"
+
+extern char** environ;
+
+namespace kswarm::evaluator {
+namespace {
+
+using namespace std::chrono_literals;
+
+Clock::time_point After(double seconds) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(seconds));
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+// Where compiled candidate extensions are kept between runs, unless the user chose a place.
+std::string TorchExtensionsDir() {
+  std::string cache = EnvOr("XDG_CACHE_HOME", EnvOr("HOME", "/tmp") + "/.cache");
+  return EnvOr("TORCH_EXTENSIONS_DIR", cache + "/kswarm/torch_extensions");
+}
+
+}  // namespace
+
+#ifndef KSWARM_DEFAULT_PYTHON
+#define KSWARM_DEFAULT_PYTHON "python3"
+#endif
+#ifndef KSWARM_DEFAULT_WORKER_DIR
+#define KSWARM_DEFAULT_WORKER_DIR ""
+#endif
+
+WorkerConfig DefaultWorkerConfig() {
+  WorkerConfig config;
+  config.python = EnvOr("KSWARM_PYTHON", KSWARM_DEFAULT_PYTHON);
+  config.worker_dir = EnvOr("KSWARM_WORKER_DIR", KSWARM_DEFAULT_WORKER_DIR);
+  return config;
+}
+
+Evaluator::Evaluator(WorkerConfig config) : config_(std::move(config)) {}
+
+Evaluator::~Evaluator() {
+  if (worker_) {
+    // Polite first: a worker that is idle exits on shutdown; the destructor kills the rest.
+    if (worker_->WriteLine(EncodeShutdown(next_id_++), After(1)).ok()) worker_->Wait(2000ms);
+  }
+}
+
+void Evaluator::DiscardWorker() {
+  if (worker_) worker_->KillGroup();
+  worker_.reset();
+}
+
+std::string Evaluator::StderrExcerpt(size_t max_lines) {
+  if (!worker_) return "";
+  std::string tail = worker_->StderrTail();
+  std::vector<std::string> lines;
+  std::istringstream in(tail);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  std::string out;
+  for (size_t i = start; i < lines.size(); ++i) out += lines[i] + "\n";
+  return out;
+}
+
+Status Evaluator::EnsureWorker() {
+  if (worker_) return Status::Ok();
+  std::string pythonpath = config_.worker_dir;
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
+    pythonpath += std::string(":") + existing;
+  }
+  std::vector<std::string> overrides = {
+      "PYTHONPATH=" + pythonpath,
+      "PYTHONUNBUFFERED=1",
+      "PYTHONDONTWRITEBYTECODE=1",
+      "TORCH_EXTENSIONS_DIR=" + TorchExtensionsDir(),
+  };
+  overrides.insert(overrides.end(), config_.extra_env.begin(), config_.extra_env.end());
+
+  SpawnOptions options;
+  options.argv = {config_.python, "-m", "kswarm_worker", "--device", config_.device};
+  options.env = ScrubbedEnvironment(environ, overrides);
+  auto proc = Subprocess::Spawn(options);
+  if (!proc) {
+    return Status(StatusCode::kInternal,
+                  fmt::format("cannot start the worker ({}): {}", config_.python,
+                              proc.error().message()));
+  }
+  worker_ = std::move(*proc);
+  ++workers_started_;
+
+  int64_t id = next_id_++;
+  auto deadline = After(config_.startup_timeout_s);
+  Status sent = worker_->WriteLine(EncodeHello(id), deadline);
+  auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
+  if (!line) {
+    ExitInfo exit = worker_->Wait(1000ms);
+    std::string why = line.error().code() == StatusCode::kDeadlineExceeded
+                          ? fmt::format("did not answer within {} s", config_.startup_timeout_s)
+                          : "exited (" + exit.ToString() + ")";
+    std::string log = StderrExcerpt(20);
+    DiscardWorker();
+    return Status(StatusCode::kInternal,
+                  fmt::format("the worker ({} -m kswarm_worker, PYTHONPATH={}) {} before saying "
+                              "hello{}{}",
+                              config_.python, config_.worker_dir, why,
+                              log.empty() ? "" : "; its last output:\n", log));
+  }
+  auto env = DecodeHello(*line, id);
+  if (!env) {
+    DiscardWorker();
+    return env.error();
+  }
+  environment_ = *env;
+  return Status::Ok();
+}
+
+Result<core::Environment> Evaluator::Environment() {
+  if (Status s = EnsureWorker(); !s.ok()) return Error(s);
+  return *environment_;
+}
+
+Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
+  if (Status s = EnsureWorker(); !s.ok()) return Error(s);
+  auto started = Clock::now();
+  auto deadline = After(job.settings.timeout_s);
+  int64_t id = next_id_++;
+
+  auto finish = [&](core::Evaluation e) {
+    e.seed = job.seed;
+    e.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    return e;
+  };
+
+  Status sent = worker_->WriteLine(EncodeEvaluate(id, job), deadline);
+  auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
+  if (!line && line.error().code() == StatusCode::kDeadlineExceeded) {
+    std::string log = StderrExcerpt(15);
+    DiscardWorker();
+    core::Evaluation e;
+    e.outcome = core::Outcome::kTimeout;
+    e.message = fmt::format(
+        "the candidate did not finish within the {} s deadline (build, check and timing "
+        "together); its worker process group was killed{}{}",
+        job.settings.timeout_s, log.empty() ? "" : ". Last worker output:\n", log);
+    return finish(std::move(e));
+  }
+  if (!line) {
+    ExitInfo exit = worker_->Wait(1000ms);
+    std::string log = StderrExcerpt(15);
+    DiscardWorker();
+    core::Evaluation e;
+    e.outcome = core::Outcome::kCrashed;
+    e.message = fmt::format("the worker process died while evaluating the candidate ({}){}{}",
+                            exit.ToString(), log.empty() ? "" : ". Last worker output:\n", log);
+    return finish(std::move(e));
+  }
+  auto reply = DecodeEvaluate(*line, id);
+  if (!reply) {
+    if (reply.error().code() != StatusCode::kInvalidArgument) DiscardWorker();
+    return Error(reply.error());
+  }
+  if (reply->poisoned) DiscardWorker();
+  return finish(std::move(reply->evaluation));
+}
+
+}  // namespace kswarm::evaluator

@@ -1,0 +1,66 @@
+// The evaluator: runs evaluate jobs in a Python worker process (docs/worker_protocol.md) and turns
+// whatever happens — a verdict, a hang, a crash — into a core::Evaluation.
+//
+// It owns one worker for one device, started on first use and restarted after a timeout, a crash,
+// a protocol fault or a poisoned CUDA context, so a bad candidate never harms the next job.
+// Not thread-safe: one thread drives one Evaluator (and must outlive its worker: see Subprocess).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kswarm/core/evaluation.h"
+#include "kswarm/evaluator/protocol.h"
+#include "kswarm/util/status.h"
+
+namespace kswarm {
+class Subprocess;
+}
+
+namespace kswarm::evaluator {
+
+struct WorkerConfig {
+  std::string python = "python3";  // interpreter with torch
+  std::string worker_dir;          // directory containing the kswarm_worker package
+  std::string device = "auto";     // "auto" (cuda when usable, else cpu), "cuda" or "cpu"
+  // Extra "NAME=value" entries for the worker's environment (after secrets are scrubbed).
+  std::vector<std::string> extra_env;
+  double startup_timeout_s = 180;  // importing torch on a cold disk can take a while
+};
+
+// Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
+WorkerConfig DefaultWorkerConfig();
+
+class Evaluator {
+ public:
+  explicit Evaluator(WorkerConfig config);
+  ~Evaluator();
+
+  // The worker's device and versions, starting it if needed. kInvalidArgument when the requested
+  // device is not usable; kInternal when the worker cannot be started.
+  Result<core::Environment> Environment();
+
+  // Evaluates one candidate. The outcome (passed, wrong, timeout, crashed, ...) is data. Errors:
+  // kInvalidArgument for a broken problem file (the message names the file and what is wrong),
+  // kInternal when the worker cannot be started or breaks the protocol.
+  Result<core::Evaluation> Evaluate(const EvalJob& job);
+
+  // How many worker processes this evaluator has started (for tests and diagnostics).
+  int workers_started() const { return workers_started_; }
+
+ private:
+  Status EnsureWorker();
+  void DiscardWorker();
+  std::string StderrExcerpt(size_t max_lines);
+
+  WorkerConfig config_;
+  std::unique_ptr<Subprocess> worker_;
+  std::optional<core::Environment> environment_;
+  int64_t next_id_ = 1;
+  int workers_started_ = 0;
+};
+
+}  // namespace kswarm::evaluator

@@ -1,0 +1,208 @@
+// Drives a real Python worker (KSWARM_PYTHON, with torch) on the CPU.
+#include "kswarm/evaluator/evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace kswarm::evaluator {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kGeluCandidate = R"py(
+import torch, torch.nn as nn, torch.nn.functional as F
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return F.gelu(x)
+)py";
+
+class EvaluatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* src = std::getenv("KSWARM_SOURCE_DIR");
+    ASSERT_NE(src, nullptr) << "run through ctest (KSWARM_SOURCE_DIR)";
+    source_dir_ = src;
+    dir_ = fs::path(::testing::TempDir()) / ("kswarm_evaluator_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  static std::string Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  static EvalJob Job(const std::string& candidate_path, double timeout_s = 120) {
+    EvalJob job;
+    job.problem_path = source_dir_ + "/problems/level1/07_gelu.py";
+    job.candidate_path = candidate_path;
+    job.settings.trials = 5;
+    job.settings.shapes = "small";
+    job.settings.timeout_s = timeout_s;
+    job.settings.max_runs = 5;
+    job.settings.min_runs = 3;
+    job.settings.timing_budget_ms = 200;
+    job.seed = 1234;
+    return job;
+  }
+
+  static WorkerConfig Config() {
+    WorkerConfig config = DefaultWorkerConfig();
+    config.device = "cpu";
+    return config;
+  }
+
+  static inline std::string source_dir_;
+  static inline fs::path dir_;
+};
+
+TEST_F(EvaluatorTest, ReportsEnvironment) {
+  Evaluator evaluator(Config());
+  auto env = evaluator.Environment();
+  ASSERT_TRUE(env.has_value()) << env.error().ToString();
+  EXPECT_EQ(env->device_type, "cpu");
+  EXPECT_FALSE(env->torch_version.empty());
+  EXPECT_NE(env->backend_flags_json.find("num_threads"), std::string::npos);
+}
+
+TEST_F(EvaluatorTest, PassedCandidateIsTimedAgainstEager) {
+  Evaluator evaluator(Config());
+  auto e = evaluator.Evaluate(Job(Write("gelu.py", kGeluCandidate)));
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_EQ(e->outcome, core::Outcome::kPassed) << e->message;
+  EXPECT_EQ(e->trials_run, 5);
+  ASSERT_TRUE(e->Speedup().has_value());
+  EXPECT_GE(e->candidate->count, 3);
+  EXPECT_EQ(e->seed, 1234u);
+  EXPECT_GT(e->wall_ms, 0);
+}
+
+TEST_F(EvaluatorTest, WrongCandidateNamesTheWorstElement) {
+  Evaluator evaluator(Config());
+  auto e = evaluator.Evaluate(Job(Write("relu.py", R"py(
+import torch, torch.nn as nn
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return torch.relu(x)
+)py")));
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_EQ(e->outcome, core::Outcome::kWrong);
+  EXPECT_NE(e->message.find("trial 0"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("worst at index"), std::string::npos) << e->message;
+  EXPECT_NE(e->failure_json.find("\"abs_err\""), std::string::npos);
+  EXPECT_GT(*e->max_abs_err, 1e-2);
+}
+
+TEST_F(EvaluatorTest, CrashAndHangLeaveTheEvaluatorUsable) {
+  Evaluator evaluator(Config());
+  auto crash = evaluator.Evaluate(Job(Write("crash.py", R"py(
+import ctypes, torch.nn as nn
+class ModelNew(nn.Module):
+    def forward(self, x):
+        ctypes.string_at(0)
+)py")));
+  ASSERT_TRUE(crash.has_value()) << crash.error().ToString();
+  EXPECT_EQ(crash->outcome, core::Outcome::kCrashed);
+  EXPECT_NE(crash->message.find("signal 11"), std::string::npos) << crash->message;
+
+  auto after_crash = evaluator.Evaluate(Job(Write("gelu.py", kGeluCandidate)));
+  ASSERT_TRUE(after_crash.has_value());
+  EXPECT_EQ(after_crash->outcome, core::Outcome::kPassed) << after_crash->message;
+
+  auto hang = evaluator.Evaluate(Job(Write("hang.py", R"py(
+import torch.nn as nn
+class ModelNew(nn.Module):
+    def forward(self, x):
+        while True:
+            pass
+)py"),
+                                     /*timeout_s=*/3));
+  ASSERT_TRUE(hang.has_value());
+  EXPECT_EQ(hang->outcome, core::Outcome::kTimeout);
+  EXPECT_LT(hang->wall_ms, 10000);
+
+  auto after_hang = evaluator.Evaluate(Job(Write("gelu.py", kGeluCandidate)));
+  ASSERT_TRUE(after_hang.has_value());
+  EXPECT_EQ(after_hang->outcome, core::Outcome::kPassed) << after_hang->message;
+  EXPECT_EQ(evaluator.workers_started(), 3);
+}
+
+TEST_F(EvaluatorTest, OutcomesForBrokenCandidates) {
+  Evaluator evaluator(Config());
+  struct Case {
+    const char* name;
+    const char* source;
+    core::Outcome expected;
+  } cases[] = {
+      {"syntax.py", "class ModelNew(:\n", core::Outcome::kCompileError},
+      {"raises.py",
+       "import torch.nn as nn\nclass ModelNew(nn.Module):\n    def forward(self, x):\n"
+       "        raise RuntimeError('kernel launch failed')\n",
+       core::Outcome::kRuntimeError},
+      {"nomodel.py", "import torch.nn as nn\nclass Other(nn.Module):\n    pass\n",
+       core::Outcome::kRejected},
+      {"mutates.py",
+       "import torch.nn as nn, torch.nn.functional as F\nclass ModelNew(nn.Module):\n"
+       "    def forward(self, x):\n        y = F.gelu(x)\n        x.zero_()\n        return y\n",
+       core::Outcome::kRejected},
+      {"ctor.py",
+       "import torch.nn as nn\nclass ModelNew(nn.Module):\n    def __init__(self, a, b):\n"
+       "        super().__init__()\n",
+       core::Outcome::kRejected},
+  };
+  for (const Case& c : cases) {
+    auto e = evaluator.Evaluate(Job(Write(c.name, c.source)));
+    ASSERT_TRUE(e.has_value()) << c.name << ": " << e.error().ToString();
+    EXPECT_EQ(e->outcome, c.expected) << c.name << ": " << e->message;
+    EXPECT_FALSE(e->message.empty()) << c.name;
+  }
+  EXPECT_EQ(evaluator.workers_started(), 1);
+}
+
+TEST_F(EvaluatorTest, BrokenProblemIsBadInputNamingTheFile) {
+  Evaluator evaluator(Config());
+  std::string problem = Write("broken_problem.py", "import torch\ndef get_inputs():\n    return []\n");
+  EvalJob job = Job(Write("gelu.py", kGeluCandidate));
+  job.problem_path = problem;
+  auto e = evaluator.Evaluate(job);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(e.error().message().find(problem), std::string::npos) << e.error().message();
+  EXPECT_NE(e.error().message().find("class Model"), std::string::npos) << e.error().message();
+  EXPECT_NE(e.error().message().find("get_init_inputs"), std::string::npos);
+}
+
+TEST_F(EvaluatorTest, WorkerSeesNoSecrets) {
+  ::setenv("KSWARM_TEST_API_KEY", "sk-do-not-leak", 1);
+  ::setenv("KSWARM_TEST_TOKEN", "tok", 1);
+  Evaluator evaluator(Config());
+  auto e = evaluator.Evaluate(Job(Write("snoop.py", R"py(
+import os, torch.nn as nn, torch.nn.functional as F
+leaked = [k for k in os.environ if any(s in k.upper() for s in ("KEY", "TOKEN", "SECRET", "PASSWORD"))]
+class ModelNew(nn.Module):
+    def forward(self, x):
+        if leaked:
+            raise RuntimeError("secrets visible: " + ",".join(leaked))
+        return F.gelu(x)
+)py")));
+  ::unsetenv("KSWARM_TEST_API_KEY");
+  ::unsetenv("KSWARM_TEST_TOKEN");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->outcome, core::Outcome::kPassed) << e->message;
+}
+
+TEST_F(EvaluatorTest, MissingInterpreterIsAnInternalError) {
+  WorkerConfig config = Config();
+  config.python = "/nonexistent/python3";
+  Evaluator evaluator(config);
+  auto env = evaluator.Environment();
+  ASSERT_FALSE(env.has_value());
+  EXPECT_EQ(env.error().code(), StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace kswarm::evaluator

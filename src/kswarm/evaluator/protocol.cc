@@ -1,0 +1,148 @@
+#include "kswarm/evaluator/protocol.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kswarm::evaluator {
+namespace {
+
+using nlohmann::json;
+
+std::string StringOr(const json& j, const char* key, const std::string& fallback = "") {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return fallback;
+  return it->get<std::string>();
+}
+
+std::optional<double> NumberOrNull(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+// Parses a reply line and checks the envelope; returns the object when ok=true.
+Result<json> Envelope(std::string_view line, int64_t id) {
+  json reply = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    return Error(StatusCode::kInternal,
+                 fmt::format("worker sent a malformed reply: {:.200}", std::string(line)));
+  }
+  if (reply.value("protocol", 0) != kProtocolVersion) {
+    return Error(StatusCode::kInternal,
+                 fmt::format("worker speaks protocol {}, kswarm speaks {}",
+                             reply.value("protocol", json()).dump(), kProtocolVersion));
+  }
+  if (!reply.contains("id") || reply["id"] != id) {
+    return Error(StatusCode::kInternal, fmt::format("worker answered request {} to request {}",
+                                                    reply.value("id", json()).dump(), id));
+  }
+  if (!reply.value("ok", false)) {
+    const json& err = reply.contains("error") ? reply["error"] : json::object();
+    std::string kind = StringOr(err, "kind", "internal");
+    std::string message = StringOr(err, "message", "no message");
+    StatusCode code = (kind == "problem" || kind == "device") ? StatusCode::kInvalidArgument
+                                                               : StatusCode::kInternal;
+    if (code == StatusCode::kInternal) message = fmt::format("worker {} error: {}", kind, message);
+    return Error(code, message);
+  }
+  return reply;
+}
+
+std::optional<core::TimingStats> Timing(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  core::TimingStats t;
+  t.median_ms = j.value("median_ms", 0.0);
+  t.iqr_ms = j.value("iqr_ms", 0.0);
+  t.min_ms = j.value("min_ms", 0.0);
+  t.count = j.value("count", 0);
+  return t;
+}
+
+}  // namespace
+
+std::string EncodeHello(int64_t id) {
+  return json{{"protocol", kProtocolVersion}, {"id", id}, {"op", "hello"}}.dump();
+}
+
+std::string EncodeShutdown(int64_t id) {
+  return json{{"protocol", kProtocolVersion}, {"id", id}, {"op", "shutdown"}}.dump();
+}
+
+std::string EncodeEvaluate(int64_t id, const EvalJob& job) {
+  const core::EvalSettings& s = job.settings;
+  json req = {
+      {"protocol", kProtocolVersion},
+      {"id", id},
+      {"op", "evaluate"},
+      {"problem_path", job.problem_path},
+      {"candidate_path", job.candidate_path},
+      {"trials", s.trials},
+      {"tolerance", std::string(core::ToleranceName(s.tolerance))},
+      {"seed", job.seed},
+      {"shapes", s.shapes},
+      {"timing",
+       {{"warmup_runs", s.warmup_runs},
+        {"min_runs", s.min_runs},
+        {"max_runs", s.max_runs},
+        {"budget_ms", s.timing_budget_ms}}},
+  };
+  return req.dump();
+}
+
+Result<core::Environment> DecodeHello(std::string_view line, int64_t id) {
+  auto reply = Envelope(line, id);
+  if (!reply) return Error(reply.error());
+  const json& r = *reply;
+  const json& device = r.contains("device") ? r["device"] : json::object();
+  core::Environment env;
+  env.device_type = StringOr(device, "type");
+  env.device_name = StringOr(device, "name");
+  env.driver = StringOr(device, "driver");
+  env.torch_version = StringOr(r, "torch");
+  env.cuda_version = StringOr(r, "cuda");
+  env.python_version = StringOr(r, "python");
+  env.triton_version = StringOr(r, "triton");
+  env.worker_version = StringOr(r, "worker_version");
+  env.device_json = device.dump();
+  env.backend_flags_json = r.value("backend_flags", json::object()).dump();
+  if (env.device_type != "cuda" && env.device_type != "cpu") {
+    return Error(StatusCode::kInternal,
+                 fmt::format("worker reported an unknown device type '{}'", env.device_type));
+  }
+  return env;
+}
+
+Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id) {
+  auto reply = Envelope(line, id);
+  if (!reply) return Error(reply.error());
+  const json& r = *reply;
+  auto outcome = core::ParseOutcome(StringOr(r, "outcome"));
+  if (!outcome || *outcome == core::Outcome::kTimeout || *outcome == core::Outcome::kCrashed) {
+    return Error(StatusCode::kInternal,
+                 fmt::format("worker reported an invalid outcome '{}'", StringOr(r, "outcome")));
+  }
+  EvaluateReply out;
+  core::Evaluation& e = out.evaluation;
+  e.outcome = *outcome;
+  e.message = StringOr(r, "message");
+  e.trials_run = r.value("trials_run", 0);
+  e.max_abs_err = NumberOrNull(r, "max_abs_err");
+  e.max_rel_err = NumberOrNull(r, "max_rel_err");
+  if (r.contains("failure") && r["failure"].is_object()) e.failure_json = r["failure"].dump();
+  if (r.contains("phase_ms") && r["phase_ms"].is_object()) e.phase_ms_json = r["phase_ms"].dump();
+  if (e.outcome == core::Outcome::kPassed) {
+    const json& timing = r.contains("timing") ? r["timing"] : json();
+    if (!timing.is_object()) {
+      return Error(StatusCode::kInternal, "worker reported 'passed' without timings");
+    }
+    e.baseline = Timing(timing.value("baseline", json()));
+    e.candidate = Timing(timing.value("candidate", json()));
+    if (!e.baseline || !e.candidate || e.candidate->count == 0) {
+      return Error(StatusCode::kInternal, "worker reported 'passed' with incomplete timings");
+    }
+  }
+  out.poisoned = r.value("poisoned", false);
+  return out;
+}
+
+}  // namespace kswarm::evaluator

@@ -1,0 +1,38 @@
+// Encoding and decoding of worker protocol v1 messages (docs/worker_protocol.md).
+// Pure functions: no I/O, so the wire format is tested without a worker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kswarm/core/evaluation.h"
+#include "kswarm/util/status.h"
+
+namespace kswarm::evaluator {
+
+inline constexpr int kProtocolVersion = 1;
+
+// One evaluate request: which files, how, and under which base seed.
+struct EvalJob {
+  std::string problem_path;    // absolute
+  std::string candidate_path;  // absolute
+  core::EvalSettings settings;
+  uint64_t seed = 0;
+};
+
+struct EvaluateReply {
+  core::Evaluation evaluation;  // wall_ms is left 0: the caller measures it
+  bool poisoned = false;        // the worker must be restarted before the next job
+};
+
+std::string EncodeHello(int64_t id);
+std::string EncodeEvaluate(int64_t id, const EvalJob& job);
+std::string EncodeShutdown(int64_t id);
+
+// Decoding. A reply with ok=false becomes an error: kind "problem" or "device" -> kInvalidArgument
+// (bad user input), anything else -> kInternal. A line that is not a v1 reply to `id` -> kInternal.
+Result<core::Environment> DecodeHello(std::string_view line, int64_t id);
+Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id);
+
+}  // namespace kswarm::evaluator
