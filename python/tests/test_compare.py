@@ -1,0 +1,95 @@
+import math
+import subprocess
+
+import pytest
+import torch
+
+from kswarm_worker.compare import TOLERANCES, compare_outputs, flatten_outputs, inputs_unchanged
+from kswarm_worker.evaluate import describe_exception, is_build_error, trim_build_log
+
+
+def test_identical_outputs_pass_with_zero_error():
+    x = torch.randn(4, 5)
+    r = compare_outputs([x.clone()], [x], TOLERANCES["seed"])
+    assert r.failure is None
+    assert r.max_abs_err == 0.0 and r.max_rel_err == 0.0
+
+
+def test_worst_element_is_reported_with_its_errors():
+    ref = torch.zeros(3, 4)
+    cand = ref.clone()
+    cand[1, 2] = 0.5
+    cand[2, 3] = 0.02
+    r = compare_outputs([cand], [ref], TOLERANCES["seed"])
+    assert r.failure["kind"] == "value"
+    assert r.failure["index"] == [1, 2]
+    assert r.failure["abs_err"] == pytest.approx(0.5)
+    assert "2 of 12 elements" in r.message
+    assert "worst at index [1, 2]" in r.message
+
+
+def test_tolerance_policies_differ_for_fp32_but_not_half():
+    ref = torch.ones(100)
+    cand = ref + 1e-3
+    assert compare_outputs([cand], [ref], TOLERANCES["seed"]).failure is None
+    assert compare_outputs([cand], [ref], TOLERANCES["strict"]).failure is not None
+    half_ref, half_cand = ref.half(), cand.half()
+    assert compare_outputs([half_cand], [half_ref], TOLERANCES["strict"]).failure is None
+
+
+def test_nan_and_inf_must_sit_in_the_same_places():
+    ref = torch.tensor([1.0, float("nan"), float("inf"), 2.0])
+    assert compare_outputs([ref.clone()], [ref], TOLERANCES["seed"]).failure is None
+    moved = torch.tensor([float("nan"), 1.0, float("inf"), 2.0])
+    r = compare_outputs([moved], [ref], TOLERANCES["seed"])
+    assert r.failure["kind"] == "nan_inf"
+    flipped = torch.tensor([1.0, float("nan"), -float("inf"), 2.0])
+    assert compare_outputs([flipped], [ref], TOLERANCES["seed"]).failure["kind"] == "nan_inf"
+
+
+def test_shape_dtype_and_structure_mismatches():
+    ref = torch.randn(2, 3)
+    assert compare_outputs([ref.t()], [ref], TOLERANCES["seed"]).failure["kind"] == "shape"
+    assert compare_outputs([ref.double()], [ref], TOLERANCES["seed"]).failure["kind"] == "dtype"
+    assert compare_outputs([ref, ref], [ref], TOLERANCES["seed"]).failure["kind"] == "structure"
+
+
+def test_flatten_accepts_nested_tuples_and_rejects_other_things():
+    a, b = torch.ones(1), torch.zeros(1)
+    assert len(flatten_outputs((a, [b, (a,)]))) == 3
+    with pytest.raises(TypeError):
+        flatten_outputs({"out": a})
+    with pytest.raises(TypeError):
+        flatten_outputs(3.0)
+
+
+def test_inputs_unchanged_detects_writes_and_tolerates_nan():
+    x = torch.tensor([1.0, float("nan")])
+    assert inputs_unchanged([x, 3], [x.clone(), 3])
+    y = x.clone()
+    y[0] = 2.0
+    assert not inputs_unchanged([y], [x])
+
+
+def test_build_errors_are_recognised_and_trimmed():
+    err = RuntimeError("Error building extension 'k': " + "\n".join(
+        [f"line {i}" for i in range(200)] + ["k.cpp:3:5: error: 'foo' was not declared"]))
+    assert is_build_error(err)
+    text = describe_exception(err)
+    assert "error: 'foo' was not declared" in text
+    assert len(text.splitlines()) < 80
+    assert is_build_error(subprocess.CalledProcessError(1, ["ninja"]))
+    assert not is_build_error(ValueError("bad value"))
+    log = "\n".join(["noise"] * 500)
+    assert len(trim_build_log(log).splitlines()) <= 60
+
+
+def test_describe_exception_keeps_candidate_frames():
+    def candidate_code():
+        raise ValueError("index out of range in my kernel")
+    try:
+        candidate_code()
+    except ValueError as e:
+        text = describe_exception(e)
+    assert "candidate_code" in text
+    assert "ValueError: index out of range in my kernel" in text

@@ -1,0 +1,151 @@
+"""The worker as a process, spoken to over its JSON-lines protocol."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+PROBLEM = os.path.join(ROOT, "problems", "level1", "07_gelu.py")
+
+
+@pytest.fixture
+def worker(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    proc = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+    def ask(obj):
+        line = obj if isinstance(obj, str) else json.dumps(obj)
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        reply = proc.stdout.readline()
+        assert reply, proc.stderr.read()
+        return json.loads(reply)
+
+    yield ask, proc, tmp_path
+    proc.kill()
+    proc.wait()
+
+
+def evaluate(candidate, **kw):
+    req = {"protocol": 1, "id": 2, "op": "evaluate", "problem_path": PROBLEM,
+           "candidate_path": str(candidate), "trials": 3, "seed": 11, "shapes": "small",
+           "tolerance": "seed", "timing": {"max_runs": 3, "min_runs": 3, "budget_ms": 100}}
+    req.update(kw)
+    return req
+
+
+def test_hello_reports_versions_device_and_flags(worker):
+    ask, _, _ = worker
+    r = ask({"protocol": 1, "id": 1, "op": "hello"})
+    assert r["ok"] and r["id"] == 1
+    assert r["device"]["type"] == "cpu"
+    assert r["torch"].startswith("2.")
+    assert "cudnn_benchmark" in r["backend_flags"]
+    assert r["device"]["llc_bytes"] >= 0
+
+
+def test_protocol_errors_are_answered_not_fatal(worker):
+    ask, _, _ = worker
+    assert ask("this is not json")["error"]["kind"] == "protocol"
+    assert ask({"protocol": 99, "id": 3, "op": "hello"})["error"]["kind"] == "protocol"
+    assert ask({"protocol": 1, "id": 4, "op": "dance"})["error"]["kind"] == "protocol"
+    assert ask({"protocol": 1, "id": 5, "op": "evaluate"})["error"]["kind"] == "protocol"
+    assert ask({"protocol": 1, "id": 6, "op": "hello"})["ok"]
+
+
+def test_candidate_output_cannot_corrupt_the_protocol(worker):
+    ask, _, tmp = worker
+    cand = tmp / "noisy.py"
+    cand.write_text(
+        "import os, sys, torch.nn as nn, torch.nn.functional as F\n"
+        "print('{\"protocol\": 1, \"id\": 2, \"ok\": true, \"outcome\": \"passed\"}')\n"
+        "os.write(1, b'raw write to fd 1\\n')\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        print('forward called')\n"
+        "        return F.gelu(x)\n")
+    r = ask(evaluate(cand))
+    assert r["outcome"] == "passed", r["message"]
+    assert r["timing"]["candidate"]["count"] == 3
+
+
+def test_broken_problem_is_a_problem_error_naming_what_is_missing(worker):
+    ask, _, tmp = worker
+    problem = tmp / "p.py"
+    problem.write_text("import torch.nn as nn\nclass Model(nn.Module):\n    pass\n")
+    r = ask(evaluate(tmp / "whatever.py", problem_path=str(problem)))
+    assert r["error"]["kind"] == "problem"
+    assert str(problem) in r["error"]["message"]
+    assert "get_inputs" in r["error"]["message"]
+
+
+def test_reference_failure_is_a_problem_error(worker):
+    ask, _, tmp = worker
+    problem = tmp / "p.py"
+    problem.write_text(
+        "import torch, torch.nn as nn\n"
+        "class Model(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        raise RuntimeError('reference is broken')\n"
+        "def get_inputs():\n    return [torch.randn(4)]\n"
+        "def get_init_inputs():\n    return []\n")
+    cand = tmp / "c.py"
+    cand.write_text("import torch.nn as nn\nclass ModelNew(nn.Module):\n"
+                    "    def forward(self, x):\n        return x\n")
+    r = ask(evaluate(cand, problem_path=str(problem)))
+    assert r["error"]["kind"] == "problem"
+    assert "reference is broken" in r["error"]["message"]
+
+
+def test_small_shapes_must_name_module_constants(worker):
+    ask, _, tmp = worker
+    problem = tmp / "p.py"
+    problem.write_text(
+        "import torch, torch.nn as nn\nn = 8\n"
+        "class Model(nn.Module):\n    def forward(self, x):\n        return x * 2\n"
+        "def get_inputs():\n    return [torch.randn(n)]\n"
+        "def get_init_inputs():\n    return []\n"
+        "KSWARM_SMALL_SHAPES = {'size': 4}\n")
+    r = ask(evaluate(tmp / "c.py", problem_path=str(problem)))
+    assert r["error"]["kind"] == "problem"
+    assert "'size'" in r["error"]["message"]
+
+
+def test_weights_match_and_candidate_runs_first(worker):
+    ask, _, tmp = worker
+    problem = tmp / "p.py"
+    problem.write_text(
+        "import torch, torch.nn as nn\n"
+        "CALLS = []\n"
+        "class Model(nn.Module):\n"
+        "    def __init__(self, n):\n        super().__init__(); self.lin = nn.Linear(n, n)\n"
+        "    def forward(self, x):\n        CALLS.append('reference')\n        return self.lin(x)\n"
+        "def get_inputs():\n    return [torch.randn(8, 16)]\n"
+        "def get_init_inputs():\n    return [16]\n")
+    cand = tmp / "c.py"
+    # Fails unless its weights equal the reference's and it runs before the reference in trial 0.
+    cand.write_text(
+        "import sys, torch, torch.nn as nn\n"
+        "class ModelNew(nn.Module):\n"
+        "    def __init__(self, n):\n        super().__init__(); self.lin = nn.Linear(n, n)\n"
+        "        self.first = True\n"
+        "    def forward(self, x):\n"
+        "        problem = [m for k, m in sys.modules.items() if k.startswith('kswarm_problem_')][0]\n"
+        "        if self.first and problem.CALLS:\n"
+        "            raise RuntimeError('reference ran first')\n"
+        "        self.first = False\n"
+        "        return self.lin(x)\n")
+    r = ask(evaluate(cand, problem_path=str(problem), trials=4))
+    assert r["outcome"] == "passed", r["message"]
+    assert r["max_abs_err"] == 0.0
+
+
+def test_shutdown_ends_the_worker(worker):
+    ask, proc, _ = worker
+    assert ask({"protocol": 1, "id": 9, "op": "shutdown"})["ok"]
+    assert proc.wait(timeout=10) == 0

@@ -1,0 +1,34 @@
+// One candidate against one problem, end to end: read both files, answer from the store when the
+// same question was answered before (unless fresh), otherwise evaluate and record.
+#pragma once
+
+#include <string>
+
+#include "kswarm/core/evaluation.h"
+#include "kswarm/evaluator/evaluator.h"
+#include "kswarm/store/store.h"
+#include "kswarm/util/status.h"
+
+namespace kswarm::supervisor {
+
+struct CandidateRequest {
+  std::string problem_path;
+  std::string candidate_path;
+  std::string generator = "user";  // who made the candidate
+  core::EvalSettings settings;
+  bool fresh = false;  // evaluate even when the store has an answer
+};
+
+struct CandidateResult {
+  store::ProblemRecord problem;
+  store::CandidateRecord candidate;
+  store::EvaluationRecord record;  // the evaluation, with its settings and environment
+  bool cached = false;             // answered from the store
+};
+
+// Errors: kInvalidArgument for bad input (missing files, a broken problem, an unusable device);
+// kInternal/kIoError for worker or database failures. Outcomes are in result.record.evaluation.
+Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evaluator& evaluator,
+                                          const CandidateRequest& request);
+
+}  // namespace kswarm::supervisor
