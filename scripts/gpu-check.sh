@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Exercises kswarm's CUDA paths on a machine with an NVIDIA GPU, PyTorch and Triton:
+#   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems;
+#   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes;
+#   - one problem timed twice in two processes gives medians within 2% of each other.
+# Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
+#
+# Usage: scripts/gpu-check.sh [OUTDIR]
+#   KSWARM_BIN     the kswarm binary (default: dist/kswarm from scripts/dist.sh, else build/kswarm)
+#   KSWARM_PYTHON  interpreter with torch (default: python3)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT_DIR=${1:-${OUT:-/tmp/kswarm-gpu-check}}
+mkdir -p "$OUT_DIR"
+KSWARM=${KSWARM_BIN:-}
+[ -n "$KSWARM" ] || { [ -x dist/kswarm ] && KSWARM=dist/kswarm || KSWARM=build/kswarm; }
+export KSWARM_PYTHON=${KSWARM_PYTHON:-python3}
+export KSWARM_WORKER_DIR=$ROOT/python
+export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-$OUT_DIR/torch_extensions}
+DB=$OUT_DIR/gpu-check.db
+C=testing/candidates
+L1=problems/level1/07_gelu.py
+L2=problems/level2/01_linear_gelu_scale.py
+L3=problems/level3/01_mlp.py
+
+echo "== machine ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
+"$KSWARM_PYTHON" -c "import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, '| cuda', torch.version.cuda, '| triton', triton.__version__); p = torch.cuda.get_device_properties(0); print('SMs', p.multi_processor_count, '| L2 bytes', p.L2_cache_size)"
+"$KSWARM" --version
+
+echo "== building CUDA extensions in parallel (warm-up, answers discarded)"
+start=$(date +%s)
+for spec in "$L1 $C/07_gelu/cuda.py" "$L1 $C/07_gelu/no_compile.py" "$L1 $C/07_gelu/cuda_oob.py" \
+            "$L2 $C/01_linear_gelu_scale/cuda.py" "$L3 $C/01_mlp/cuda.py"; do
+  set -- $spec
+  "$KSWARM" eval "$1" "$2" --device cuda --trials 1 --fresh --db "$OUT_DIR/warm.db" --json \
+    > "$OUT_DIR/warm_$(basename "$(dirname "$2")")_$(basename "$2" .py).json" 2>>"$OUT_DIR/warm.log" &
+done
+wait
+echo "   done in $(( $(date +%s) - start )) s"
+
+failures=0
+rows=()
+# check NAME PROBLEM CANDIDATE EXPECTED [extra flags...]
+check() {
+  local name=$1 problem=$2 candidate=$3 expected=$4
+  shift 4
+  local json="$OUT_DIR/$name.json"
+  "$KSWARM" eval "$problem" "$candidate" --device cuda --fresh --db "$DB" --json "$@" \
+    > "$json" 2>>"$OUT_DIR/gpu-check.log"
+  local rc=$?
+  local row
+  row=$("$KSWARM_PYTHON" - "$json" "$expected" "$rc" "$name" <<'PY'
+import json, sys
+path, expected, rc, name = sys.argv[1:]
+try:
+    r = json.load(open(path))
+except Exception:
+    print(f"| {name} | {expected} | (exit {rc}, no answer) | | | | FAIL |"); sys.exit()
+fmt = lambda v, f: (f.format(v) if isinstance(v, (int, float)) else "-")
+ok = "ok" if r["outcome"] == expected else "FAIL"
+print(f"| {name} | {expected} | {r['outcome']} | {fmt(r['baseline_ms'], '{:.4f}')} | "
+      f"{fmt(r['candidate_ms'], '{:.4f}')} | {fmt(r['speedup'], '{:.3f}x')} | {ok} |")
+if ok != "ok":
+    print("    message: " + r["message"][:600].replace("\n", "\n    "), file=sys.stderr)
+PY
+)
+  echo "$row"
+  rows+=("$row")
+  [[ "$row" == *"| ok |" ]] || failures=$((failures + 1))
+}
+
+echo "== evaluations"
+check l1_gelu_cuda          "$L1" $C/07_gelu/cuda.py           passed
+check l1_gelu_triton        "$L1" $C/07_gelu/triton.py         passed
+check l1_gelu_eager         "$L1" $C/07_gelu/eager.py          passed
+check l1_gelu_wrong         "$L1" $C/07_gelu/wrong.py          wrong
+check l1_gelu_no_compile    "$L1" $C/07_gelu/no_compile.py     compile_error
+check l1_gelu_crash         "$L1" $C/07_gelu/crash.py          crashed
+check l1_gelu_hang          "$L1" $C/07_gelu/hang.py           timeout --timeout 30
+check l1_gelu_cuda_oob      "$L1" $C/07_gelu/cuda_oob.py       runtime_error
+check l2_linear_gelu_cuda   "$L2" $C/01_linear_gelu_scale/cuda.py   passed
+check l2_linear_gelu_triton "$L2" $C/01_linear_gelu_scale/triton.py passed
+check l3_mlp_cuda           "$L3" $C/01_mlp/cuda.py            passed
+
+echo "== the same problem timed in two processes"
+check repeat_a "$L2" $C/01_linear_gelu_scale/cuda.py passed
+check repeat_b "$L2" $C/01_linear_gelu_scale/cuda.py passed
+"$KSWARM_PYTHON" - "$OUT_DIR/repeat_a.json" "$OUT_DIR/repeat_b.json" > "$OUT_DIR/repeat.txt" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+worst = 0.0
+for key in ("baseline", "candidate"):
+    x, y = a[key]["median_ms"], b[key]["median_ms"]
+    diff = abs(x - y) / min(x, y) * 100
+    worst = max(worst, diff)
+    print(f"{key:9s} median {x:.4f} ms vs {y:.4f} ms: {diff:.2f}% apart "
+          f"(IQR {a[key]['iqr_ms']:.4f} / {b[key]['iqr_ms']:.4f} ms, n={a[key]['count']}/{b[key]['count']})")
+print(f"worst difference {worst:.2f}% (limit 2%): {'ok' if worst <= 2.0 else 'FAIL'}")
+PY
+cat "$OUT_DIR/repeat.txt"
+grep -q ": ok$" "$OUT_DIR/repeat.txt" || failures=$((failures + 1))
+
+echo
+echo "| check | expected | outcome | eager ms | candidate ms | speedup | |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+if [ "$failures" -eq 0 ]; then echo "gpu-check: all checks passed"; else echo "gpu-check: $failures check(s) FAILED"; fi
+exit $(( failures > 0 ))

@@ -1,0 +1,16 @@
+# Crash: reads address 0 through ctypes in forward, so the worker dies with SIGSEGV (expect: crashed)
+import ctypes
+
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ModelNew(nn.Module):
+    def __init__(self, in_features, out_features, scale):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+        self.scale = scale
+
+    def forward(self, x):
+        ctypes.string_at(0)  # NULL dereference: segmentation fault
+        return F.gelu(self.linear(x)) * self.scale
