@@ -8,6 +8,7 @@ import torch
 from .hello import cpu_llc_bytes
 
 _MIN_CPU_FLUSH_BYTES = 64 << 20
+_LAUNCH_SPIN_CYCLES = 200_000  # GPU busy-wait queued ahead of each timed call: ~100 us at 2 GHz
 
 
 class Timer:
@@ -34,17 +35,21 @@ class Timer:
 
     def time_once(self, fn) -> float:
         """Milliseconds for one call of fn, caches flushed first."""
-        self._flush()
         if self.device_type == "cuda":
             start = torch.cuda.Event(enable_timing=True)
             end = torch.cuda.Event(enable_timing=True)
             torch.cuda.synchronize()
+            self._flush()
+            # Keep the GPU busy while the host enqueues fn, so the start event does not count the
+            # host's launch latency (which differs from process to process) as GPU time.
+            torch.cuda._sleep(_LAUNCH_SPIN_CYCLES)
             start.record()
             fn()
             torch.cuda.synchronize()  # joins work on every stream before the end event
             end.record()
             end.synchronize()
             return start.elapsed_time(end)
+        self._flush()
         t0 = time.perf_counter_ns()
         fn()
         return (time.perf_counter_ns() - t0) / 1e6

@@ -195,6 +195,27 @@ class ModelNew(nn.Module):
   EXPECT_EQ(e->outcome, core::Outcome::kPassed) << e->message;
 }
 
+// Runs where a CUDA device is usable (scripts/gpu-check.sh runs it there); skipped elsewhere.
+TEST_F(EvaluatorTest, CudaErrorPoisonsAndRestartsTheWorker) {
+  WorkerConfig config = DefaultWorkerConfig();
+  config.device = "cuda";
+  Evaluator evaluator(config);
+  auto env = evaluator.Environment();
+  if (!env && env.error().code() == StatusCode::kInvalidArgument) {
+    GTEST_SKIP() << "no CUDA device: " << env.error().message();
+  }
+  ASSERT_TRUE(env.has_value()) << env.error().ToString();
+  EvalJob oob = Job(source_dir_ + "/testing/candidates/07_gelu/cuda_oob.py", 600);
+  auto poisoned = evaluator.Evaluate(oob);
+  ASSERT_TRUE(poisoned.has_value()) << poisoned.error().ToString();
+  EXPECT_EQ(poisoned->outcome, core::Outcome::kRuntimeError) << poisoned->message;
+  EXPECT_NE(poisoned->message.find("illegal"), std::string::npos) << poisoned->message;
+  auto after = evaluator.Evaluate(Job(Write("gelu.py", kGeluCandidate)));
+  ASSERT_TRUE(after.has_value()) << after.error().ToString();
+  EXPECT_EQ(after->outcome, core::Outcome::kPassed) << after->message;
+  EXPECT_EQ(evaluator.workers_started(), 2);
+}
+
 TEST_F(EvaluatorTest, MissingInterpreterIsAnInternalError) {
   WorkerConfig config = Config();
   config.python = "/nonexistent/python3";

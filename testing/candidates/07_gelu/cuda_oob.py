@@ -1,4 +1,4 @@
-# Broken: a CUDA kernel that writes through a null pointer, an illegal memory access that poisons the CUDA context (expect: runtime_error on cuda, worker restarted)
+# Broken: a CUDA kernel that writes to an unmapped address, an illegal memory access that poisons the CUDA context (expect: runtime_error on cuda, worker restarted)
 import torch
 import torch.nn as nn
 from torch.utils.cpp_extension import load_inline
@@ -13,8 +13,9 @@ cuda_source = r"""
 __global__ void gelu_oob_kernel(const float* x, float* out, long n) {
   long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
   if (i < n) {
-    float* bad = nullptr;
-    bad[i + (1L << 20)] = x[i];  // illegal address
+    // Far outside any allocation: the first write faults with an illegal address.
+    float* bad = reinterpret_cast<float*>(0xFFFFFFFFFF000000ull);
+    bad[i] = x[i];
   }
 }
 
