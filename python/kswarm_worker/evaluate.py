@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 
 from .compare import TOLERANCES, compare_outputs, flatten_outputs, inputs_unchanged
+from .hello import backend_flags, restore_backend_flags
 from .timing import Timer
 
 _job_counter = itertools.count()
@@ -367,6 +368,7 @@ def evaluate(req: dict, device: str, index: int) -> dict:
         raise DeviceError("device cuda requested but no CUDA device is usable "
                           "(torch.cuda.is_available() is False)")
     job = _Job(req, device, index)
+    flags = backend_flags()
     poisoned = False
     try:
         result = job.run()
@@ -383,6 +385,7 @@ def evaluate(req: dict, device: str, index: int) -> dict:
             return reply
         raise
     finally:
+        restore_backend_flags(flags)
         for name in [n for n in sys.modules if n.startswith(("kswarm_problem_", "kswarm_candidate_"))]:
             del sys.modules[name]
         gc.collect()

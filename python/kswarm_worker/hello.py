@@ -27,6 +27,21 @@ def backend_flags() -> dict:
     }
 
 
+def restore_backend_flags(flags: dict) -> None:
+    """Puts back flags a candidate may have changed, so the next job sees PyTorch's defaults."""
+    torch.backends.cudnn.enabled = flags["cudnn_enabled"]
+    torch.backends.cudnn.benchmark = flags["cudnn_benchmark"]
+    torch.backends.cudnn.deterministic = flags["cudnn_deterministic"]
+    torch.backends.cudnn.allow_tf32 = flags["cudnn_allow_tf32"]
+    torch.backends.cuda.matmul.allow_tf32 = flags["matmul_allow_tf32"]
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = \
+        flags["matmul_allow_fp16_reduced_precision_reduction"]
+    torch.set_float32_matmul_precision(flags["float32_matmul_precision"])
+    torch.backends.mkldnn.enabled = flags["mkldnn_enabled"]
+    torch.set_num_threads(flags["num_threads"])
+    torch.use_deterministic_algorithms(flags["deterministic_algorithms"])
+
+
 def cpu_llc_bytes() -> int:
     """Size of the largest CPU cache level, from sysfs; 0 when unknown."""
     best_level, best_bytes = -1, 0

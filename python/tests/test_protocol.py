@@ -149,3 +149,20 @@ def test_shutdown_ends_the_worker(worker):
     ask, proc, _ = worker
     assert ask({"protocol": 1, "id": 9, "op": "shutdown"})["ok"]
     assert proc.wait(timeout=10) == 0
+
+
+def test_backend_flags_changed_by_a_candidate_are_restored(worker):
+    ask, _, tmp = worker
+    before = ask({"protocol": 1, "id": 1, "op": "hello"})["backend_flags"]
+    cand = tmp / "flags.py"
+    cand.write_text(
+        "import torch, torch.nn as nn, torch.nn.functional as F\n"
+        "torch.backends.cudnn.benchmark = True\n"
+        "torch.backends.cuda.matmul.allow_tf32 = True\n"
+        "torch.set_float32_matmul_precision('medium')\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    assert ask(evaluate(cand))["outcome"] == "passed"
+    after = ask({"protocol": 1, "id": 3, "op": "hello"})["backend_flags"]
+    assert after == before
