@@ -1,0 +1,63 @@
+// Everything that proposes candidates implements Agent: the built-in agents here, LLM agents later.
+//
+// An agent sees the problem, the target device and the history of its own earlier attempts on that
+// problem (with the evaluator's feedback), and returns candidate source: a Python file defining
+// `ModelNew`. Agents never touch the store; the supervisor records what they produce and evaluates
+// every candidate alike. Propose may be called from several threads for different problems; an
+// agent keeps no per-problem state between calls (the history carries it).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kswarm/core/evaluation.h"
+#include "kswarm/util/status.h"
+
+namespace kswarm::agents {
+
+struct ProblemView {
+  std::string name;
+  std::string path;
+  std::string source;
+  std::optional<int> level;
+};
+
+struct DeviceView {
+  std::string type;  // "cuda" or "cpu"
+  std::string name;
+};
+
+// One earlier attempt by this agent on this problem, and what the evaluator said.
+struct Attempt {
+  std::string source;
+  core::Outcome outcome = core::Outcome::kRuntimeError;
+  std::string message;
+  std::optional<double> speedup;
+};
+
+struct AgentRequest {
+  ProblemView problem;
+  DeviceView device;
+  std::vector<Attempt> history;  // oldest first
+};
+
+struct Proposal {
+  std::string source;  // a Python file defining ModelNew
+};
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  virtual std::string name() const = 0;
+  // Candidates that trade fp32 numerics for speed (TF32, bf16) are labelled in every report and
+  // only run when the precision policy allows them.
+  virtual bool reduced_precision() const { return false; }
+  // How many attempts the supervisor grants per problem.
+  virtual int max_attempts() const { return 1; }
+  // The next candidate, or nullopt when the agent has nothing (more) to offer for this problem.
+  // Errors are for failures of the agent itself (an LLM endpoint down), not of its candidates.
+  virtual Result<std::optional<Proposal>> Propose(const AgentRequest& request) = 0;
+};
+
+}  // namespace kswarm::agents

@@ -1,0 +1,223 @@
+#include "kswarm/agents/builtin_agents.h"
+
+#include <algorithm>
+#include <regex>
+
+#include <fmt/format.h>
+
+namespace kswarm::agents {
+namespace {
+
+// One built-in: how ModelNew's __init__ ends and what its forward does. `init` and `forward` are
+// Python statements indented for a method body; `self` is the constructed reference Model, and
+// `Model.forward(self, *args)` runs the reference computation.
+struct Recipe {
+  BuiltinInfo info;
+  const char* init;
+  const char* forward;
+};
+
+const std::vector<Recipe>& Recipes() {
+  static const std::vector<Recipe> recipes = {
+      {{"torch_compile", "torch.compile, default mode", false, false, false},
+       "        self._ks_run = _ks_torch.compile(functools.partial(Model.forward, self))\n",
+       "        return self._ks_run(*args)\n"},
+      {{"torch_compile_max_autotune",
+        "torch.compile, max-autotune without CUDA graphs", true, false, false},
+       "        self._ks_run = _ks_torch.compile(functools.partial(Model.forward, self),\n"
+       "                                         mode=\"max-autotune-no-cudagraphs\")\n",
+       "        return self._ks_run(*args)\n"},
+      {{"torch_compile_cudagraphs", "torch.compile with CUDA graphs (reduce-overhead)", true,
+        false, false},
+       "        self._ks_run = _ks_torch.compile(functools.partial(Model.forward, self),\n"
+       "                                         mode=\"reduce-overhead\")\n",
+       "        return _ks_clone(self._ks_run(*args))\n"},
+      {{"cuda_graph", "the eager forward captured once in a CUDA graph and replayed", true, false,
+        false},
+       "        self._ks_graph = _KsGraph(functools.partial(Model.forward, self))\n",
+       "        return self._ks_graph(*args)\n"},
+      {{"cudnn_benchmark", "cuDNN autotuning for the convolutions", true, true, false},
+       "",
+       "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
+       "            return Model.forward(self, *args)\n"},
+      {{"channels_last", "channels-last memory format for convolution models", false, true, false},
+       "        self.to(memory_format=_ks_torch.channels_last)\n",
+       "        return Model.forward(self, *_ks_channels_last(args))\n"},
+      {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
+        true, false},
+       "        self.to(memory_format=_ks_torch.channels_last)\n",
+       "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
+       "            return Model.forward(self, *_ks_channels_last(args))\n"},
+      {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
+        false, true},
+       "",
+       "        with _ks_flags(_ks_torch.backends.cuda.matmul, allow_tf32=True), \\\n"
+       "             _ks_flags(_ks_torch.backends.cudnn, allow_tf32=True):\n"
+       "            return Model.forward(self, *args)\n"},
+      {{"bf16_autocast", "bf16 autocast, outputs cast back (reduced precision)", true, false, true},
+       "",
+       "        with _ks_torch.autocast(\"cuda\", dtype=_ks_torch.bfloat16):\n"
+       "            out = Model.forward(self, *args)\n"
+       "        return _ks_to_fp32(out)\n"},
+  };
+  return recipes;
+}
+
+// Helpers every built-in candidate carries; small, so each candidate stays self-contained.
+constexpr const char* kHelpers = R"py(import contextlib
+import functools
+
+import torch as _ks_torch
+
+
+@contextlib.contextmanager
+def _ks_flags(namespace, **values):
+    """Sets backend flags for the candidate's own calls only."""
+    saved = {k: getattr(namespace, k) for k in values}
+    for k, v in values.items():
+        setattr(namespace, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(namespace, k, v)
+
+
+def _ks_map(fn, out):
+    if isinstance(out, _ks_torch.Tensor):
+        return fn(out)
+    if isinstance(out, (tuple, list)):
+        return type(out)(_ks_map(fn, o) for o in out)
+    return out
+
+
+def _ks_clone(out):
+    return _ks_map(lambda t: t.clone(), out)
+
+
+def _ks_to_fp32(out):
+    return _ks_map(lambda t: t.float() if t.dtype in (_ks_torch.bfloat16, _ks_torch.float16) else t,
+                   out)
+
+
+def _ks_channels_last(args):
+    return [a.contiguous(memory_format=_ks_torch.channels_last)
+            if isinstance(a, _ks_torch.Tensor) and a.dim() == 4 else a for a in args]
+
+
+class _KsGraph:
+    """Captures fn in a CUDA graph per input signature; replays it on copies of new inputs."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.graphs = {}
+
+    def __call__(self, *args):
+        key = tuple((tuple(a.shape), a.dtype, str(a.device)) if isinstance(a, _ks_torch.Tensor)
+                    else a for a in args)
+        entry = self.graphs.get(key)
+        if entry is None:
+            static_in = [a.clone() if isinstance(a, _ks_torch.Tensor) else a for a in args]
+            side = _ks_torch.cuda.Stream()
+            side.wait_stream(_ks_torch.cuda.current_stream())
+            with _ks_torch.cuda.stream(side):
+                for _ in range(2):
+                    self.fn(*static_in)
+            _ks_torch.cuda.current_stream().wait_stream(side)
+            graph = _ks_torch.cuda.CUDAGraph()
+            with _ks_torch.cuda.graph(graph):
+                static_out = self.fn(*static_in)
+            entry = self.graphs[key] = (graph, static_in, static_out)
+        graph, static_in, static_out = entry
+        for dst, src in zip(static_in, args):
+            if isinstance(dst, _ks_torch.Tensor):
+                dst.copy_(src)
+        graph.replay()
+        return _ks_clone(static_out)
+)py";
+
+bool HasConvolution(const std::string& source) {
+  static const std::regex kConv(R"(\b(Conv[123]d|ConvTranspose[123]d|conv[123]d|conv_transpose[123]d)\b)");
+  return std::regex_search(source, kConv);
+}
+
+class BuiltinAgent : public Agent {
+ public:
+  explicit BuiltinAgent(const Recipe& recipe) : recipe_(recipe) {}
+  std::string name() const override { return recipe_.info.name; }
+  bool reduced_precision() const override { return recipe_.info.reduced_precision; }
+
+  Result<std::optional<Proposal>> Propose(const AgentRequest& request) override {
+    if (!request.history.empty()) return std::optional<Proposal>();  // one attempt is all
+    if (recipe_.info.cuda_only && request.device.type != "cuda") return std::optional<Proposal>();
+    if (recipe_.info.convolution_only && !HasConvolution(request.problem.source)) {
+      return std::optional<Proposal>();
+    }
+    Proposal p;
+    p.source = fmt::format(
+        "# kswarm built-in agent '{}': {}.\n"
+        "# The reference problem ({}) follows unchanged; ModelNew builds the same Model and\n"
+        "# changes only how it runs.\n"
+        "{}{}\n"
+        "# ---- kswarm built-in agent '{}' ----\n"
+        "{}\n\n"
+        "class ModelNew(Model):\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "{}\n"
+        "    def forward(self, *args):\n"
+        "{}",
+        recipe_.info.name, recipe_.info.description, request.problem.name,
+        request.problem.source,
+        request.problem.source.empty() || request.problem.source.back() == '\n' ? "" : "\n",
+        recipe_.info.name, kHelpers, recipe_.init, recipe_.forward);
+    return std::optional<Proposal>(std::move(p));
+  }
+
+ private:
+  const Recipe& recipe_;
+};
+
+}  // namespace
+
+const std::vector<BuiltinInfo>& BuiltinAgents() {
+  static const std::vector<BuiltinInfo> infos = [] {
+    std::vector<BuiltinInfo> out;
+    for (const Recipe& r : Recipes()) out.push_back(r.info);
+    return out;
+  }();
+  return infos;
+}
+
+std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
+  if (device_type == "cuda") {
+    return {"torch_compile", "torch_compile_cudagraphs", "cuda_graph",
+            "channels_last_cudnn_benchmark"};
+  }
+  return {"torch_compile", "channels_last"};
+}
+
+Result<std::vector<std::unique_ptr<Agent>>> MakeBuiltinAgents(
+    const std::vector<std::string>& names, bool allow_reduced_precision) {
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (const std::string& name : names) {
+    auto it = std::find_if(Recipes().begin(), Recipes().end(),
+                           [&](const Recipe& r) { return r.info.name == name; });
+    if (it == Recipes().end()) {
+      std::string known;
+      for (const Recipe& r : Recipes()) known += (known.empty() ? "" : ", ") + r.info.name;
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("unknown agent '{}' (built-in agents: {})", name, known));
+    }
+    if (it->info.reduced_precision && !allow_reduced_precision) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("agent '{}' uses reduced precision; allow it with "
+                               "--precision reduced",
+                               name));
+    }
+    agents.push_back(std::make_unique<BuiltinAgent>(*it));
+  }
+  return agents;
+}
+
+}  // namespace kswarm::agents

@@ -1,0 +1,101 @@
+#include "kswarm/agents/builtin_agents.h"
+
+#include <gtest/gtest.h>
+
+namespace kswarm::agents {
+namespace {
+
+const char* kLinearProblem = R"py(import torch
+import torch.nn as nn
+
+class Model(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.lin = nn.Linear(n, n)
+    def forward(self, x):
+        return self.lin(x)
+
+def get_inputs():
+    return [torch.randn(4, 8)]
+
+def get_init_inputs():
+    return [8]
+)py";
+
+const char* kConvProblem = "import torch.nn as nn\nclass Model(nn.Module):\n"
+                           "    def __init__(self):\n        super().__init__()\n"
+                           "        self.c = nn.Conv2d(3, 8, 3)\n";
+
+AgentRequest Request(const char* source, const std::string& device) {
+  AgentRequest r;
+  r.problem.name = "p";
+  r.problem.source = source;
+  r.device.type = device;
+  return r;
+}
+
+std::unique_ptr<Agent> Make(const std::string& name, bool reduced = false) {
+  auto agents = MakeBuiltinAgents({name}, reduced);
+  EXPECT_TRUE(agents.has_value()) << agents.error().ToString();
+  return std::move((*agents)[0]);
+}
+
+TEST(BuiltinAgentsTest, CandidateCarriesTheProblemAndAModelNewSubclass) {
+  auto agent = Make("torch_compile");
+  auto p = agent->Propose(Request(kLinearProblem, "cpu"));
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(p->has_value());
+  const std::string& src = (*p)->source;
+  EXPECT_NE(src.find(kLinearProblem), std::string::npos);
+  EXPECT_NE(src.find("class ModelNew(Model):"), std::string::npos);
+  EXPECT_NE(src.find("kswarm built-in agent 'torch_compile'"), std::string::npos);
+  EXPECT_NE(src.find("_ks_torch.compile("), std::string::npos);
+}
+
+TEST(BuiltinAgentsTest, OneAttemptPerProblem) {
+  auto agent = Make("torch_compile");
+  AgentRequest r = Request(kLinearProblem, "cpu");
+  r.history.push_back(Attempt{"x", core::Outcome::kPassed, "ok", 1.2});
+  auto p = agent->Propose(r);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_FALSE(p->has_value());
+}
+
+TEST(BuiltinAgentsTest, DeviceAndConvolutionFilters) {
+  EXPECT_FALSE(Make("cuda_graph")->Propose(Request(kLinearProblem, "cpu"))->has_value());
+  EXPECT_TRUE(Make("cuda_graph")->Propose(Request(kLinearProblem, "cuda"))->has_value());
+  EXPECT_FALSE(Make("channels_last")->Propose(Request(kLinearProblem, "cpu"))->has_value());
+  EXPECT_TRUE(Make("channels_last")->Propose(Request(kConvProblem, "cpu"))->has_value());
+}
+
+TEST(BuiltinAgentsTest, ReducedPrecisionNeedsThePolicy) {
+  auto refused = MakeBuiltinAgents({"tf32"}, /*allow_reduced_precision=*/false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("--precision reduced"), std::string::npos);
+  EXPECT_TRUE(Make("tf32", /*reduced=*/true)->reduced_precision());
+  EXPECT_FALSE(Make("torch_compile")->reduced_precision());
+}
+
+TEST(BuiltinAgentsTest, UnknownNameListsTheKnownOnes) {
+  auto agents = MakeBuiltinAgents({"magic"}, true);
+  ASSERT_FALSE(agents.has_value());
+  EXPECT_NE(agents.error().message().find("cuda_graph"), std::string::npos);
+}
+
+TEST(BuiltinAgentsTest, DefaultsExistAndFitTheDevice) {
+  for (const std::string device : {"cuda", "cpu"}) {
+    auto names = DefaultBuiltinNames(device);
+    ASSERT_FALSE(names.empty());
+    auto agents = MakeBuiltinAgents(names, /*allow_reduced_precision=*/false);
+    ASSERT_TRUE(agents.has_value()) << device;
+    for (const BuiltinInfo& info : BuiltinAgents()) {
+      if (device == "cpu" && info.cuda_only) {
+        EXPECT_EQ(std::find(names.begin(), names.end(), info.name), names.end()) << info.name;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kswarm::agents
