@@ -12,7 +12,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -87,6 +87,30 @@ CREATE INDEX evaluations_by_cache_key ON evaluations(cache_key, id);
 CREATE INDEX evaluations_by_run ON evaluations(run_id);
 )sql";
 
+// Version 1 -> 2: runs remember their configuration (for resume), evaluations their attempt
+// number, and run_problems holds the supervisor's verdict per problem.
+constexpr const char* kMigrateV2 = R"sql(
+ALTER TABLE runs ADD COLUMN config_json TEXT;
+ALTER TABLE evaluations ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX runs_by_name ON runs(name, id);
+CREATE TABLE run_problems (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  position INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'skipped')),
+  message TEXT,
+  best_evaluation_id INTEGER REFERENCES evaluations(id),
+  compile_evaluation_id INTEGER REFERENCES evaluations(id),
+  eager_ms REAL,
+  compile_ms REAL,
+  best_ms REAL,
+  speedup REAL,
+  speedup_vs_compile REAL,
+  wall_ms REAL,
+  PRIMARY KEY (run_id, problem_id)
+);
+)sql";
+
 std::string NowUtc() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -110,11 +134,12 @@ void BindOptional(SQLite::Statement& q, const char* name, const std::optional<T>
   }
 }
 
-void BindTextOrNull(SQLite::Statement& q, const char* name, const std::string& v) {
+template <typename Key>
+void BindTextOrNull(SQLite::Statement& q, Key key, const std::string& v) {
   if (v.empty()) {
-    q.bind(name);
+    q.bind(key);
   } else {
-    q.bind(name, v);
+    q.bind(key, v);
   }
 }
 
@@ -142,6 +167,7 @@ EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
   r.problem_id = q.getColumn("problem_id").getInt64();
   r.candidate_id = q.getColumn("candidate_id").getInt64();
   r.cache_key = q.getColumn("cache_key").getString();
+  r.attempt = q.getColumn("attempt").getInt();
   r.created_at = q.getColumn("created_at").getString();
 
   r.settings.trials = q.getColumn("trials").getInt();
@@ -196,14 +222,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                    fmt::format("{}: database schema version {} is newer than this kswarm's ({})",
                                path, version, kSchemaVersion));
     }
-    if (version == 0) {
-      if (db->tableExists("runs") || db->tableExists("evaluations")) {
-        return Error(StatusCode::kInvalidArgument,
-                     fmt::format("{}: not a kswarm database (tables exist, no schema version)",
-                                 path));
-      }
+    if (version == 0 && (db->tableExists("runs") || db->tableExists("evaluations"))) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: not a kswarm database (tables exist, no schema version)",
+                               path));
+    }
+    if (version < kSchemaVersion) {
       SQLite::Transaction tx(*db);
-      db->exec(kSchemaV1);
+      if (version < 1) db->exec(kSchemaV1);
+      if (version < 2) db->exec(kMigrateV2);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -215,14 +242,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   }
 }
 
-Result<int64_t> Store::CreateRun(const std::string& name, const std::string& command) {
+Result<int64_t> Store::CreateRun(const std::string& name, const std::string& command,
+                                 const std::string& config_json) {
   try {
     SQLite::Statement q(*db_,
-                        "INSERT INTO runs(name, command, started_at, status) "
-                        "VALUES(?, ?, ?, 'running')");
+                        "INSERT INTO runs(name, command, started_at, status, config_json) "
+                        "VALUES(?, ?, ?, 'running', ?)");
     q.bind(1, name);
     q.bind(2, command);
     q.bind(3, NowUtc());
+    BindTextOrNull(q, 4, config_json);
     q.exec();
     return db_->getLastInsertRowid();
   } catch (const std::exception& e) {
@@ -286,11 +315,7 @@ Result<int64_t> Store::UpsertCandidate(const CandidateRecord& c) {
     q.bind(2, c.source);
     q.bind(3, c.sha256);
     q.bind(4, c.generator);
-    if (c.path.empty()) {
-      q.bind(5);
-    } else {
-      q.bind(5, c.path);
-    }
+    BindTextOrNull(q, 5, c.path);
     q.bind(6, NowUtc());
     q.exec();
     return db_->getLastInsertRowid();
@@ -309,14 +334,14 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
         candidate_median_ms, candidate_iqr_ms, candidate_min_ms, candidate_count, speedup,
         failure_json, phase_ms_json, wall_ms, device_type, device_name, driver, torch_version,
         cuda_version, python_version, triton_version, worker_version, device_json,
-        backend_flags_json, cache_key, created_at)
+        backend_flags_json, cache_key, created_at, attempt)
       VALUES(:run_id, :problem_id, :candidate_id, :outcome, :message, :trials,
         :trials_run, :tolerance, :shapes, :seed, :max_abs_err, :max_rel_err,
         :baseline_median_ms, :baseline_iqr_ms, :baseline_min_ms, :baseline_count,
         :candidate_median_ms, :candidate_iqr_ms, :candidate_min_ms, :candidate_count, :speedup,
         :failure_json, :phase_ms_json, :wall_ms, :device_type, :device_name, :driver,
         :torch_version, :cuda_version, :python_version, :triton_version, :worker_version,
-        :device_json, :backend_flags_json, :cache_key, :created_at))sql");
+        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt))sql");
     const core::Evaluation& e = r.evaluation;
     const core::Environment& env = r.environment;
     q.bind(":run_id", r.run_id);
@@ -359,6 +384,7 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
     BindTextOrNull(q, ":backend_flags_json", env.backend_flags_json);
     q.bind(":cache_key", r.cache_key);
     q.bind(":created_at", NowUtc());
+    q.bind(":attempt", r.attempt);
     q.exec();
     int64_t id = db_->getLastInsertRowid();
     tx.commit();
@@ -389,6 +415,130 @@ Result<std::optional<EvaluationRecord>> Store::GetEvaluation(int64_t id) {
     return std::optional<EvaluationRecord>(ReadEvaluation(q));
   } catch (const std::exception& e) {
     return Error(DbError(e, "read evaluation"));
+  }
+}
+
+namespace {
+
+RunRecord ReadRun(SQLite::Statement& q) {
+  RunRecord r;
+  r.id = q.getColumn("id").getInt64();
+  r.name = q.getColumn("name").getString();
+  r.command = q.getColumn("command").getString();
+  r.status = q.getColumn("status").getString();
+  r.started_at = q.getColumn("started_at").getString();
+  r.finished_at = Text(q.getColumn("finished_at"));
+  r.config_json = Text(q.getColumn("config_json"));
+  return r;
+}
+
+std::optional<int64_t> OptId(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+}  // namespace
+
+Result<std::optional<RunRecord>> Store::FindRun(const std::string& name) {
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1");
+    q.bind(1, name);
+    if (!q.executeStep()) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(ReadRun(q));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "find run"));
+  }
+}
+
+Result<std::optional<RunRecord>> Store::LatestRun(const std::string& command) {
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM runs WHERE command = ? ORDER BY id DESC LIMIT 1");
+    q.bind(1, command);
+    if (!q.executeStep()) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(ReadRun(q));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "find run"));
+  }
+}
+
+Status Store::PutRunProblem(const RunProblemRecord& r) {
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      INSERT OR REPLACE INTO run_problems(run_id, problem_id, position, status, message,
+        best_evaluation_id, compile_evaluation_id, eager_ms, compile_ms, best_ms, speedup,
+        speedup_vs_compile, wall_ms)
+      VALUES(:run_id, :problem_id, :position, :status, :message, :best, :compile, :eager_ms,
+        :compile_ms, :best_ms, :speedup, :speedup_vs_compile, :wall_ms))sql");
+    q.bind(":run_id", r.run_id);
+    q.bind(":problem_id", r.problem_id);
+    q.bind(":position", r.position);
+    q.bind(":status", r.status);
+    BindTextOrNull(q, ":message", r.message);
+    BindOptional(q, ":best", r.best_evaluation_id);
+    BindOptional(q, ":compile", r.compile_evaluation_id);
+    BindOptional(q, ":eager_ms", r.eager_ms);
+    BindOptional(q, ":compile_ms", r.compile_ms);
+    BindOptional(q, ":best_ms", r.best_ms);
+    BindOptional(q, ":speedup", r.speedup);
+    BindOptional(q, ":speedup_vs_compile", r.speedup_vs_compile);
+    q.bind(":wall_ms", r.wall_ms);
+    q.exec();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DbError(e, "record problem verdict");
+  }
+}
+
+Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      SELECT rp.*, p.name AS problem_name, p.level AS problem_level, p.path AS problem_path
+      FROM run_problems rp JOIN problems p ON p.id = rp.problem_id
+      WHERE rp.run_id = ? ORDER BY rp.position)sql");
+    q.bind(1, run_id);
+    std::vector<RunProblemRecord> out;
+    while (q.executeStep()) {
+      RunProblemRecord r;
+      r.run_id = q.getColumn("run_id").getInt64();
+      r.problem_id = q.getColumn("problem_id").getInt64();
+      r.position = q.getColumn("position").getInt();
+      r.status = q.getColumn("status").getString();
+      r.message = Text(q.getColumn("message"));
+      r.best_evaluation_id = OptId(q.getColumn("best_evaluation_id"));
+      r.compile_evaluation_id = OptId(q.getColumn("compile_evaluation_id"));
+      r.eager_ms = OptDouble(q.getColumn("eager_ms"));
+      r.compile_ms = OptDouble(q.getColumn("compile_ms"));
+      r.best_ms = OptDouble(q.getColumn("best_ms"));
+      r.speedup = OptDouble(q.getColumn("speedup"));
+      r.speedup_vs_compile = OptDouble(q.getColumn("speedup_vs_compile"));
+      r.wall_ms = q.getColumn("wall_ms").isNull() ? 0 : q.getColumn("wall_ms").getDouble();
+      r.problem_name = q.getColumn("problem_name").getString();
+      r.problem_path = q.getColumn("problem_path").getString();
+      if (!q.getColumn("problem_level").isNull()) r.level = q.getColumn("problem_level").getInt();
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "read run problems"));
+  }
+}
+
+Result<std::vector<EvaluationRecord>> Store::EvaluationsOfRun(int64_t run_id) {
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      SELECT e.*, c.generator AS generator FROM evaluations e
+      JOIN candidates c ON c.id = e.candidate_id
+      WHERE e.run_id = ? ORDER BY e.id)sql");
+    q.bind(1, run_id);
+    std::vector<EvaluationRecord> out;
+    while (q.executeStep()) {
+      EvaluationRecord r = ReadEvaluation(q);
+      r.generator = q.getColumn("generator").getString();
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "read evaluations"));
   }
 }
 

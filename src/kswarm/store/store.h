@@ -44,6 +44,39 @@ struct EvaluationRecord {
   core::Evaluation evaluation;
   std::string cache_key;
   std::string created_at;
+  int attempt = 1;        // the agent's attempt number on this problem, from 1
+  std::string generator;  // filled by EvaluationsOfRun: who made the candidate
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string command;  // "eval" or "run"
+  std::string status;   // "running", "finished", "failed"
+  std::string started_at;
+  std::string finished_at;
+  std::string config_json;  // what the run was asked to do (agents, device, settings)
+};
+
+// The supervisor's verdict on one problem of a run.
+struct RunProblemRecord {
+  int64_t run_id = 0;
+  int64_t problem_id = 0;
+  int position = 0;     // order within the run
+  std::string status;   // "running" (started, not finished), "done", "skipped"
+  std::string message;  // why a problem was skipped
+  std::optional<int64_t> best_evaluation_id;     // fastest passed candidate, if any beat eager
+  std::optional<int64_t> compile_evaluation_id;  // the torch.compile baseline's evaluation
+  std::optional<double> eager_ms;
+  std::optional<double> compile_ms;
+  std::optional<double> best_ms;
+  std::optional<double> speedup;             // eager / best, floor 1
+  std::optional<double> speedup_vs_compile;  // torch.compile / best, floor 1
+  double wall_ms = 0;
+  // Read-only, joined from problems:
+  std::string problem_name;
+  std::string problem_path;
+  std::optional<int> level;
 };
 
 class Store {
@@ -53,7 +86,17 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
-  Result<int64_t> CreateRun(const std::string& name, const std::string& command);
+  Result<int64_t> CreateRun(const std::string& name, const std::string& command,
+                            const std::string& config_json = "");
+  // The newest run with this name / of this command, if any.
+  Result<std::optional<RunRecord>> FindRun(const std::string& name);
+  Result<std::optional<RunRecord>> LatestRun(const std::string& command);
+
+  // Inserts or replaces the verdict on (run, problem).
+  Status PutRunProblem(const RunProblemRecord& record);
+  Result<std::vector<RunProblemRecord>> RunProblems(int64_t run_id);
+  // Every evaluation recorded under the run, oldest first, with `generator` filled.
+  Result<std::vector<EvaluationRecord>> EvaluationsOfRun(int64_t run_id);
   Status FinishRun(int64_t run_id, const std::string& status);
 
   // Returns the id of the existing row for (sha256, path), or inserts one.

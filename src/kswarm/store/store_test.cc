@@ -112,7 +112,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 1);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 2);
 }
 
 TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
@@ -130,6 +130,62 @@ TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
   auto foreign = Store::Open(junk);
   ASSERT_FALSE(foreign.has_value());
   EXPECT_EQ(foreign.error().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, MigratesAVersion1Database) {
+  {
+    // A version-1 database as the first release wrote it, with one evaluation.
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, command TEXT NOT NULL,"
+            " started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL);"
+            "CREATE TABLE evaluations (id INTEGER PRIMARY KEY, run_id INTEGER, outcome TEXT);"
+            "CREATE TABLE problems (id INTEGER PRIMARY KEY);"
+            "INSERT INTO runs VALUES (1, 'eval-x', 'eval', 't', NULL, 'finished');"
+            "INSERT INTO evaluations VALUES (1, 1, 'passed');"
+            "PRAGMA user_version=1;");
+  }
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  SQLite::Database db(path_);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 2);
+  EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
+  EXPECT_TRUE(db.tableExists("run_problems"));
+  auto run = (*store)->FindRun("eval-x").value();
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->status, "finished");
+}
+
+TEST_F(StoreTest, RunsAndTheirProblemVerdicts) {
+  auto store = std::move(Store::Open(path_).value());
+  int64_t eval_id = RecordOne(*store, core::Outcome::kPassed, "k");
+  int64_t run = store->CreateRun("suite", "run", R"({"agents":["torch_compile"]})").value();
+  auto found = store->FindRun("suite").value();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, run);
+  EXPECT_EQ(found->config_json, R"({"agents":["torch_compile"]})");
+  EXPECT_EQ(store->LatestRun("run").value()->id, run);
+
+  RunProblemRecord rp;
+  rp.run_id = run;
+  rp.problem_id = 1;
+  rp.position = 0;
+  rp.status = "running";
+  ASSERT_TRUE(store->PutRunProblem(rp).ok());
+  rp.status = "done";
+  rp.best_evaluation_id = eval_id;
+  rp.speedup = 2.0;
+  ASSERT_TRUE(store->PutRunProblem(rp).ok());
+  auto problems = store->RunProblems(run).value();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].status, "done");
+  EXPECT_EQ(problems[0].best_evaluation_id, eval_id);
+  EXPECT_EQ(problems[0].problem_name, "01_relu");
+  EXPECT_EQ(problems[0].level, 1);
+
+  auto evals = store->EvaluationsOfRun(store->FindRun("eval-test").value()->id).value();
+  ASSERT_EQ(evals.size(), 1u);
+  EXPECT_EQ(evals[0].generator, "user");
+  EXPECT_EQ(evals[0].attempt, 1);
 }
 
 TEST(CacheKeyTest, ChangesWithEveryField) {
