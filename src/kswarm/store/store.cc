@@ -125,8 +125,8 @@ Status DbError(const std::exception& e, const char* what) {
   return Status(StatusCode::kIoError, fmt::format("database: {}: {}", what, e.what()));
 }
 
-template <typename T>
-void BindOptional(SQLite::Statement& q, const char* name, const std::optional<T>& v) {
+template <typename Key, typename T>
+void BindOptional(SQLite::Statement& q, Key name, const std::optional<T>& v) {
   if (v) {
     q.bind(name, *v);
   } else {
@@ -394,12 +394,15 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
   }
 }
 
-Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cache_key) {
+Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cache_key,
+                                                         std::optional<int64_t> run_id) {
   try {
     SQLite::Statement q(*db_,
                         "SELECT * FROM evaluations WHERE cache_key = ? AND outcome != 'timeout' "
-                        "ORDER BY id DESC LIMIT 1");
+                        "AND (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT 1");
     q.bind(1, cache_key);
+    BindOptional(q, 2, run_id);
+    BindOptional(q, 3, run_id);
     if (!q.executeStep()) return std::optional<EvaluationRecord>();
     return std::optional<EvaluationRecord>(ReadEvaluation(q));
   } catch (const std::exception& e) {

@@ -107,8 +107,10 @@ class Store {
   // Records one evaluation in its own transaction; returns its id.
   Result<int64_t> RecordEvaluation(const EvaluationRecord& record);
 
-  // The newest evaluation with this cache key that may answer again (not a timeout).
-  Result<std::optional<EvaluationRecord>> FindCached(const std::string& cache_key);
+  // The newest evaluation with this cache key that may answer again (not a timeout); with
+  // `run_id`, only one recorded under that run.
+  Result<std::optional<EvaluationRecord>> FindCached(const std::string& cache_key,
+                                                     std::optional<int64_t> run_id = {});
   Result<std::optional<EvaluationRecord>> GetEvaluation(int64_t id);
 
  private:

@@ -26,7 +26,64 @@ std::string RunName() {
   return buf;
 }
 
+// Answers from the store when it holds the same question; true when it did.
+Result<bool> AnswerFromStore(store::Store& store, const core::Environment& env,
+                             const core::EvalSettings& settings,
+                             std::optional<int64_t> run_filter, CandidateResult& result) {
+  std::string key = store::CacheKey(result.problem.source_sha256, result.candidate.sha256, env,
+                                    settings);
+  auto cached = store.FindCached(key, run_filter);
+  if (!cached) return Error(cached.error());
+  if (!cached->has_value()) return false;
+  result.record = std::move(**cached);
+  result.cached = true;
+  return true;
+}
+
 }  // namespace
+
+Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
+                         const core::EvalSettings& settings, int64_t run_id, int attempt,
+                         bool fresh, bool same_run_only, CandidateResult& result) {
+  auto env = evaluator.Environment();
+  if (!env) return env.error();
+  if (!fresh) {
+    auto answered = AnswerFromStore(store, *env, settings,
+                                    same_run_only ? std::optional(run_id) : std::nullopt, result);
+    if (!answered) return answered.error();
+    if (*answered) return Status::Ok();
+  }
+  auto problem_id = store.UpsertProblem(result.problem);
+  if (!problem_id) return problem_id.error();
+  result.candidate.problem_id = *problem_id;
+  auto candidate_id = store.UpsertCandidate(result.candidate);
+  if (!candidate_id) return candidate_id.error();
+
+  evaluator::EvalJob job;
+  job.problem_path = result.problem.path;
+  job.candidate_path = result.candidate.path;
+  job.settings = settings;
+  job.seed = FreshSeed();
+  auto evaluation = evaluator.Evaluate(job);
+  if (!evaluation) return evaluation.error();
+
+  store::EvaluationRecord& record = result.record;
+  record.run_id = run_id;
+  record.problem_id = *problem_id;
+  record.candidate_id = *candidate_id;
+  record.settings = settings;
+  record.environment = *env;
+  record.evaluation = std::move(*evaluation);
+  record.cache_key = store::CacheKey(result.problem.source_sha256, result.candidate.sha256, *env,
+                                     settings);
+  record.attempt = attempt;
+  record.generator = result.candidate.generator;
+  auto id = store.RecordEvaluation(record);
+  if (!id) return id.error();
+  record.id = *id;
+  result.cached = false;
+  return Status::Ok();
+}
 
 Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evaluator& evaluator,
                                           const CandidateRequest& request) {
@@ -40,49 +97,20 @@ Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evalua
 
   auto env = evaluator.Environment();
   if (!env) return Error(env.error());
-  std::string key = store::CacheKey(result.problem.source_sha256, result.candidate.sha256, *env,
-                                    request.settings);
   if (!request.fresh) {
-    auto cached = store.FindCached(key);
-    if (!cached) return Error(cached.error());
-    if (cached->has_value()) {
-      result.record = std::move(**cached);
-      result.cached = true;
-      return result;
-    }
+    auto answered = AnswerFromStore(store, *env, request.settings, std::nullopt, result);
+    if (!answered) return Error(answered.error());
+    if (*answered) return result;
   }
-
   auto run_id = store.CreateRun(RunName(), "eval");
   if (!run_id) return Error(run_id.error());
-  auto problem_id = store.UpsertProblem(result.problem);
-  if (!problem_id) return Error(problem_id.error());
-  result.candidate.problem_id = *problem_id;
-  auto candidate_id = store.UpsertCandidate(result.candidate);
-  if (!candidate_id) return Error(candidate_id.error());
-
-  evaluator::EvalJob job;
-  job.problem_path = result.problem.path;
-  job.candidate_path = result.candidate.path;
-  job.settings = request.settings;
-  job.seed = FreshSeed();
-  auto evaluation = evaluator.Evaluate(job);
-  if (!evaluation) {
+  Status s = EvaluateAndRecord(store, evaluator, request.settings, *run_id, /*attempt=*/1,
+                               /*fresh=*/true, /*same_run_only=*/false, result);
+  if (!s.ok()) {
     (void)store.FinishRun(*run_id, "failed");
-    return Error(evaluation.error());
+    return Error(s);
   }
-
-  store::EvaluationRecord& record = result.record;
-  record.run_id = *run_id;
-  record.problem_id = *problem_id;
-  record.candidate_id = *candidate_id;
-  record.settings = request.settings;
-  record.environment = *env;
-  record.evaluation = std::move(*evaluation);
-  record.cache_key = key;
-  auto id = store.RecordEvaluation(record);
-  if (!id) return Error(id.error());
-  record.id = *id;
-  if (Status s = store.FinishRun(*run_id, "finished"); !s.ok()) return Error(s);
+  if (Status f = store.FinishRun(*run_id, "finished"); !f.ok()) return Error(f);
   return result;
 }
 

@@ -31,4 +31,12 @@ struct CandidateResult {
 Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evaluator& evaluator,
                                           const CandidateRequest& request);
 
+// The shared step: evaluates a candidate already read into `candidate` (its file at
+// candidate.path) for `problem`, under run `run_id` as the agent's `attempt`, and records it.
+// The store answers instead when it holds the same question: from any run, or with `same_run_only`
+// from this run alone (a resumed run). Fills result.record and result.cached.
+Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
+                         const core::EvalSettings& settings, int64_t run_id, int attempt,
+                         bool fresh, bool same_run_only, CandidateResult& result);
+
 }  // namespace kswarm::supervisor

@@ -1,0 +1,249 @@
+#include "kswarm/supervisor/suite.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "kswarm/supervisor/evaluate_candidate.h"
+#include "kswarm/supervisor/problem_file.h"
+#include "kswarm/util/files.h"
+
+namespace kswarm::supervisor {
+namespace {
+
+namespace fs = std::filesystem;
+
+double NowS() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+// Agents' candidates are files (the worker loads files), kept by content hash.
+Result<std::string> WriteCandidateFile(const std::string& source) {
+  fs::path dir = fs::path(EnvOr("XDG_CACHE_HOME", EnvOr("HOME", "/tmp") + "/.cache")) /
+                 "kswarm" / "candidates";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Error(StatusCode::kIoError,
+                 fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  }
+  fs::path path = dir / (Sha256Hex(source) + ".py");
+  if (!fs::exists(path)) {
+    fs::path tmp = path;
+    tmp += fmt::format(".tmp{}", ::getpid());
+    std::ofstream(tmp, std::ios::binary) << source;
+    fs::rename(tmp, path, ec);
+    if (ec) return Error(StatusCode::kIoError, fmt::format("cannot write {}", path.string()));
+  }
+  return path.string();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    fs::path path = fs::absolute(p).lexically_normal();
+    if (fs::is_regular_file(path, ec)) {
+      out.push_back(path.string());
+      continue;
+    }
+    if (!fs::is_directory(path, ec)) {
+      return Error(StatusCode::kInvalidArgument, fmt::format("{}: no such file or folder", p));
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (it->is_directory() && (name.rfind('_', 0) == 0 || name.rfind('.', 0) == 0)) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && it->path().extension() == ".py" && name.rfind('_', 0) != 0) {
+        found.push_back(it->path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+SuiteRunner::SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
+                         std::vector<std::unique_ptr<agents::Agent>> agents,
+                         core::EvalSettings settings, ProgressFn progress)
+    : store_(store),
+      evaluator_(evaluator),
+      agents_(std::move(agents)),
+      settings_(std::move(settings)),
+      progress_(std::move(progress)) {}
+
+Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<int64_t> run_id,
+                                     const std::string& config_json,
+                                     const std::vector<std::string>& problem_paths) {
+  started_s_ = NowS();
+  SuiteResult result;
+  result.problems = static_cast<int>(problem_paths.size());
+  if (run_id) {
+    result.run_id = *run_id;
+    result.resumed = true;
+  } else {
+    auto created = store_.CreateRun(run_name, "run", config_json);
+    if (!created) return Error(created.error());
+    result.run_id = *created;
+  }
+  auto existing = store_.RunProblems(result.run_id);
+  if (!existing) return Error(existing.error());
+
+  for (size_t i = 0; i < problem_paths.size(); ++i) {
+    const std::string& path = problem_paths[i];
+    auto finished = std::find_if(existing->begin(), existing->end(), [&](const auto& rp) {
+      return rp.problem_path == path && rp.status != "running";
+    });
+    if (finished != existing->end()) {
+      ++result.already_done;
+      continue;
+    }
+    Status s = RunProblem(result.run_id, static_cast<int>(i), result.problems, path, result);
+    if (!s.ok()) return Error(s);  // the run stays 'running': resumable
+  }
+  if (Status s = store_.FinishRun(result.run_id, "finished"); !s.ok()) return Error(s);
+  return result;
+}
+
+Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const std::string& path,
+                               SuiteResult& result) {
+  double problem_started = NowS();
+  ProgressEvent event;
+  event.index = position;
+  event.total = total;
+  event.problem = path;
+  auto emit = [&](ProgressEvent::Kind kind) {
+    event.kind = kind;
+    event.elapsed_s = NowS() - started_s_;
+    if (progress_) progress_(event);
+  };
+
+  auto problem = ReadProblemFile(path);
+  if (!problem) {
+    // Not even readable: nothing to record against; say so and go on.
+    event.message = problem.error().message();
+    ++result.skipped;
+    emit(ProgressEvent::Kind::kProblemSkipped);
+    return Status::Ok();
+  }
+  event.problem = problem->name;
+  auto problem_id = store_.UpsertProblem(*problem);
+  if (!problem_id) return problem_id.error();
+  store::RunProblemRecord verdict;
+  verdict.run_id = run_id;
+  verdict.problem_id = *problem_id;
+  verdict.position = position;
+  verdict.status = "running";
+  if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
+  emit(ProgressEvent::Kind::kProblemStart);
+
+  agents::AgentRequest request;
+  request.problem = {problem->name, problem->path, problem->source, problem->level};
+  auto env = evaluator_.Environment();
+  if (!env) return env.error();
+  request.device = {env->device_type, env->device_name};
+
+  std::optional<store::EvaluationRecord> best, compile;
+  std::string best_agent = "eager";
+  std::optional<double> any_eager_ms;
+  for (const auto& agent : agents_) {
+    request.history.clear();
+    for (int attempt = 1; attempt <= agent->max_attempts(); ++attempt) {
+      auto proposal = agent->Propose(request);
+      if (!proposal) {
+        event.agent = agent->name();
+        event.outcome = "agent_error: " + proposal.error().message();
+        event.speedup.reset();
+        emit(ProgressEvent::Kind::kCandidate);
+        break;
+      }
+      if (!proposal->has_value()) break;
+      auto file = WriteCandidateFile((*proposal)->source);
+      if (!file) return file.error();
+      CandidateResult candidate;
+      candidate.problem = *problem;
+      candidate.candidate.path = *file;
+      candidate.candidate.source = (*proposal)->source;
+      candidate.candidate.sha256 = Sha256Hex((*proposal)->source);
+      candidate.candidate.generator = agent->name();
+      Status s = EvaluateAndRecord(store_, evaluator_, settings_, run_id, attempt,
+                                   /*fresh=*/false, /*same_run_only=*/true, candidate);
+      if (s.code() == StatusCode::kInvalidArgument) {
+        // The problem itself is broken (or its reference fails): skip it, keep the run going.
+        verdict.status = "skipped";
+        verdict.message = s.message();
+        verdict.wall_ms = (NowS() - problem_started) * 1e3;
+        if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
+        event.message = s.message();
+        ++result.skipped;
+        emit(ProgressEvent::Kind::kProblemSkipped);
+        return Status::Ok();
+      }
+      if (!s.ok()) return s;
+      const core::Evaluation& e = candidate.record.evaluation;
+      if (e.baseline) any_eager_ms = e.baseline->median_ms;
+      auto speedup = e.Speedup();
+      if (agent->name() == kCompileBaselineAgent && !compile) compile = candidate.record;
+      if (speedup && *speedup > 1.0 &&
+          (!best || *speedup > *best->evaluation.Speedup())) {
+        best = candidate.record;
+        best_agent = agent->name();
+      }
+      event.agent = agent->name();
+      event.outcome = std::string(core::OutcomeName(e.outcome));
+      event.speedup = speedup;
+      event.cached = candidate.cached;
+      event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
+      emit(ProgressEvent::Kind::kCandidate);
+      request.history.push_back(
+          agents::Attempt{(*proposal)->source, e.outcome, e.message, speedup});
+    }
+  }
+
+  // The verdict: the fastest passed candidate that beat eager, else eager (speedup 1, the floor).
+  verdict.status = "done";
+  verdict.best_evaluation_id = best ? std::optional(best->id) : std::nullopt;
+  if (best) {
+    verdict.eager_ms = best->evaluation.baseline->median_ms;
+    verdict.best_ms = best->evaluation.candidate->median_ms;
+  } else {
+    verdict.eager_ms = any_eager_ms;
+    verdict.best_ms = any_eager_ms;
+  }
+  double best_speedup = best ? *best->evaluation.Speedup() : 1.0;
+  verdict.speedup = best_speedup;
+  if (compile) {
+    verdict.compile_evaluation_id = compile->id;
+    if (auto compile_speedup = compile->evaluation.Speedup()) {
+      verdict.compile_ms = compile->evaluation.candidate->median_ms;
+      verdict.speedup_vs_compile = std::max(1.0, best_speedup / *compile_speedup);
+    }
+  }
+  verdict.wall_ms = (NowS() - problem_started) * 1e3;
+  if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
+  ++result.done;
+  event.speedup = best_speedup;
+  event.best_so_far = best_speedup;
+  event.agent = best_agent;
+  emit(ProgressEvent::Kind::kProblemDone);
+  return Status::Ok();
+}
+
+}  // namespace kswarm::supervisor

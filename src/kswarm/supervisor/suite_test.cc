@@ -1,0 +1,174 @@
+// Drives a real CPU worker: problems whose reference is slow on purpose, so the supervisor's
+// choice between fast, slow and wrong candidates does not depend on timing noise.
+#include "kswarm/supervisor/suite.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "testing/fake_agent.h"
+
+namespace kswarm::supervisor {
+namespace {
+
+namespace fs = std::filesystem;
+
+// forward sleeps `delay_s`; the candidates below sleep less, more, or compute something else.
+std::string SlowProblem(double delay_s) {
+  return fmt::format(R"py(import time
+import torch
+import torch.nn as nn
+
+n = 16
+
+class Model(nn.Module):
+    def forward(self, x):
+        time.sleep({})
+        return x * 2.0
+
+def get_inputs():
+    return [torch.randn(n)]
+
+def get_init_inputs():
+    return []
+)py",
+                     delay_s);
+}
+
+std::string Candidate(double delay_s, const char* expr = "x * 2.0") {
+  return fmt::format(
+      "import time\nimport torch.nn as nn\nclass ModelNew(nn.Module):\n"
+      "    def forward(self, x):\n        time.sleep({})\n        return {}\n",
+      delay_s, expr);
+}
+
+class SuiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("kswarm_suite_" + std::to_string(::getpid()));
+    fs::create_directories(dir_ / "level2");
+    store_ = std::move(store::Store::Open((dir_ / "kswarm.db").string()).value());
+    evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+    config.device = "cpu";
+    evaluator_ = std::make_unique<evaluator::Evaluator>(config);
+    settings_.trials = 2;
+    settings_.warmup_runs = 1;
+    settings_.min_runs = 3;
+    settings_.max_runs = 3;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string WriteProblem(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / "level2" / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  std::unique_ptr<SuiteRunner> Runner(std::vector<std::unique_ptr<agents::Agent>> agents,
+                                      std::vector<ProgressEvent>* events) {
+    return std::make_unique<SuiteRunner>(
+        *store_, *evaluator_, std::move(agents), settings_,
+        [events](const ProgressEvent& e) { events->push_back(e); });
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<evaluator::Evaluator> evaluator_;
+  core::EvalSettings settings_;
+};
+
+TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
+  std::string fast_problem = WriteProblem("a_slow_reference.py", SlowProblem(0.02));
+  std::string tight_problem = WriteProblem("b_fast_reference.py", SlowProblem(0.0));
+  std::string broken_problem = WriteProblem("c_broken.py", "import torch\n");
+
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "wrong_then_fast", std::vector<std::string>{Candidate(0.0, "x * 3.0"), Candidate(0.002)}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "slow", std::vector<std::string>{Candidate(0.04)}));
+  std::vector<ProgressEvent> events;
+  auto runner = Runner(std::move(agents), &events);
+  auto result = runner->Run("t", std::nullopt, "{}", {fast_problem, tight_problem, broken_problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_EQ(result->done, 2);
+  EXPECT_EQ(result->skipped, 1);
+
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  ASSERT_EQ(verdicts.size(), 3u);
+  // Slow reference: the fast second attempt wins by a wide margin.
+  EXPECT_EQ(verdicts[0].status, "done");
+  ASSERT_TRUE(verdicts[0].best_evaluation_id.has_value());
+  EXPECT_GT(*verdicts[0].speedup, 3.0);
+  auto best = store_->GetEvaluation(*verdicts[0].best_evaluation_id).value();
+  EXPECT_EQ(best->attempt, 2);
+  // Nothing beats a reference that does no waiting: eager stays, the speedup is floored at 1.
+  EXPECT_EQ(verdicts[1].status, "done");
+  EXPECT_FALSE(verdicts[1].best_evaluation_id.has_value());
+  EXPECT_DOUBLE_EQ(*verdicts[1].speedup, 1.0);
+  // A broken problem is reported and skipped; the run goes on.
+  EXPECT_EQ(verdicts[2].status, "skipped");
+  EXPECT_NE(verdicts[2].message.find("get_inputs"), std::string::npos) << verdicts[2].message;
+
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 6u);  // 3 candidates on each of the two good problems
+  EXPECT_EQ(evals[0].generator, "wrong_then_fast");
+  EXPECT_EQ(evals[0].evaluation.outcome, core::Outcome::kWrong);
+  EXPECT_EQ(store_->FindRun("t").value()->status, "finished");
+  EXPECT_FALSE(events.empty());
+}
+
+TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
+  std::string p1 = WriteProblem("a.py", SlowProblem(0.0));
+  std::string p2 = WriteProblem("b.py", SlowProblem(0.0) + "# another problem\n");
+  auto agents_for = [] {
+    std::vector<std::unique_ptr<agents::Agent>> agents;
+    agents.push_back(std::make_unique<testing::FakeAgent>(
+        "copy", std::vector<std::string>{Candidate(0.0)}));
+    return agents;
+  };
+  std::vector<ProgressEvent> events;
+  auto first = Runner(agents_for(), &events)->Run("r", std::nullopt, "{}", {p1});
+  ASSERT_TRUE(first.has_value());
+  // Pretend the run was killed during p2: its row says running, its evaluation was recorded.
+  auto second = Runner(agents_for(), &events)->Run("r", first->run_id, "{}", {p1, p2});
+  ASSERT_TRUE(second.has_value()) << second.error().ToString();
+  EXPECT_TRUE(second->resumed);
+  EXPECT_EQ(second->already_done, 1);
+  EXPECT_EQ(second->done, 1);
+  events.clear();
+  store::RunProblemRecord killed = store_->RunProblems(first->run_id).value()[1];
+  killed.status = "running";
+  ASSERT_TRUE(store_->PutRunProblem(killed).ok());
+  auto third = Runner(agents_for(), &events)->Run("r", first->run_id, "{}", {p1, p2});
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->done, 1);
+  bool reused = false;
+  for (const ProgressEvent& e : events) reused |= e.kind == ProgressEvent::Kind::kCandidate && e.cached;
+  EXPECT_TRUE(reused);
+  EXPECT_EQ(store_->EvaluationsOfRun(first->run_id).value().size(), 2u);
+}
+
+TEST(DiscoverProblemsTest, FilesAndFoldersSortedSkippingPrivateNames) {
+  fs::path dir = fs::path(::testing::TempDir()) / ("kswarm_discover_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "level1" / "__pycache__");
+  for (const char* f : {"level1/02_b.py", "level1/01_a.py", "level1/_helper.py",
+                        "level1/notes.txt", "level1/__pycache__/x.py"}) {
+    std::ofstream(dir / f) << "";
+  }
+  auto found = DiscoverProblems({(dir / "level1").string()});
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_NE((*found)[0].find("01_a.py"), std::string::npos);
+  EXPECT_NE((*found)[1].find("02_b.py"), std::string::npos);
+  auto missing = DiscoverProblems({(dir / "nope").string()});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), StatusCode::kInvalidArgument);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kswarm::supervisor
