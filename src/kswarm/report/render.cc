@@ -1,0 +1,176 @@
+#include "kswarm/report/render.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kswarm::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
+
+std::string Ms(const std::optional<double>& v) { return v ? fmt::format("{:.4g}", *v) : "-"; }
+
+ordered_json OrNull(const std::optional<double>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string BinLabel(const Distribution& d, size_t i) {
+  if (i + 1 == d.edges.size()) return fmt::format(">= {:g}x", d.edges[i]);
+  return fmt::format("[{:g}, {:g})", d.edges[i], d.edges[i + 1]);
+}
+
+}  // namespace
+
+std::string RenderText(const RunSummary& s) {
+  std::string out;
+  out += fmt::format("kswarm report: run '{}' (#{}, {})\n", s.run_name, s.run_id, s.run_status);
+  out += fmt::format("device     {} ({})\n", s.device, s.versions);
+  out += fmt::format("tolerance  {}; {}\n", s.tolerance, s.precision);
+  int done = static_cast<int>(std::count_if(s.problems.begin(), s.problems.end(),
+                                            [](const ProblemRow& r) { return r.status == "done"; }));
+  out += fmt::format("problems   {} done, {} skipped, {} unfinished\n\n", done, s.skipped,
+                     static_cast<int>(s.problems.size()) - done - s.skipped);
+
+  out += fmt::format("{:<34}{:>10}{:>18}\n", "geomean speedup (floor 1x)", "vs eager",
+                     "vs torch.compile");
+  out += fmt::format("{:<34}{:>9.3f}x{:>17.3f}x\n", "  overall", s.vs_eager.overall,
+                     s.vs_compile.overall);
+  for (const auto& [level, g] : s.vs_eager.by_level) {
+    auto c = s.vs_compile.by_level.find(level);
+    out += fmt::format("{:<34}{:>9.3f}x{:>18}\n", "  " + LevelName(level), g,
+                       c == s.vs_compile.by_level.end() ? std::string("-")
+                                                        : fmt::format("{:.3f}x", c->second));
+  }
+
+  const Distribution& d = s.distribution;
+  out += fmt::format("\nspeedup distribution: median {:.3f}x, geomean {:.3f}x, "
+                     "geomean excluding >= 10x {:.3f}x\n",
+                     d.median, d.geomean, d.geomean_below_10x);
+  for (size_t i = 0; i < d.counts.size(); ++i) {
+    out += fmt::format("  {:<12} {:>3} {}\n", BinLabel(d, i), d.counts[i],
+                       std::string(static_cast<size_t>(d.counts[i]), '#'));
+  }
+
+  out += "\nwins: which agent's candidate is kept\n";
+  for (const auto& [agent, n] : s.wins) {
+    out += fmt::format("  {:<32}{:>4} ({:.0f}%)\n", agent, n, done ? 100.0 * n / done : 0.0);
+  }
+
+  std::set<int> levels;
+  for (const auto& [agent, by_level] : s.agents) {
+    for (const auto& [level, c] : by_level) levels.insert(level);
+  }
+  out += "\nper agent: correct & faster / correct but slower / incorrect\n";
+  out += fmt::format("  {:<32}", "agent");
+  for (int level : levels) out += fmt::format("{:>12}", LevelName(level));
+  out += "\n";
+  for (const auto& [agent, by_level] : s.agents) {
+    out += fmt::format("  {:<32}", agent);
+    for (int level : levels) {
+      auto it = by_level.find(level);
+      AgentCounts c = it == by_level.end() ? AgentCounts{} : it->second;
+      out += fmt::format("{:>12}", fmt::format("{}/{}/{}", c.faster, c.slower, c.incorrect));
+    }
+    out += "\n";
+  }
+
+  out += fmt::format("\n  {:<5} {:<40} {:>10} {:>10} {:>10} {:>9} {:>10}  {}\n", "level",
+                     "problem", "eager ms", "compile ms", "kept ms", "speedup", "vs compile",
+                     "kept");
+  for (const ProblemRow& r : s.problems) {
+    if (r.status != "done") {
+      out += fmt::format("  {:<5} {:<40} {}: {:.80}\n", r.level ? std::to_string(r.level) : "-",
+                         r.name, r.status, r.message);
+      continue;
+    }
+    out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>10} {:>8.3f}x {:>10}  {}{}\n",
+                       r.level ? std::to_string(r.level) : "-", r.name, Ms(r.eager_ms),
+                       Ms(r.compile_ms), Ms(r.best_ms), r.speedup,
+                       r.speedup_vs_compile ? fmt::format("{:.3f}x", *r.speedup_vs_compile) : "-",
+                       r.winner, r.reduced_precision ? " (reduced precision)" : "");
+  }
+  return out;
+}
+
+std::string RenderJson(const RunSummary& s) {
+  ordered_json j;
+  j["run"] = {{"id", s.run_id}, {"name", s.run_name}, {"status", s.run_status}};
+  j["device"] = s.device;
+  j["versions"] = s.versions;
+  j["tolerance"] = s.tolerance;
+  j["precision"] = s.precision;
+  auto means = [](const Geomeans& g) {
+    ordered_json m = {{"overall", g.overall}, {"problems", g.count}};
+    ordered_json levels = ordered_json::object();
+    for (const auto& [level, v] : g.by_level) levels[std::to_string(level)] = v;
+    m["by_level"] = levels;
+    return m;
+  };
+  j["geomean_speedup_vs_eager"] = means(s.vs_eager);
+  j["geomean_speedup_vs_compile"] = means(s.vs_compile);
+  const Distribution& d = s.distribution;
+  j["distribution"] = {{"edges", d.edges},
+                       {"counts", d.counts},
+                       {"median", d.median},
+                       {"geomean", d.geomean},
+                       {"geomean_below_10x", d.geomean_below_10x}};
+  j["wins"] = s.wins;
+  ordered_json agents = ordered_json::object();
+  for (const auto& [agent, by_level] : s.agents) {
+    ordered_json levels = ordered_json::object();
+    for (const auto& [level, c] : by_level) {
+      levels[std::to_string(level)] = {
+          {"faster", c.faster}, {"slower", c.slower}, {"incorrect", c.incorrect}};
+    }
+    agents[agent] = levels;
+  }
+  j["agents"] = agents;
+  j["skipped"] = s.skipped;
+  ordered_json rows = ordered_json::array();
+  for (const ProblemRow& r : s.problems) {
+    rows.push_back({{"name", r.name},
+                    {"level", r.level ? ordered_json(r.level) : ordered_json(nullptr)},
+                    {"status", r.status},
+                    {"message", r.message},
+                    {"eager_ms", OrNull(r.eager_ms)},
+                    {"compile_ms", OrNull(r.compile_ms)},
+                    {"kept_ms", OrNull(r.best_ms)},
+                    {"speedup", r.speedup},
+                    {"speedup_vs_compile", OrNull(r.speedup_vs_compile)},
+                    {"kept", r.winner},
+                    {"reduced_precision", r.reduced_precision}});
+  }
+  j["problems"] = rows;
+  return j.dump(2) + "\n";
+}
+
+std::string RenderCsv(const RunSummary& s) {
+  std::string out =
+      "run,level,problem,status,eager_ms,compile_ms,kept_ms,speedup,speedup_vs_compile,kept,"
+      "reduced_precision,device,tolerance\n";
+  for (const ProblemRow& r : s.problems) {
+    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{},{},{},{},{}\n", CsvField(s.run_name),
+                       r.level ? std::to_string(r.level) : "", CsvField(r.name), r.status,
+                       r.eager_ms ? fmt::format("{:.6g}", *r.eager_ms) : "",
+                       r.compile_ms ? fmt::format("{:.6g}", *r.compile_ms) : "",
+                       r.best_ms ? fmt::format("{:.6g}", *r.best_ms) : "", r.speedup,
+                       r.speedup_vs_compile ? fmt::format("{:.6g}", *r.speedup_vs_compile) : "",
+                       CsvField(r.winner), r.reduced_precision ? "true" : "false",
+                       CsvField(s.device), CsvField(s.tolerance));
+  }
+  return out;
+}
+
+}  // namespace kswarm::report

@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "kswarm/report/render.h"
+#include "kswarm/report/summary.h"
+#include "kswarm/util/files.h"
+
+namespace kswarm::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A run of three problems and two agents with fixed timings, written through the store.
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("kswarm_report_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    store_ = std::move(store::Store::Open((dir_ / "kswarm.db").string()).value());
+    run_ = store_->CreateRun("golden", "run", R"({"precision":"fp32"})").value();
+    // level 1: torch_compile 2x, cuda_graph 3x (kept)
+    int64_t p1 = Problem("01_matmul", 1);
+    int64_t c1 = Eval(p1, "torch_compile", core::Outcome::kPassed, 4.0, 2.0);
+    int64_t g1 = Eval(p1, "cuda_graph", core::Outcome::kPassed, 4.0, 1.3333333);
+    Verdict(p1, 0, g1, c1, 4.0, 2.0, 1.3333333);
+    // level 2: torch_compile slower than eager, cuda_graph wrong: eager kept
+    int64_t p2 = Problem("01_linear_gelu", 2);
+    int64_t c2 = Eval(p2, "torch_compile", core::Outcome::kPassed, 1.0, 1.25);
+    Eval(p2, "cuda_graph", core::Outcome::kWrong, 0, 0);
+    Verdict(p2, 1, std::nullopt, c2, 1.0, 1.25, 1.0);
+    // level 2: a 20x outlier from torch_compile
+    int64_t p3 = Problem("02_conv_relu", 2);
+    int64_t c3 = Eval(p3, "torch_compile", core::Outcome::kPassed, 10.0, 0.5);
+    Verdict(p3, 2, c3, c3, 10.0, 0.5, 0.5);
+    ASSERT_TRUE(store_->FinishRun(run_, "finished").ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int64_t Problem(const std::string& name, int level) {
+    store::ProblemRecord p{name, "/suite/level" + std::to_string(level) + "/" + name + ".py",
+                           level, name, Sha256Hex(name)};
+    return store_->UpsertProblem(p).value();
+  }
+
+  int64_t Eval(int64_t problem, const std::string& agent, core::Outcome outcome, double eager_ms,
+               double cand_ms) {
+    std::string source = agent + std::to_string(problem);
+    store::CandidateRecord c{problem, source, Sha256Hex(source), agent, ""};
+    store::EvaluationRecord r;
+    r.run_id = run_;
+    r.problem_id = problem;
+    r.candidate_id = store_->UpsertCandidate(c).value();
+    r.environment.device_type = "cuda";
+    r.environment.device_name = "NVIDIA H100 80GB HBM3";
+    r.environment.torch_version = "2.11.0+cu130";
+    r.environment.cuda_version = "13.0";
+    r.environment.driver = "580.159.04";
+    r.cache_key = source;
+    r.evaluation.outcome = outcome;
+    if (outcome == core::Outcome::kPassed) {
+      r.evaluation.baseline = core::TimingStats{eager_ms, 0.01, eager_ms, 100};
+      r.evaluation.candidate = core::TimingStats{cand_ms, 0.01, cand_ms, 100};
+    }
+    return store_->RecordEvaluation(r).value();
+  }
+
+  void Verdict(int64_t problem, int position, std::optional<int64_t> best, int64_t compile,
+               double eager_ms, double compile_ms, double best_ms) {
+    store::RunProblemRecord v;
+    v.run_id = run_;
+    v.problem_id = problem;
+    v.position = position;
+    v.status = "done";
+    v.best_evaluation_id = best;
+    v.compile_evaluation_id = compile;
+    v.eager_ms = eager_ms;
+    v.compile_ms = compile_ms;
+    v.best_ms = best_ms;
+    v.speedup = std::max(1.0, eager_ms / best_ms);
+    v.speedup_vs_compile = std::max(1.0, compile_ms / best_ms);
+    ASSERT_TRUE(store_->PutRunProblem(v).ok());
+  }
+
+  RunSummary Summary() {
+    auto run = store_->FindRun("golden").value();
+    auto s = Summarize(*store_, *run);
+    EXPECT_TRUE(s.has_value()) << s.error().ToString();
+    return *s;
+  }
+
+  // Compares with testdata/report/<name>; KSWARM_UPDATE_GOLDEN=1 rewrites the file instead.
+  static void ExpectGolden(const std::string& name, const std::string& actual) {
+    fs::path path = fs::path(std::getenv("KSWARM_SOURCE_DIR")) / "testdata" / "report" / name;
+    if (std::getenv("KSWARM_UPDATE_GOLDEN")) {
+      fs::create_directories(path.parent_path());
+      std::ofstream(path, std::ios::binary) << actual;
+    }
+    auto expected = ReadFile(path.string());
+    ASSERT_TRUE(expected.has_value()) << expected.error().ToString();
+    EXPECT_EQ(actual, *expected) << "golden file " << path << " differs";
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  int64_t run_ = 0;
+};
+
+TEST_F(ReportTest, GeomeansAreFlooredAndPerLevel) {
+  RunSummary s = Summary();
+  // vs eager: 3x, 1x (floor), 20x
+  EXPECT_NEAR(s.vs_eager.overall, std::cbrt(3.0 * 1.0 * 20.0), 1e-6);
+  EXPECT_NEAR(s.vs_eager.by_level.at(1), 3.0, 1e-6);
+  EXPECT_NEAR(s.vs_eager.by_level.at(2), std::sqrt(20.0), 1e-6);
+  // vs torch.compile: 1.5x, 1.25x, 1x
+  EXPECT_NEAR(s.vs_compile.overall, std::cbrt(1.5 * 1.25 * 1.0), 1e-6);
+  EXPECT_NEAR(s.distribution.geomean_below_10x, std::sqrt(3.0), 1e-6);
+  EXPECT_EQ(s.wins.at("cuda_graph"), 1);
+  EXPECT_EQ(s.wins.at("eager"), 1);
+  EXPECT_EQ(s.wins.at("torch_compile"), 1);
+  EXPECT_EQ(s.agents.at("cuda_graph").at(2).incorrect, 1);
+  EXPECT_EQ(s.agents.at("torch_compile").at(2).slower, 1);
+  EXPECT_EQ(s.agents.at("torch_compile").at(2).faster, 1);
+}
+
+TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {
+  RunSummary s = Summary();
+  ExpectGolden("golden.txt", RenderText(s));
+  ExpectGolden("golden.json", RenderJson(s));
+  ExpectGolden("golden.csv", RenderCsv(s));
+}
+
+}  // namespace
+}  // namespace kswarm::report

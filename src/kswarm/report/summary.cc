@@ -1,0 +1,146 @@
+#include "kswarm/report/summary.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "kswarm/agents/builtin_agents.h"
+
+namespace kswarm::report {
+namespace {
+
+bool IsReducedPrecision(const std::string& agent) {
+  for (const auto& info : agents::BuiltinAgents()) {
+    if (info.name == agent) return info.reduced_precision;
+  }
+  return false;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 1;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+Distribution Distribute(const std::vector<double>& speedups) {
+  Distribution d;
+  d.edges = {1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0};
+  d.counts.assign(d.edges.size(), 0);
+  for (double s : speedups) {
+    size_t bin = 0;
+    while (bin + 1 < d.edges.size() && s >= d.edges[bin + 1]) ++bin;
+    ++d.counts[bin];
+  }
+  d.median = Median(speedups);
+  d.geomean = Geomean(speedups);
+  std::vector<double> below;
+  std::copy_if(speedups.begin(), speedups.end(), std::back_inserter(below),
+               [](double s) { return s < 10.0; });
+  d.geomean_below_10x = Geomean(below);
+  return d;
+}
+
+Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile) {
+  Geomeans g;
+  std::vector<double> all;
+  std::map<int, std::vector<double>> by_level;
+  for (const ProblemRow& r : rows) {
+    if (r.status != "done") continue;
+    double s = vs_compile ? r.speedup_vs_compile.value_or(1.0) : r.speedup;
+    if (vs_compile && !r.speedup_vs_compile) continue;
+    all.push_back(s);
+    by_level[r.level].push_back(s);
+  }
+  g.overall = Geomean(all);
+  g.count = static_cast<int>(all.size());
+  for (const auto& [level, values] : by_level) g.by_level[level] = Geomean(values);
+  return g;
+}
+
+}  // namespace
+
+double Geomean(const std::vector<double>& values) {
+  if (values.empty()) return 1;
+  double log_sum = 0;
+  for (double v : values) log_sum += std::log(v);
+  return std::exp(log_sum / static_cast<double>(values.size()));
+}
+
+Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
+  RunSummary s;
+  s.run_id = run.id;
+  s.run_name = run.name;
+  s.run_status = run.status;
+  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  bool reduced = config.is_object() && config.value("precision", "fp32") == "reduced";
+  s.precision = reduced ? "reduced precision allowed (labelled)" : "fp32 only";
+
+  auto verdicts = store.RunProblems(run.id);
+  if (!verdicts) return Error(verdicts.error());
+  auto evaluations = store.EvaluationsOfRun(run.id);
+  if (!evaluations) return Error(evaluations.error());
+
+  if (!evaluations->empty()) {
+    const auto& first = evaluations->front();
+    const core::Environment& env = first.environment;
+    s.device = fmt::format("{}: {}", env.device_type, env.device_name);
+    s.versions = fmt::format("torch {}", env.torch_version);
+    if (env.device_type == "cuda") {
+      s.versions += fmt::format(", CUDA {}, driver {}", env.cuda_version, env.driver);
+    }
+    s.tolerance = first.settings.tolerance == core::Tolerance::kStrict
+                      ? "strict (1e-4 fp32, 1e-2 fp16/bf16)"
+                      : "seed (atol = rtol = 1e-2)";
+  }
+
+  std::map<int64_t, const store::EvaluationRecord*> by_id;
+  for (const auto& e : *evaluations) by_id[e.id] = &e;
+  std::vector<double> done_speedups;
+  for (const store::RunProblemRecord& v : *verdicts) {
+    ProblemRow row;
+    row.name = v.problem_name;
+    row.level = v.level.value_or(0);
+    row.status = v.status;
+    row.message = v.message;
+    row.eager_ms = v.eager_ms;
+    row.compile_ms = v.compile_ms;
+    row.best_ms = v.best_ms;
+    row.speedup = v.speedup.value_or(1.0);
+    row.speedup_vs_compile = v.speedup_vs_compile;
+    if (v.best_evaluation_id && by_id.count(*v.best_evaluation_id)) {
+      row.winner = by_id[*v.best_evaluation_id]->generator;
+      row.reduced_precision = IsReducedPrecision(row.winner);
+    }
+    if (v.status == "skipped") ++s.skipped;
+    if (v.status == "done") {
+      ++s.wins[row.winner];
+      done_speedups.push_back(row.speedup);
+    }
+    // Per agent on this problem: its best outcome over its attempts.
+    std::map<std::string, int> best_state;  // 0 incorrect, 1 slower, 2 faster
+    for (const auto& e : *evaluations) {
+      if (e.problem_id != v.problem_id) continue;
+      int state = 0;
+      if (e.evaluation.outcome == core::Outcome::kPassed) {
+        state = e.evaluation.Speedup().value_or(0) > 1.0 ? 2 : 1;
+      }
+      best_state[e.generator] = std::max(best_state[e.generator], state);
+    }
+    if (v.status == "done") {
+      for (const auto& [agent, state] : best_state) {
+        AgentCounts& c = s.agents[agent][row.level];
+        (state == 2 ? c.faster : state == 1 ? c.slower : c.incorrect)++;
+      }
+    }
+    s.problems.push_back(std::move(row));
+  }
+  s.vs_eager = MeansOf(s.problems, false);
+  s.vs_compile = MeansOf(s.problems, true);
+  s.distribution = Distribute(done_speedups);
+  return s;
+}
+
+}  // namespace kswarm::report

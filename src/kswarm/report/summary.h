@@ -1,0 +1,72 @@
+// The seed methodology's figures for one run, computed from the database: geometric-mean speedup
+// with a floor of 1x (overall and per level, against eager and against torch.compile), per-agent
+// correct-and-faster / correct-but-slower / incorrect counts by level, which agent won each
+// problem, and the speedup distribution.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kswarm/store/store.h"
+#include "kswarm/util/status.h"
+
+namespace kswarm::report {
+
+struct ProblemRow {
+  std::string name;
+  int level = 0;  // 0: no levelN folder
+  std::string status;  // done, skipped, running
+  std::string message;
+  std::optional<double> eager_ms, compile_ms, best_ms;
+  double speedup = 1;  // vs eager, floor 1
+  std::optional<double> speedup_vs_compile;
+  std::string winner = "eager";  // the agent whose candidate is kept, or eager
+  bool reduced_precision = false;
+};
+
+struct AgentCounts {
+  int faster = 0;     // some attempt passed and beat eager
+  int slower = 0;     // passed, never beat eager
+  int incorrect = 0;  // no attempt passed
+};
+
+// Geometric means over the problems that finished (status done).
+struct Geomeans {
+  double overall = 1;
+  std::map<int, double> by_level;
+  int count = 0;
+};
+
+struct Distribution {
+  std::vector<double> edges;  // bin i holds speedups in [edges[i], edges[i+1]); last bin open
+  std::vector<int> counts;
+  double median = 1;
+  double geomean = 1;
+  double geomean_below_10x = 1;  // excluding speedups of 10x and more
+};
+
+struct RunSummary {
+  int64_t run_id = 0;
+  std::string run_name;
+  std::string run_status;
+  std::string device;     // "cuda: NVIDIA H100 80GB HBM3"
+  std::string versions;   // "torch 2.11.0, CUDA 13.0, driver ..."
+  std::string tolerance;  // "seed (atol=rtol=1e-2)"
+  std::string precision;  // "fp32 only" or "reduced precision allowed"
+  std::vector<ProblemRow> problems;
+  Geomeans vs_eager;
+  Geomeans vs_compile;
+  std::map<std::string, std::map<int, AgentCounts>> agents;  // agent -> level -> counts
+  std::map<std::string, int> wins;                            // agent (or eager) -> problems
+  Distribution distribution;
+  int skipped = 0;
+};
+
+// Geometric mean of the values (1 for none).
+double Geomean(const std::vector<double>& values);
+
+Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run);
+
+}  // namespace kswarm::report
