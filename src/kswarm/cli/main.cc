@@ -1,100 +1,80 @@
-// kswarm: the command line.
+// kswarm: the command line. Flags are parsed here; the work is in commands.cc.
 //
-// Exit status: 0 evaluated (whatever the outcome), 2 bad input, 1 internal failure.
-#include <cstdio>
+// Exit status: 0 done (whatever the candidates' outcomes), 2 bad input, 1 internal failure.
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
-#include "kswarm/cli/eval_output.h"
-#include "kswarm/evaluator/evaluator.h"
-#include "kswarm/store/store.h"
-#include "kswarm/supervisor/evaluate_candidate.h"
+#include "kswarm/cli/commands.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitInternal = 1;
-constexpr int kExitBadInput = 2;
-
-int Fail(const kswarm::Status& status) {
-  std::fprintf(stderr, "kswarm: %s\n", status.message().c_str());
-  return status.code() == kswarm::StatusCode::kInvalidArgument ? kExitBadInput : kExitInternal;
-}
-
-struct EvalFlags {
-  std::string problem;
-  std::string candidate;
-  std::string device = "auto";
-  int trials = 100;
-  std::string tolerance = "seed";
-  std::string shapes = "full";
-  double timeout_s = 300;
-  bool fresh = false;
-  bool json = false;
-};
-
-int RunEval(const EvalFlags& flags, const std::string& db_path) {
-  auto store = kswarm::store::Store::Open(db_path);
-  if (!store) return Fail(store.error());
-
-  kswarm::evaluator::WorkerConfig config = kswarm::evaluator::DefaultWorkerConfig();
-  config.device = flags.device;
-  kswarm::evaluator::Evaluator evaluator(config);
-
-  kswarm::supervisor::CandidateRequest request;
-  request.problem_path = flags.problem;
-  request.candidate_path = flags.candidate;
-  request.settings.trials = flags.trials;
-  request.settings.tolerance = *kswarm::core::ParseTolerance(flags.tolerance);
-  request.settings.shapes = flags.shapes;
-  request.settings.timeout_s = flags.timeout_s;
-  request.fresh = flags.fresh;
-
-  auto result = kswarm::supervisor::EvaluateCandidate(**store, evaluator, request);
-  if (!result) return Fail(result.error());
-  if (flags.json) {
-    std::printf("%s\n", kswarm::cli::EvalJson(*result).c_str());
-  } else {
-    std::fputs(kswarm::cli::EvalText(*result).c_str(), stdout);
-  }
-  return kExitOk;
+// The evaluation settings shared by `eval` and `run`.
+void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
+  cmd->add_option("--device", o.device, "cuda, cpu, or auto (cuda when present)")
+      ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
+      ->capture_default_str();
+  cmd->add_option("--trials", o.trials, "correctness trials, each with fresh inputs")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--tolerance", o.tolerance,
+                  "seed: atol=rtol=1e-2; strict: 1e-4 (fp32), 1e-2 (fp16/bf16)")
+      ->check(CLI::IsMember({"seed", "strict"}))
+      ->capture_default_str();
+  cmd->add_option("--shapes", o.shapes,
+                  "full, or small: the problem's KSWARM_SMALL_SHAPES (CPU-sized)")
+      ->check(CLI::IsMember({"full", "small"}))
+      ->capture_default_str();
+  cmd->add_option("--timeout", o.timeout_s, "deadline in seconds for one evaluation, build included")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kswarm: verify and time PyTorch module rewrites against their reference"};
+  using namespace kswarm::cli;
+  CLI::App app{"kswarm: make PyTorch modules faster with verified candidate kernels"};
   app.set_version_flag("--version", "kswarm 0.1.0");
   app.require_subcommand(1);
   std::string db_path = "kswarm.db";
 
   EvalFlags eval;
-  CLI::App* cmd = app.add_subcommand(
+  CLI::App* eval_cmd = app.add_subcommand(
       "eval", "Check CANDIDATE (ModelNew) against PROBLEM (Model) and time both on one device");
-  cmd->add_option("problem", eval.problem, "KernelBench-format problem file")->required();
-  cmd->add_option("candidate", eval.candidate, "Python file defining ModelNew")->required();
-  cmd->add_option("--device", eval.device, "cuda, cpu, or auto (cuda when present)")
-      ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
+  eval_cmd->add_option("problem", eval.problem, "KernelBench-format problem file")->required();
+  eval_cmd->add_option("candidate", eval.candidate, "Python file defining ModelNew")->required();
+  AddEvalOptions(eval_cmd, eval.options);
+  eval_cmd->add_flag("--fresh", eval.fresh, "evaluate even if the store has an answer");
+  eval_cmd->add_flag("--json", eval.json, "print the evaluation as one JSON object");
+
+  RunFlags run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run the agents on every problem under PATHs, keep the fastest passed candidate");
+  run_cmd->add_option("paths", run.paths, "problem files or folders (e.g. problems/level1)")
+      ->required();
+  run_cmd->add_option("--name", run.name,
+                      "run name; running a name again resumes it (default: from the arguments)");
+  run_cmd->add_option("--agents", run.agents, "built-in agents, comma-separated (default: the "
+                                              "device's default set; torch_compile always runs)")
+      ->delimiter(',');
+  run_cmd->add_option("--precision", run.precision,
+                      "fp32, or reduced: also allow TF32/bf16 agents (labelled in reports)")
+      ->check(CLI::IsMember({"fp32", "reduced"}))
       ->capture_default_str();
-  cmd->add_option("--trials", eval.trials, "correctness trials, each with fresh inputs")
-      ->check(CLI::Range(1, 100000))
+  AddEvalOptions(run_cmd, run.options);
+
+  ReportFlags report;
+  CLI::App* report_cmd = app.add_subcommand("report", "Summarise a run like the seed study");
+  report_cmd->add_option("run", report.run, "run name (default: the latest run)");
+  report_cmd->add_option("--format", report.format, "text, json or csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
       ->capture_default_str();
-  cmd->add_option("--tolerance", eval.tolerance,
-                  "seed: atol=rtol=1e-2; strict: 1e-4 (fp32), 1e-2 (fp16/bf16)")
-      ->check(CLI::IsMember({"seed", "strict"}))
-      ->capture_default_str();
-  cmd->add_option("--shapes", eval.shapes,
-                  "full, or small: the problem's KSWARM_SMALL_SHAPES (CPU-sized)")
-      ->check(CLI::IsMember({"full", "small"}))
-      ->capture_default_str();
-  cmd->add_option("--timeout", eval.timeout_s, "deadline in seconds for the whole evaluation")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--db", db_path, "database file")->capture_default_str();
-  cmd->add_flag("--fresh", eval.fresh, "evaluate even if the store has an answer");
-  cmd->add_flag("--json", eval.json, "print the evaluation as one JSON object");
+  report_cmd->add_option("--out", report.out, "write to this file instead of standard output");
+
+  for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd}) {
+    cmd->add_option("--db", db_path, "database file")->capture_default_str();
+  }
 
   try {
     app.parse(argc, argv);
@@ -102,6 +82,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
-  if (cmd->parsed()) return RunEval(eval, db_path);
+  if (eval_cmd->parsed()) return Eval(eval, db_path);
+  if (run_cmd->parsed()) return Run(run, db_path);
+  if (report_cmd->parsed()) return Report(report, db_path);
   return kExitBadInput;
 }

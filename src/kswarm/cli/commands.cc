@@ -1,0 +1,181 @@
+#include "kswarm/cli/commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "kswarm/agents/builtin_agents.h"
+#include "kswarm/cli/eval_output.h"
+#include "kswarm/cli/progress.h"
+#include "kswarm/evaluator/evaluator.h"
+#include "kswarm/report/render.h"
+#include "kswarm/report/summary.h"
+#include "kswarm/store/store.h"
+#include "kswarm/supervisor/evaluate_candidate.h"
+#include "kswarm/supervisor/suite.h"
+#include "kswarm/util/files.h"
+
+namespace kswarm::cli {
+namespace {
+
+using nlohmann::json;
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "kswarm: %s\n", status.message().c_str());
+  return status.code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitInternal;
+}
+
+core::EvalSettings Settings(const EvalOptions& o) {
+  core::EvalSettings s;
+  s.trials = o.trials;
+  s.tolerance = core::ParseTolerance(o.tolerance).value_or(core::Tolerance::kSeed);
+  s.shapes = o.shapes;
+  s.timeout_s = o.timeout_s;
+  return s;
+}
+
+json ConfigJson(const RunFlags& f, const std::string& device_type,
+                const std::vector<std::string>& agents) {
+  return {{"device", device_type},       {"agents", agents},
+          {"precision", f.precision},    {"trials", f.options.trials},
+          {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
+          {"timeout_s", f.options.timeout_s}, {"paths", f.paths}};
+}
+
+// A stored run's configuration back into flags, so a resumed run continues as it began.
+RunFlags FromConfig(const json& c, RunFlags flags) {
+  flags.agents = c.value("agents", flags.agents);
+  flags.precision = c.value("precision", flags.precision);
+  flags.options.trials = c.value("trials", flags.options.trials);
+  flags.options.tolerance = c.value("tolerance", flags.options.tolerance);
+  flags.options.shapes = c.value("shapes", flags.options.shapes);
+  flags.options.timeout_s = c.value("timeout_s", flags.options.timeout_s);
+  flags.options.device = c.value("device", flags.options.device);
+  return flags;
+}
+
+}  // namespace
+
+int Eval(const EvalFlags& flags, const std::string& db_path) {
+  auto store = store::Store::Open(db_path);
+  if (!store) return Fail(store.error());
+  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+  config.device = flags.options.device;
+  evaluator::Evaluator evaluator(config);
+
+  supervisor::CandidateRequest request;
+  request.problem_path = flags.problem;
+  request.candidate_path = flags.candidate;
+  request.settings = Settings(flags.options);
+  request.fresh = flags.fresh;
+  auto result = supervisor::EvaluateCandidate(**store, evaluator, request);
+  if (!result) return Fail(result.error());
+  if (flags.json) {
+    std::printf("%s\n", EvalJson(*result).c_str());
+  } else {
+    std::fputs(EvalText(*result).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
+int Run(const RunFlags& given, const std::string& db_path) {
+  auto store = store::Store::Open(db_path);
+  if (!store) return Fail(store.error());
+  auto problems = supervisor::DiscoverProblems(given.paths);
+  if (!problems) return Fail(problems.error());
+  if (problems->empty()) {
+    return Fail(Status(StatusCode::kInvalidArgument, "no problem files (*.py) under the paths"));
+  }
+
+  RunFlags flags = given;
+  std::string name = flags.name;
+  if (name.empty()) {
+    // The same command names the same run, so running it again after a kill resumes it.
+    std::string key = fmt::format("{}|{}|{}|{}", fmt::join(*problems, ";"), flags.options.device,
+                                  fmt::join(flags.agents, ","), flags.precision);
+    name = "run-" + Sha256Hex(key).substr(0, 10);
+  }
+  std::optional<int64_t> resume_id;
+  auto existing = (*store)->FindRun(name);
+  if (!existing) return Fail(existing.error());
+  if (existing->has_value() && (*existing)->command == "run" && (*existing)->status == "running") {
+    resume_id = (*existing)->id;
+    json stored = json::parse((*existing)->config_json, nullptr, false);
+    if (stored.is_object()) flags = FromConfig(stored, flags);
+    std::fprintf(stderr, "kswarm: resuming run '%s' (#%lld) with its recorded settings\n",
+                 name.c_str(), static_cast<long long>(*resume_id));
+  }
+
+  evaluator::WorkerConfig worker = evaluator::DefaultWorkerConfig();
+  worker.device = flags.options.device;
+  evaluator::Evaluator evaluator(worker);
+  auto env = evaluator.Environment();
+  if (!env) return Fail(env.error());
+
+  std::vector<std::string> agent_names =
+      flags.agents.empty() ? agents::DefaultBuiltinNames(env->device_type) : flags.agents;
+  if (flags.agents.empty() && flags.precision == "reduced" && env->device_type == "cuda") {
+    agent_names.push_back("tf32");
+    agent_names.push_back("bf16_autocast");
+  }
+  // torch.compile is every report's second baseline: it always runs, first.
+  agent_names.erase(std::remove(agent_names.begin(), agent_names.end(),
+                                supervisor::kCompileBaselineAgent),
+                    agent_names.end());
+  agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
+  auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
+  if (!made) return Fail(made.error());
+
+  std::string config = ConfigJson(flags, env->device_type, agent_names).dump();
+  Progress progress(stderr);
+  supervisor::SuiteRunner runner(**store, evaluator, std::move(*made), Settings(flags.options),
+                                 [&](const supervisor::ProgressEvent& e) { progress.Update(e); });
+  std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s), agents %s\n", name.c_str(),
+               problems->size(), env->device_type.c_str(), env->device_name.c_str(),
+               fmt::format("{}", fmt::join(agent_names, ", ")).c_str());
+  auto result = runner.Run(name, resume_id, config, *problems);
+  progress.Finish();
+  if (!result) {
+    std::fprintf(stderr, "kswarm: run '%s' stopped; run the same command to resume\n",
+                 name.c_str());
+    return Fail(result.error());
+  }
+  auto run = (*store)->FindRun(name);
+  if (!run || !run->has_value()) return Fail(Status(StatusCode::kInternal, "run vanished"));
+  auto summary = report::Summarize(**store, **run);
+  if (!summary) return Fail(summary.error());
+  std::fputs(report::RenderText(*summary).c_str(), stdout);
+  return kExitOk;
+}
+
+int Report(const ReportFlags& flags, const std::string& db_path) {
+  auto store = store::Store::Open(db_path);
+  if (!store) return Fail(store.error());
+  Result<std::optional<store::RunRecord>> run =
+      flags.run.empty() ? (*store)->LatestRun("run") : (*store)->FindRun(flags.run);
+  if (!run) return Fail(run.error());
+  if (!run->has_value()) {
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       flags.run.empty() ? fmt::format("{} holds no `kswarm run`", db_path)
+                                         : fmt::format("no run named '{}' in {}", flags.run,
+                                                       db_path)));
+  }
+  auto summary = report::Summarize(**store, **run);
+  if (!summary) return Fail(summary.error());
+  std::string text = flags.format == "json"  ? report::RenderJson(*summary)
+                     : flags.format == "csv" ? report::RenderCsv(*summary)
+                                             : report::RenderText(*summary);
+  if (flags.out.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  std::ofstream out(flags.out, std::ios::binary);
+  out << text;
+  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", flags.out)));
+  return kExitOk;
+}
+
+}  // namespace kswarm::cli

@@ -1,0 +1,49 @@
+// The subcommands behind the command line; main.cc only parses flags into these structs.
+// Each returns the process exit status: 0 done, 2 bad input, 1 internal failure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kswarm::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitBadInput = 2;
+
+// Settings every evaluating subcommand shares.
+struct EvalOptions {
+  std::string device = "auto";
+  int trials = 100;
+  std::string tolerance = "seed";
+  std::string shapes = "full";
+  double timeout_s = 300;
+};
+
+struct EvalFlags {
+  std::string problem;
+  std::string candidate;
+  EvalOptions options;
+  bool fresh = false;
+  bool json = false;
+};
+
+struct RunFlags {
+  std::vector<std::string> paths;
+  std::string name;                 // empty: derived from the paths, device and agents
+  std::vector<std::string> agents;  // empty: the default set for the device
+  std::string precision = "fp32";   // or "reduced"
+  EvalOptions options;
+};
+
+struct ReportFlags {
+  std::string run;  // name or id; empty: the latest `kswarm run`
+  std::string format = "text";
+  std::string out;  // empty: standard output
+};
+
+int Eval(const EvalFlags& flags, const std::string& db_path);
+int Run(const RunFlags& flags, const std::string& db_path);
+int Report(const ReportFlags& flags, const std::string& db_path);
+
+}  // namespace kswarm::cli
