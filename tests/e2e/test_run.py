@@ -1,0 +1,133 @@
+"""kswarm run and kswarm report end to end on the CPU: the bundled suite, a broken problem, resume
+after kill -9, and every report format."""
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import KSWARM, PROBLEMS, problem
+
+
+def run(db, *args, timeout=3000):
+    return subprocess.run([KSWARM, "run", *args, "--device", "cpu", "--shapes", "small",
+                           "--trials", "5", "--db", str(db)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def report(db, *args):
+    proc = subprocess.run([KSWARM, "report", *args, "--db", str(db)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def count_problem_files():
+    return sum(1 for d, _, files in os.walk(PROBLEMS) for f in files
+               if f.endswith(".py") and not f.startswith("_"))
+
+
+def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
+    db = tmp_path / "suite.db"
+    proc = run(db, PROBLEMS, "--name", "suite")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "geomean speedup (floor 1x)" in proc.stdout
+
+    summary = json.loads(report(db, "suite", "--format", "json"))
+    rows = summary["problems"]
+    assert len(rows) == count_problem_files()
+    assert [r["status"] for r in rows] == ["done"] * len(rows), [r for r in rows if r["status"] != "done"]
+    assert all(r["speedup"] >= 1.0 for r in rows)  # the floor: eager is kept when nothing wins
+    for r in rows:
+        if r["kept"] == "eager":
+            assert r["speedup"] == 1.0 and r["kept_ms"] == r["eager_ms"]
+        else:
+            assert r["kept_ms"] < r["eager_ms"]
+    assert summary["geomean_speedup_vs_eager"]["overall"] >= 1.0
+    assert set(summary["geomean_speedup_vs_eager"]["by_level"]) == {"1", "2", "3"}
+    assert "torch_compile" in summary["agents"]  # the second baseline always runs
+    assert sum(summary["wins"].values()) == len(rows)
+    assert summary["device"].startswith("cpu")
+
+    table = list(csv.DictReader(io.StringIO(report(db, "suite", "--format", "csv"))))
+    assert len(table) == len(rows)
+    assert {row["problem"] for row in table} == {r["name"] for r in rows}
+    out = tmp_path / "report.txt"
+    report(db, "--out", str(out))  # the latest run by default
+    assert "tolerance  seed" in out.read_text()
+
+
+def copy_problems(dest, names):
+    dest.mkdir(parents=True)
+    for level, name in names:
+        shutil.copy(problem(level, name), dest / f"{name}.py")
+
+
+def test_broken_problem_is_skipped_and_the_run_goes_on(tmp_path):
+    suite = tmp_path / "level1"
+    copy_problems(suite, [(1, "07_gelu")])
+    (suite / "00_broken.py").write_text("import torch\nclass Model:\n    pass\n")
+    db = tmp_path / "k.db"
+    proc = run(db, str(suite), "--agents", "torch_compile")
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr
+    summary = json.loads(report(db, "--format", "json"))
+    status = {r["name"]: r["status"] for r in summary["problems"]}
+    assert status == {"00_broken": "skipped", "07_gelu": "done"}
+    assert summary["skipped"] == 1
+
+
+def test_resume_after_kill_continues_where_it_stopped(tmp_path):
+    suite = tmp_path / "level1"
+    copy_problems(suite, [(1, "07_gelu"), (1, "09_sum_reduction"), (1, "10_layernorm"),
+                          (1, "13_cumsum")])
+    db = tmp_path / "k.db"
+    args = [KSWARM, "run", str(suite), "--device", "cpu", "--shapes", "small", "--trials", "5",
+            "--agents", "torch_compile", "--db", str(db)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=30) as c:
+                done = c.execute("SELECT count(*) FROM run_problems WHERE status = 'done'").fetchone()[0]
+        except sqlite3.OperationalError:
+            done = 0  # not created yet
+        if done >= 1:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    assert done >= 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    c = sqlite3.connect(db)
+    before = dict(c.execute("SELECT problem_id, count(*) FROM evaluations GROUP BY problem_id"))
+    finished = [r[0] for r in c.execute("SELECT problem_id FROM run_problems WHERE status = 'done'")]
+    c.close()
+
+    again = subprocess.run(args, capture_output=True, text=True, timeout=1200)
+    assert again.returncode == 0, again.stderr
+    assert "resuming run" in again.stderr
+
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    assert c.execute("SELECT status FROM runs").fetchone()[0] == "finished"
+    assert c.execute("SELECT count(*) FROM run_problems WHERE status = 'done'").fetchone()[0] == 4
+    after = dict(c.execute("SELECT problem_id, count(*) FROM evaluations GROUP BY problem_id"))
+    for pid in finished:
+        assert after[pid] == before[pid], "a finished problem was evaluated again"
+
+
+def test_report_of_an_unknown_run_is_bad_input(tmp_path):
+    db = tmp_path / "empty.db"
+    proc = subprocess.run([KSWARM, "report", "nope", "--db", str(db)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr
