@@ -8,6 +8,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
@@ -131,3 +132,50 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path):
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert "nope" in proc.stderr
+
+
+def test_exported_winners_are_drop_in_replacements(tmp_path):
+    # Problems where channels_last beat eager by 7-85% in every CPU run seen so far; one kept
+    # winner is enough to check that the exported module replaces Model.
+    suite = tmp_path / "level1"
+    chosen = [(1, "05_conv_transpose2d"), (2, "08_conv_transpose2d_bias_hardswish"),
+              (3, "05_small_cnn_classifier"), (3, "09_depthwise_separable_net"), (1, "07_gelu")]
+    copy_problems(suite, chosen)
+    db = tmp_path / "k.db"
+    assert run(db, str(suite), "--agents", "channels_last", "--name", "x").returncode == 0
+    out = tmp_path / "export"
+    proc = subprocess.run([KSWARM, "export", "x", "--out", str(out), "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {p["problem"] for p in manifest["problems"]} == {name for _, name in chosen}
+    assert any(p["module"] for p in manifest["problems"]), "no winner to export"
+    assert manifest["environment"]["device_type"] == "cpu"
+    for entry in manifest["problems"]:
+        assert len(entry["problem_sha256"]) == 64
+        if entry["module"] is None:
+            assert entry["kept"] == "eager" and entry["speedup"] == 1.0
+            continue
+        # Swap Model for the winner: same constructor, same weights under the same seed, same output.
+        check = subprocess.run(
+            [sys.executable, "-c", DROP_IN_CHECK, str(out), entry["module"], entry["problem_path"]],
+            capture_output=True, text=True, timeout=300)
+        assert check.returncode == 0, check.stderr
+
+
+DROP_IN_CHECK = r"""
+import importlib, importlib.util, sys, torch
+out, module, problem_path = sys.argv[1:]
+sys.path.insert(0, out)
+winner = importlib.import_module(module)
+spec = importlib.util.spec_from_file_location("problem", problem_path)
+problem = importlib.util.module_from_spec(spec); spec.loader.exec_module(problem)
+for k, v in problem.KSWARM_SMALL_SHAPES.items():
+    setattr(problem, k, v)
+init = problem.get_init_inputs()
+torch.manual_seed(0); ref = problem.Model(*init)
+torch.manual_seed(0); new = winner.ModelNew(*init)
+inputs = problem.get_inputs()
+with torch.no_grad():
+    torch.testing.assert_close(new(*inputs), ref(*inputs), atol=1e-2, rtol=1e-2)
+"""

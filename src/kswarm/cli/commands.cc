@@ -11,6 +11,7 @@
 #include "kswarm/cli/eval_output.h"
 #include "kswarm/cli/progress.h"
 #include "kswarm/evaluator/evaluator.h"
+#include "kswarm/report/export.h"
 #include "kswarm/report/render.h"
 #include "kswarm/report/summary.h"
 #include "kswarm/store/store.h"
@@ -151,19 +152,37 @@ int Run(const RunFlags& given, const std::string& db_path) {
   return kExitOk;
 }
 
+// The run named `name`, or the latest `kswarm run` when it is empty; kInvalidArgument if none.
+Result<store::RunRecord> PickRun(store::Store& store, const std::string& name,
+                                 const std::string& db_path) {
+  auto run = name.empty() ? store.LatestRun("run") : store.FindRun(name);
+  if (!run) return Error(run.error());
+  if (!run->has_value()) {
+    return Error(StatusCode::kInvalidArgument,
+                 name.empty() ? fmt::format("{} holds no `kswarm run`", db_path)
+                              : fmt::format("no run named '{}' in {}", name, db_path));
+  }
+  return **run;
+}
+
+int Export(const ExportFlags& flags, const std::string& db_path) {
+  auto store = store::Store::Open(db_path);
+  if (!store) return Fail(store.error());
+  auto run = PickRun(**store, flags.run, db_path);
+  if (!run) return Fail(run.error());
+  auto result = report::ExportRun(**store, *run, flags.out);
+  if (!result) return Fail(result.error());
+  std::printf("exported %d winners of run '%s' to %s (%d problems keep eager); see manifest.json\n",
+              result->modules, run->name.c_str(), flags.out.c_str(), result->kept_eager);
+  return kExitOk;
+}
+
 int Report(const ReportFlags& flags, const std::string& db_path) {
   auto store = store::Store::Open(db_path);
   if (!store) return Fail(store.error());
-  Result<std::optional<store::RunRecord>> run =
-      flags.run.empty() ? (*store)->LatestRun("run") : (*store)->FindRun(flags.run);
+  auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());
-  if (!run->has_value()) {
-    return Fail(Status(StatusCode::kInvalidArgument,
-                       flags.run.empty() ? fmt::format("{} holds no `kswarm run`", db_path)
-                                         : fmt::format("no run named '{}' in {}", flags.run,
-                                                       db_path)));
-  }
-  auto summary = report::Summarize(**store, **run);
+  auto summary = report::Summarize(**store, *run);
   if (!summary) return Fail(summary.error());
   std::string text = flags.format == "json"  ? report::RenderJson(*summary)
                      : flags.format == "csv" ? report::RenderCsv(*summary)

@@ -42,7 +42,13 @@ struct ReportFlags {
   std::string out;  // empty: standard output
 };
 
+struct ExportFlags {
+  std::string run;  // name; empty: the latest `kswarm run`
+  std::string out;
+};
+
 int Eval(const EvalFlags& flags, const std::string& db_path);
+int Export(const ExportFlags& flags, const std::string& db_path);
 int Run(const RunFlags& flags, const std::string& db_path);
 int Report(const ReportFlags& flags, const std::string& db_path);
 

@@ -72,7 +72,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_option("--out", report.out, "write to this file instead of standard output");
 
-  for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd}) {
+  ExportFlags export_flags;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Write a run's winners as drop-in modules (ModelNew) with a manifest");
+  export_cmd->add_option("run", export_flags.run, "run name (default: the latest run)");
+  export_cmd->add_option("--out", export_flags.out, "folder to write")->required();
+
+  for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd, export_cmd}) {
     cmd->add_option("--db", db_path, "database file")->capture_default_str();
   }
 
@@ -85,5 +91,6 @@ int main(int argc, char** argv) {
   if (eval_cmd->parsed()) return Eval(eval, db_path);
   if (run_cmd->parsed()) return Run(run, db_path);
   if (report_cmd->parsed()) return Report(report, db_path);
+  if (export_cmd->parsed()) return Export(export_flags, db_path);
   return kExitBadInput;
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kswarm/report/export.h"
 #include "kswarm/report/render.h"
 #include "kswarm/report/summary.h"
 #include "kswarm/util/files.h"
@@ -132,6 +133,26 @@ TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {
   ExpectGolden("golden.txt", RenderText(s));
   ExpectGolden("golden.json", RenderJson(s));
   ExpectGolden("golden.csv", RenderCsv(s));
+}
+
+TEST_F(ReportTest, ExportWritesWinnersAndAManifest) {
+  auto run = store_->FindRun("golden").value();
+  fs::path out = dir_ / "export";
+  auto result = ExportRun(*store_, *run, out.string());
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_EQ(result->modules, 2);
+  EXPECT_EQ(result->kept_eager, 1);
+  auto graph = ReadFile((out / "level1_01_matmul.py").string());
+  ASSERT_TRUE(graph.has_value());
+  EXPECT_EQ(*graph, "cuda_graph1");  // the kept candidate's source, verbatim
+  EXPECT_TRUE(fs::exists(out / "level2_02_conv_relu.py"));
+  EXPECT_FALSE(fs::exists(out / "level2_01_linear_gelu.py"));
+  auto manifest = ReadFile((out / "manifest.json").string());
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_NE(manifest->find("\"kept\": \"eager\""), std::string::npos);
+  EXPECT_NE(manifest->find("\"problem_sha256\": \"" + Sha256Hex("01_matmul") + "\""),
+            std::string::npos);
+  EXPECT_NE(manifest->find("\"device_name\": \"NVIDIA H100 80GB HBM3\""), std::string::npos);
 }
 
 }  // namespace

@@ -495,7 +495,8 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
 Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
   try {
     SQLite::Statement q(*db_, R"sql(
-      SELECT rp.*, p.name AS problem_name, p.level AS problem_level, p.path AS problem_path
+      SELECT rp.*, p.name AS problem_name, p.level AS problem_level, p.path AS problem_path,
+             p.source_sha256 AS problem_sha256
       FROM run_problems rp JOIN problems p ON p.id = rp.problem_id
       WHERE rp.run_id = ? ORDER BY rp.position)sql");
     q.bind(1, run_id);
@@ -517,6 +518,7 @@ Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
       r.wall_ms = q.getColumn("wall_ms").isNull() ? 0 : q.getColumn("wall_ms").getDouble();
       r.problem_name = q.getColumn("problem_name").getString();
       r.problem_path = q.getColumn("problem_path").getString();
+      r.problem_sha256 = q.getColumn("problem_sha256").getString();
       if (!q.getColumn("problem_level").isNull()) r.level = q.getColumn("problem_level").getInt();
       out.push_back(std::move(r));
     }
@@ -542,6 +544,23 @@ Result<std::vector<EvaluationRecord>> Store::EvaluationsOfRun(int64_t run_id) {
     return out;
   } catch (const std::exception& e) {
     return Error(DbError(e, "read evaluations"));
+  }
+}
+
+Result<std::optional<CandidateRecord>> Store::GetCandidate(int64_t id) {
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM candidates WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::optional<CandidateRecord>();
+    CandidateRecord c;
+    c.problem_id = q.getColumn("problem_id").getInt64();
+    c.source = q.getColumn("source").getString();
+    c.sha256 = q.getColumn("sha256").getString();
+    c.generator = q.getColumn("generator").getString();
+    c.path = Text(q.getColumn("path"));
+    return std::optional<CandidateRecord>(std::move(c));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "read candidate"));
   }
 }
 

@@ -76,6 +76,7 @@ struct RunProblemRecord {
   // Read-only, joined from problems:
   std::string problem_name;
   std::string problem_path;
+  std::string problem_sha256;
   std::optional<int> level;
 };
 
@@ -112,6 +113,7 @@ class Store {
   Result<std::optional<EvaluationRecord>> FindCached(const std::string& cache_key,
                                                      std::optional<int64_t> run_id = {});
   Result<std::optional<EvaluationRecord>> GetEvaluation(int64_t id);
+  Result<std::optional<CandidateRecord>> GetCandidate(int64_t id);
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
