@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import os
+import pathlib
+import re
 import shutil
 import signal
 import sqlite3
@@ -62,6 +64,28 @@ def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
     out = tmp_path / "report.txt"
     report(db, "--out", str(out))  # the latest run by default
     assert "tolerance  seed" in out.read_text()
+
+    html = tmp_path / "report.html"
+    report(db, "suite", "--format", "html", "--out", str(html))
+    assert charts_drawn(html) == 4
+    assert "seed (atol = rtol = 1e-2)" in html.read_text()
+
+
+def charts_drawn(html):
+    """Renders the page in headless Chromium; the page counts its laid-out, non-empty charts."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is needed to check HTML reports (scripts/setup.sh installs it)"
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                          "--dump-dom", html.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    match = re.search(r'data-charts-drawn="(\d+)"', dom)
+    assert match, "the page's script did not run"
+    return int(match.group(1))
+
+
+def test_golden_html_report_draws_its_charts():
+    golden = pathlib.Path(PROBLEMS).parent / "testdata" / "report" / "golden.html"
+    assert charts_drawn(golden) == 4
 
 
 def copy_problems(dest, names):

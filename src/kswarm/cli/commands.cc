@@ -12,6 +12,7 @@
 #include "kswarm/cli/progress.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/report/export.h"
+#include "kswarm/report/html.h"
 #include "kswarm/report/render.h"
 #include "kswarm/report/summary.h"
 #include "kswarm/store/store.h"
@@ -184,9 +185,10 @@ int Report(const ReportFlags& flags, const std::string& db_path) {
   if (!run) return Fail(run.error());
   auto summary = report::Summarize(**store, *run);
   if (!summary) return Fail(summary.error());
-  std::string text = flags.format == "json"  ? report::RenderJson(*summary)
-                     : flags.format == "csv" ? report::RenderCsv(*summary)
-                                             : report::RenderText(*summary);
+  std::string text = flags.format == "json"   ? report::RenderJson(*summary)
+                     : flags.format == "csv"  ? report::RenderCsv(*summary)
+                     : flags.format == "html" ? report::RenderHtml(*summary)
+                                              : report::RenderText(*summary);
   if (flags.out.empty()) {
     std::fputs(text.c_str(), stdout);
     return kExitOk;

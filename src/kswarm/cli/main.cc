@@ -67,8 +67,9 @@ int main(int argc, char** argv) {
   ReportFlags report;
   CLI::App* report_cmd = app.add_subcommand("report", "Summarise a run like the seed study");
   report_cmd->add_option("run", report.run, "run name (default: the latest run)");
-  report_cmd->add_option("--format", report.format, "text, json or csv")
-      ->check(CLI::IsMember({"text", "json", "csv"}))
+  report_cmd->add_option("--format", report.format,
+                         "text, json, csv, or html (one self-contained page with SVG charts)")
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}))
       ->capture_default_str();
   report_cmd->add_option("--out", report.out, "write to this file instead of standard output");
 

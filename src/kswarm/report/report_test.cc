@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "kswarm/report/export.h"
+#include "kswarm/report/html.h"
 #include "kswarm/report/render.h"
 #include "kswarm/report/summary.h"
 #include "kswarm/util/files.h"
@@ -133,6 +134,7 @@ TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {
   ExpectGolden("golden.txt", RenderText(s));
   ExpectGolden("golden.json", RenderJson(s));
   ExpectGolden("golden.csv", RenderCsv(s));
+  ExpectGolden("golden.html", RenderHtml(s));
 }
 
 TEST_F(ReportTest, ExportWritesWinnersAndAManifest) {

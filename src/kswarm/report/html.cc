@@ -1,0 +1,203 @@
+#include "kswarm/report/html.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <kainjow/mustache.hpp>
+
+namespace kswarm::report {
+
+extern const char kReportTemplate[];  // report.html.mustache, embedded at build time
+
+namespace {
+
+using kainjow::mustache::data;
+using kainjow::mustache::mustache;
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+struct Bar {
+  std::string label;
+  std::vector<double> values;  // one per series
+};
+
+// A horizontal bar chart: one row per Bar, `series` colours side by side (or stacked).
+std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
+                     const std::vector<std::string>& series, bool stacked,
+                     const std::string& unit) {
+  const std::vector<std::string> colours = {"#3b7dd8", "#e08a2b", "#c43c3c", "#5aa05a"};
+  const int label_w = 240, chart_w = 560, row_h = stacked ? 22 : 14 * static_cast<int>(series.size()) + 8;
+  double max_v = 0;
+  for (const Bar& b : bars) {
+    double total = 0;
+    for (double v : b.values) {
+      max_v = std::max(max_v, v);
+      total += v;
+    }
+    if (stacked) max_v = std::max(max_v, total);
+  }
+  if (max_v <= 0) max_v = 1;
+  int height = static_cast<int>(bars.size()) * row_h + 30;
+  std::string svg = fmt::format(
+      "<svg class=\"chart\" id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+      "height=\"{}\" role=\"img\">\n",
+      id, label_w + chart_w + 80, height);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    int y = static_cast<int>(i) * row_h + 4;
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", label_w - 6,
+                       y + 12, Escape(bars[i].label));
+    double x = label_w;
+    for (size_t s = 0; s < bars[i].values.size(); ++s) {
+      double v = bars[i].values[s];
+      double w = std::max(v > 0 ? 1.0 : 0.0, chart_w * v / max_v);
+      double by = stacked ? y : y + static_cast<double>(s) * 14;
+      svg += fmt::format(
+          "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"12\" "
+          "fill=\"{}\"><title>{}: {}{}</title></rect>\n",
+          x, by, w, colours[s % colours.size()], Escape(series[s]), fmt::format("{:g}", v), unit);
+      if (!stacked) {
+        svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{:.3g}{}</text>\n", x + w + 4, by + 10,
+                           v, unit);
+      } else {
+        x += w;
+      }
+    }
+    if (stacked) {
+      std::string parts;
+      for (double v : bars[i].values) parts += (parts.empty() ? "" : "/") + fmt::format("{:g}", v);
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{}</text>\n", x + 4, y + 10, parts);
+    }
+  }
+  int ly = static_cast<int>(bars.size()) * row_h + 16;
+  for (size_t s = 0; s < series.size(); ++s) {
+    int lx = label_w + static_cast<int>(s) * 170;
+    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/>"
+                       "<text x=\"{}\" y=\"{}\">{}</text>\n",
+                       lx, ly, colours[s % colours.size()], lx + 14, ly + 9, Escape(series[s]));
+  }
+  return svg + "</svg>\n";
+}
+
+std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
+std::string X(double v) { return fmt::format("{:.3f}x", v); }
+std::string Ms(const std::optional<double>& v) { return v ? fmt::format("{:.4g}", *v) : "-"; }
+
+}  // namespace
+
+std::string RenderHtml(const RunSummary& s) {
+  data d;
+  d.set("run_name", s.run_name);
+  d.set("run_id", std::to_string(s.run_id));
+  d.set("run_status", s.run_status);
+  d.set("device", s.device);
+  d.set("versions", s.versions);
+  d.set("tolerance", s.tolerance);
+  d.set("precision", s.precision);
+  int done = static_cast<int>(std::count_if(s.problems.begin(), s.problems.end(),
+                                            [](const ProblemRow& r) { return r.status == "done"; }));
+  d.set("done", std::to_string(done));
+  d.set("skipped", std::to_string(s.skipped));
+
+  data means{data::type::list};
+  std::vector<Bar> level_bars;
+  auto add_mean = [&](const std::string& label, double eager, std::optional<double> compile) {
+    data row;
+    row.set("label", label);
+    row.set("eager", X(eager));
+    row.set("compile", compile ? X(*compile) : "-");
+    means.push_back(row);
+    level_bars.push_back({label, {eager, compile.value_or(0)}});
+  };
+  add_mean("overall", s.vs_eager.overall, s.vs_compile.overall);
+  for (const auto& [level, g] : s.vs_eager.by_level) {
+    auto c = s.vs_compile.by_level.find(level);
+    add_mean(LevelName(level), g,
+             c == s.vs_compile.by_level.end() ? std::nullopt : std::optional(c->second));
+  }
+  d.set("means", means);
+  d.set("chart_levels", BarChart("chart-levels", level_bars, {"vs eager", "vs torch.compile"},
+                                 false, "x"));
+
+  const Distribution& dist = s.distribution;
+  d.set("median", X(dist.median));
+  d.set("geomean", X(dist.geomean));
+  d.set("geomean_below_10x", X(dist.geomean_below_10x));
+  std::vector<Bar> bins;
+  for (size_t i = 0; i < dist.counts.size(); ++i) {
+    std::string label = i + 1 == dist.edges.size()
+                            ? fmt::format(">= {:g}x", dist.edges[i])
+                            : fmt::format("[{:g}, {:g})", dist.edges[i], dist.edges[i + 1]);
+    bins.push_back({label, {static_cast<double>(dist.counts[i])}});
+  }
+  d.set("chart_distribution", BarChart("chart-distribution", bins, {"problems"}, false, ""));
+
+  std::vector<Bar> wins;
+  for (const auto& [agent, n] : s.wins) wins.push_back({agent, {static_cast<double>(n)}});
+  d.set("chart_wins", BarChart("chart-wins", wins, {"problems won"}, false, ""));
+
+  std::set<int> levels;
+  for (const auto& [agent, by_level] : s.agents) {
+    for (const auto& [level, c] : by_level) levels.insert(level);
+  }
+  data level_names{data::type::list};
+  for (int level : levels) level_names.push_back(data(LevelName(level)));
+  d.set("levels", level_names);
+  data agent_rows{data::type::list};
+  std::vector<Bar> agent_bars;
+  for (const auto& [agent, by_level] : s.agents) {
+    data row;
+    row.set("name", agent);
+    data cells{data::type::list};
+    AgentCounts total;
+    for (int level : levels) {
+      auto it = by_level.find(level);
+      AgentCounts c = it == by_level.end() ? AgentCounts{} : it->second;
+      cells.push_back(data(fmt::format("{}/{}/{}", c.faster, c.slower, c.incorrect)));
+      total.faster += c.faster;
+      total.slower += c.slower;
+      total.incorrect += c.incorrect;
+    }
+    row.set("cells", cells);
+    agent_rows.push_back(row);
+    agent_bars.push_back({agent, {static_cast<double>(total.faster),
+                                  static_cast<double>(total.slower),
+                                  static_cast<double>(total.incorrect)}});
+  }
+  d.set("agents", agent_rows);
+  d.set("chart_agents",
+        BarChart("chart-agents", agent_bars,
+                 {"correct & faster", "correct but slower", "incorrect"}, true, ""));
+
+  data problems{data::type::list};
+  for (const ProblemRow& r : s.problems) {
+    data row;
+    row.set("level", r.level ? std::to_string(r.level) : "-");
+    row.set("name", r.name);
+    row.set("eager_ms", Ms(r.eager_ms));
+    row.set("compile_ms", Ms(r.compile_ms));
+    row.set("kept_ms", Ms(r.best_ms));
+    row.set("speedup", r.status == "done" ? X(r.speedup) : r.status);
+    row.set("vs_compile", r.speedup_vs_compile ? X(*r.speedup_vs_compile) : "-");
+    row.set("kept", r.status == "done" ? r.winner : r.message);
+    row.set("reduced", r.reduced_precision ? data(data::type::bool_true)
+                                           : data(data::type::bool_false));
+    problems.push_back(row);
+  }
+  d.set("problems", problems);
+  return mustache(kReportTemplate).render(d);
+}
+
+}  // namespace kswarm::report
