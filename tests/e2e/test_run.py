@@ -203,3 +203,21 @@ inputs = problem.get_inputs()
 with torch.no_grad():
     torch.testing.assert_close(new(*inputs), ref(*inputs), atol=1e-2, rtol=1e-2)
 """
+
+
+def test_agents_come_from_the_config_file_unless_flags_say_otherwise(tmp_path):
+    suite = tmp_path / "level1"
+    copy_problems(suite, [(1, "07_gelu")])
+    config = tmp_path / "kswarm.toml"
+    config.write_text('[run]\nagents = ["channels_last"]\n')
+    db = tmp_path / "k.db"
+    proc = run(db, str(suite), "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "agents torch_compile, channels_last" in proc.stderr
+    flagged = run(db, str(suite), "--config", str(config), "--agents", "torch_compile",
+                  "--name", "flags")
+    assert flagged.returncode == 0, flagged.stderr
+    assert "agents torch_compile\n" in flagged.stderr
+    config.write_text('[run]\nprecision = "fp8"\n')
+    bad = run(db, str(suite), "--config", str(config))
+    assert bad.returncode == 2 and "precision" in bad.stderr

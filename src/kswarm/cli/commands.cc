@@ -9,6 +9,7 @@
 
 #include "kswarm/agents/builtin_agents.h"
 #include "kswarm/cli/eval_output.h"
+#include "kswarm/config/config.h"
 #include "kswarm/cli/progress.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/report/export.h"
@@ -93,6 +94,10 @@ int Run(const RunFlags& given, const std::string& db_path) {
   }
 
   RunFlags flags = given;
+  auto config_file = config::LoadConfig(flags.config_path);
+  if (!config_file) return Fail(config_file.error());
+  if (flags.agents.empty() && config_file->run.agents) flags.agents = *config_file->run.agents;
+  if (flags.precision.empty()) flags.precision = config_file->run.precision.value_or("fp32");
   std::string name = flags.name;
   if (name.empty()) {
     // The same command names the same run, so running it again after a kill resumes it.

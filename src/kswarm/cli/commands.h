@@ -31,8 +31,9 @@ struct EvalFlags {
 struct RunFlags {
   std::vector<std::string> paths;
   std::string name;                 // empty: derived from the paths, device and agents
-  std::vector<std::string> agents;  // empty: the default set for the device
-  std::string precision = "fp32";   // or "reduced"
+  std::vector<std::string> agents;  // empty: the config's, else the device's default set
+  std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
+  std::string config_path;          // empty: ./kswarm.toml when present
   EvalOptions options;
 };
 

@@ -59,9 +59,11 @@ int main(int argc, char** argv) {
                                               "device's default set; torch_compile always runs)")
       ->delimiter(',');
   run_cmd->add_option("--precision", run.precision,
-                      "fp32, or reduced: also allow TF32/bf16 agents (labelled in reports)")
-      ->check(CLI::IsMember({"fp32", "reduced"}))
-      ->capture_default_str();
+                      "fp32 (default), or reduced: also allow TF32/bf16 agents (labelled in "
+                      "reports)")
+      ->check(CLI::IsMember({"fp32", "reduced"}));
+  run_cmd->add_option("--config", run.config_path,
+                      "TOML config file (default: ./kswarm.toml when present; flags win)");
   AddEvalOptions(run_cmd, run.options);
 
   ReportFlags report;

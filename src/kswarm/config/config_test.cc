@@ -1,0 +1,48 @@
+#include "kswarm/config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace kswarm::config {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(ConfigTest, ReadsRunAgentsAndPrecision) {
+  auto c = ParseConfig("[run]\nagents = [\"torch_compile\", \"cuda_graph\"]\nprecision = \"reduced\"\n",
+                       "k.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  ASSERT_TRUE(c->run.agents.has_value());
+  EXPECT_THAT(*c->run.agents, ElementsAre("torch_compile", "cuda_graph"));
+  EXPECT_EQ(c->run.precision, "reduced");
+}
+
+TEST(ConfigTest, EmptyFileMeansDefaults) {
+  auto c = ParseConfig("", "k.toml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_FALSE(c->run.agents.has_value());
+  EXPECT_FALSE(c->run.precision.has_value());
+}
+
+TEST(ConfigTest, ErrorsNameTheFileAndKey) {
+  auto syntax = ParseConfig("[run\n", "k.toml");
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_EQ(syntax.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(syntax.error().message().find("k.toml:1"), std::string::npos)
+      << syntax.error().message();
+  auto type = ParseConfig("[run]\nagents = \"cuda_graph\"\n", "k.toml");
+  ASSERT_FALSE(type.has_value());
+  EXPECT_NE(type.error().message().find("[run] agents"), std::string::npos);
+  auto value = ParseConfig("[run]\nprecision = \"fp8\"\n", "k.toml");
+  ASSERT_FALSE(value.has_value());
+  EXPECT_NE(value.error().message().find("precision"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingExplicitFileIsBadInput) {
+  auto c = LoadConfig("/nonexistent/kswarm.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kswarm::config
