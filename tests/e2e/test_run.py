@@ -55,6 +55,9 @@ def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
     assert summary["geomean_speedup_vs_eager"]["overall"] >= 1.0
     assert set(summary["geomean_speedup_vs_eager"]["by_level"]) == {"1", "2", "3"}
     assert "torch_compile" in summary["agents"]  # the second baseline always runs
+    for agent, by_level in summary["agents"].items():  # built-in candidates are all correct
+        assert all(c["incorrect"] == 0 for c in by_level.values()), (agent, by_level)
+    assert summary["agents"]["fold_batchnorm"]  # proposed where a conv feeds a batch norm
     assert sum(summary["wins"].values()) == len(rows)
     assert summary["device"].startswith("cpu")
 

@@ -68,6 +68,19 @@ TEST(BuiltinAgentsTest, DeviceAndConvolutionFilters) {
   EXPECT_TRUE(Make("channels_last")->Propose(Request(kConvProblem, "cpu"))->has_value());
 }
 
+TEST(BuiltinAgentsTest, BatchNormFoldingNeedsAConvolutionAndABatchNorm) {
+  auto agent = Make("fold_batchnorm");
+  EXPECT_FALSE(agent->Propose(Request(kConvProblem, "cpu"))->has_value());
+  EXPECT_FALSE(agent->Propose(Request("x = F.batch_norm(x, m, v)\n", "cpu"))->has_value());
+  std::string both = std::string(kConvProblem) + "        self.bn = nn.BatchNorm2d(8)\n";
+  auto p = agent->Propose(Request(both.c_str(), "cuda"));
+  ASSERT_TRUE(p->has_value());
+  EXPECT_NE((*p)->source.find("_ks_fold_batchnorm"), std::string::npos);
+  // Other built-ins do not carry the folding helpers.
+  auto other = Make("torch_compile")->Propose(Request(both.c_str(), "cpu"));
+  EXPECT_EQ((*other)->source.find("_ks_fold_batchnorm"), std::string::npos);
+}
+
 TEST(BuiltinAgentsTest, ReducedPrecisionNeedsThePolicy) {
   auto refused = MakeBuiltinAgents({"tf32"}, /*allow_reduced_precision=*/false);
   ASSERT_FALSE(refused.has_value());
