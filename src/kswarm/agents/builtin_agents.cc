@@ -283,6 +283,13 @@ const std::vector<BuiltinInfo>& BuiltinAgents() {
   return infos;
 }
 
+bool IsReducedPrecision(const std::string& agent_name) {
+  for (const BuiltinInfo& info : BuiltinAgents()) {
+    if (info.name == agent_name) return info.reduced_precision;
+  }
+  return false;
+}
+
 std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
   // From the H100 sweep of the bundled suite (bench/results/2026-11-25-h100-builtin-suite.md):
   // channels_last_cudnn_benchmark kept 10 problems, cuda_graph 5, torch_compile 2 and

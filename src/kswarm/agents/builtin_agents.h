@@ -24,6 +24,9 @@ struct BuiltinInfo {
 // Every built-in agent, in a stable order.
 const std::vector<BuiltinInfo>& BuiltinAgents();
 
+// Whether the named agent is a reduced-precision built-in (false for unknown names).
+bool IsReducedPrecision(const std::string& agent_name);
+
 // The agents `kswarm run` uses when none are named, for a device type ("cuda" or "cpu").
 std::vector<std::string> DefaultBuiltinNames(const std::string& device_type);
 

@@ -23,15 +23,9 @@ Clock::time_point After(double seconds) {
                             std::chrono::duration<double>(seconds));
 }
 
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v && *v) ? std::string(v) : fallback;
-}
-
 // Where compiled candidate extensions are kept between runs, unless the user chose a place.
 std::string TorchExtensionsDir() {
-  std::string cache = EnvOr("XDG_CACHE_HOME", EnvOr("HOME", "/tmp") + "/.cache");
-  return EnvOr("TORCH_EXTENSIONS_DIR", cache + "/kswarm/torch_extensions");
+  return EnvOr("TORCH_EXTENSIONS_DIR", CacheDir() + "/torch_extensions");
 }
 
 }  // namespace

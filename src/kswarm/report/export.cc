@@ -31,13 +31,6 @@ bool Write(const fs::path& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-bool IsReduced(const std::string& agent) {
-  for (const auto& info : agents::BuiltinAgents()) {
-    if (info.name == agent) return info.reduced_precision;
-  }
-  return false;
-}
-
 }  // namespace
 
 Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
@@ -98,7 +91,7 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
     entry["candidate_sha256"] = (*candidate)->sha256;
     entry["kept_ms"] = e.evaluation.candidate ? ordered_json(e.evaluation.candidate->median_ms)
                                               : ordered_json();
-    entry["reduced_precision"] = IsReduced((*candidate)->generator);
+    entry["reduced_precision"] = agents::IsReducedPrecision((*candidate)->generator);
     entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));
     entry["trials"] = e.settings.trials;
     entry["evaluation_id"] = e.id;

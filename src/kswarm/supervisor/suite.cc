@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -10,6 +9,7 @@
 
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
+#include "kswarm/util/environment.h"
 #include "kswarm/util/files.h"
 
 namespace kswarm::supervisor {
@@ -22,15 +22,9 @@ double NowS() {
       .count();
 }
 
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v && *v) ? std::string(v) : fallback;
-}
-
 // Agents' candidates are files (the worker loads files), kept by content hash.
 Result<std::string> WriteCandidateFile(const std::string& source) {
-  fs::path dir = fs::path(EnvOr("XDG_CACHE_HOME", EnvOr("HOME", "/tmp") + "/.cache")) /
-                 "kswarm" / "candidates";
+  fs::path dir = fs::path(CacheDir()) / "candidates";
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 
 namespace kswarm {
 
@@ -37,6 +38,15 @@ std::vector<std::string> ScrubbedEnvironment(const char* const* environ_entries,
     if (!IsSecretName(NameOf(o))) out.push_back(o);
   }
   return out;
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+std::string CacheDir() {
+  return EnvOr("XDG_CACHE_HOME", EnvOr("HOME", "/tmp") + "/.cache") + "/kswarm";
 }
 
 }  // namespace kswarm

@@ -16,4 +16,10 @@ bool IsSecretName(std::string_view name);
 std::vector<std::string> ScrubbedEnvironment(const char* const* environ_entries,
                                              const std::vector<std::string>& overrides);
 
+// The variable's value, or `fallback` when it is unset or empty.
+std::string EnvOr(const char* name, const std::string& fallback);
+
+// kswarm's cache folder: $XDG_CACHE_HOME/kswarm, else $HOME/.cache/kswarm (not created here).
+std::string CacheDir();
+
 }  // namespace kswarm
