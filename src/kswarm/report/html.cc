@@ -91,9 +91,7 @@ std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
   return svg + "</svg>\n";
 }
 
-std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
 std::string X(double v) { return fmt::format("{:.3f}x", v); }
-std::string Ms(const std::optional<double>& v) { return v ? fmt::format("{:.4g}", *v) : "-"; }
 
 }  // namespace
 
@@ -106,9 +104,7 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("versions", s.versions);
   d.set("tolerance", s.tolerance);
   d.set("precision", s.precision);
-  int done = static_cast<int>(std::count_if(s.problems.begin(), s.problems.end(),
-                                            [](const ProblemRow& r) { return r.status == "done"; }));
-  d.set("done", std::to_string(done));
+  d.set("done", std::to_string(s.done));
   d.set("skipped", std::to_string(s.skipped));
 
   data means{data::type::list};
@@ -137,10 +133,7 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("geomean_below_10x", X(dist.geomean_below_10x));
   std::vector<Bar> bins;
   for (size_t i = 0; i < dist.counts.size(); ++i) {
-    std::string label = i + 1 == dist.edges.size()
-                            ? fmt::format(">= {:g}x", dist.edges[i])
-                            : fmt::format("[{:g}, {:g})", dist.edges[i], dist.edges[i + 1]);
-    bins.push_back({label, {static_cast<double>(dist.counts[i])}});
+    bins.push_back({dist.BinLabel(i), {static_cast<double>(dist.counts[i])}});
   }
   d.set("chart_distribution", BarChart("chart-distribution", bins, {"problems"}, false, ""));
 
@@ -148,10 +141,7 @@ std::string RenderHtml(const RunSummary& s) {
   for (const auto& [agent, n] : s.wins) wins.push_back({agent, {static_cast<double>(n)}});
   d.set("chart_wins", BarChart("chart-wins", wins, {"problems won"}, false, ""));
 
-  std::set<int> levels;
-  for (const auto& [agent, by_level] : s.agents) {
-    for (const auto& [level, c] : by_level) levels.insert(level);
-  }
+  std::set<int> levels = s.AgentLevels();
   data level_names{data::type::list};
   for (int level : levels) level_names.push_back(data(LevelName(level)));
   d.set("levels", level_names);
@@ -186,9 +176,9 @@ std::string RenderHtml(const RunSummary& s) {
     data row;
     row.set("level", r.level ? std::to_string(r.level) : "-");
     row.set("name", r.name);
-    row.set("eager_ms", Ms(r.eager_ms));
-    row.set("compile_ms", Ms(r.compile_ms));
-    row.set("kept_ms", Ms(r.best_ms));
+    row.set("eager_ms", FormatMs(r.eager_ms));
+    row.set("compile_ms", FormatMs(r.compile_ms));
+    row.set("kept_ms", FormatMs(r.best_ms));
     row.set("speedup", r.status == "done" ? X(r.speedup) : r.status);
     row.set("vs_compile", r.speedup_vs_compile ? X(*r.speedup_vs_compile) : "-");
     row.set("kept", r.status == "done" ? r.winner : r.message);

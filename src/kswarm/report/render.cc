@@ -11,10 +11,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
-
-std::string Ms(const std::optional<double>& v) { return v ? fmt::format("{:.4g}", *v) : "-"; }
-
 ordered_json OrNull(const std::optional<double>& v) {
   return v ? ordered_json(*v) : ordered_json(nullptr);
 }
@@ -26,11 +22,6 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-std::string BinLabel(const Distribution& d, size_t i) {
-  if (i + 1 == d.edges.size()) return fmt::format(">= {:g}x", d.edges[i]);
-  return fmt::format("[{:g}, {:g})", d.edges[i], d.edges[i + 1]);
-}
-
 }  // namespace
 
 std::string RenderText(const RunSummary& s) {
@@ -38,10 +29,8 @@ std::string RenderText(const RunSummary& s) {
   out += fmt::format("kswarm report: run '{}' (#{}, {})\n", s.run_name, s.run_id, s.run_status);
   out += fmt::format("device     {} ({})\n", s.device, s.versions);
   out += fmt::format("tolerance  {}; {}\n", s.tolerance, s.precision);
-  int done = static_cast<int>(std::count_if(s.problems.begin(), s.problems.end(),
-                                            [](const ProblemRow& r) { return r.status == "done"; }));
-  out += fmt::format("problems   {} done, {} skipped, {} unfinished\n\n", done, s.skipped,
-                     static_cast<int>(s.problems.size()) - done - s.skipped);
+  out += fmt::format("problems   {} done, {} skipped, {} unfinished\n\n", s.done, s.skipped,
+                     static_cast<int>(s.problems.size()) - s.done - s.skipped);
 
   out += fmt::format("{:<34}{:>10}{:>18}\n", "geomean speedup (floor 1x)", "vs eager",
                      "vs torch.compile");
@@ -59,19 +48,16 @@ std::string RenderText(const RunSummary& s) {
                      "geomean excluding >= 10x {:.3f}x\n",
                      d.median, d.geomean, d.geomean_below_10x);
   for (size_t i = 0; i < d.counts.size(); ++i) {
-    out += fmt::format("  {:<12} {:>3} {}\n", BinLabel(d, i), d.counts[i],
+    out += fmt::format("  {:<12} {:>3} {}\n", d.BinLabel(i), d.counts[i],
                        std::string(static_cast<size_t>(d.counts[i]), '#'));
   }
 
   out += "\nwins: which agent's candidate is kept\n";
   for (const auto& [agent, n] : s.wins) {
-    out += fmt::format("  {:<32}{:>4} ({:.0f}%)\n", agent, n, done ? 100.0 * n / done : 0.0);
+    out += fmt::format("  {:<32}{:>4} ({:.0f}%)\n", agent, n, s.done ? 100.0 * n / s.done : 0.0);
   }
 
-  std::set<int> levels;
-  for (const auto& [agent, by_level] : s.agents) {
-    for (const auto& [level, c] : by_level) levels.insert(level);
-  }
+  std::set<int> levels = s.AgentLevels();
   out += "\nper agent: correct & faster / correct but slower / incorrect\n";
   out += fmt::format("  {:<32}", "agent");
   for (int level : levels) out += fmt::format("{:>12}", LevelName(level));
@@ -96,8 +82,8 @@ std::string RenderText(const RunSummary& s) {
       continue;
     }
     out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>10} {:>8.3f}x {:>10}  {}{}\n",
-                       r.level ? std::to_string(r.level) : "-", r.name, Ms(r.eager_ms),
-                       Ms(r.compile_ms), Ms(r.best_ms), r.speedup,
+                       r.level ? std::to_string(r.level) : "-", r.name, FormatMs(r.eager_ms),
+                       FormatMs(r.compile_ms), FormatMs(r.best_ms), r.speedup,
                        r.speedup_vs_compile ? fmt::format("{:.3f}x", *r.speedup_vs_compile) : "-",
                        r.winner, r.reduced_precision ? " (reduced precision)" : "");
   }

@@ -11,13 +11,6 @@
 namespace kswarm::report {
 namespace {
 
-bool IsReducedPrecision(const std::string& agent) {
-  for (const auto& info : agents::BuiltinAgents()) {
-    if (info.name == agent) return info.reduced_precision;
-  }
-  return false;
-}
-
 double Median(std::vector<double> v) {
   if (v.empty()) return 1;
   std::sort(v.begin(), v.end());
@@ -61,6 +54,25 @@ Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile) {
 }
 
 }  // namespace
+
+std::string Distribution::BinLabel(size_t i) const {
+  if (i + 1 == edges.size()) return fmt::format(">= {:g}x", edges[i]);
+  return fmt::format("[{:g}, {:g})", edges[i], edges[i + 1]);
+}
+
+std::set<int> RunSummary::AgentLevels() const {
+  std::set<int> levels;
+  for (const auto& [agent, by_level] : agents) {
+    for (const auto& [level, counts] : by_level) levels.insert(level);
+  }
+  return levels;
+}
+
+std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
+
+std::string FormatMs(const std::optional<double>& ms) {
+  return ms ? fmt::format("{:.4g}", *ms) : "-";
+}
 
 double Geomean(const std::vector<double>& values) {
   if (values.empty()) return 1;
@@ -112,10 +124,11 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     row.speedup_vs_compile = v.speedup_vs_compile;
     if (v.best_evaluation_id && by_id.count(*v.best_evaluation_id)) {
       row.winner = by_id[*v.best_evaluation_id]->generator;
-      row.reduced_precision = IsReducedPrecision(row.winner);
+      row.reduced_precision = agents::IsReducedPrecision(row.winner);
     }
     if (v.status == "skipped") ++s.skipped;
     if (v.status == "done") {
+      ++s.done;
       ++s.wins[row.winner];
       done_speedups.push_back(row.speedup);
     }

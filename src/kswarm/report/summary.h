@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct Distribution {
   double median = 1;
   double geomean = 1;
   double geomean_below_10x = 1;  // excluding speedups of 10x and more
+
+  // "[1.1, 1.25)" for bin i, ">= 10x" for the last.
+  std::string BinLabel(size_t i) const;
 };
 
 struct RunSummary {
@@ -61,8 +65,16 @@ struct RunSummary {
   std::map<std::string, std::map<int, AgentCounts>> agents;  // agent -> level -> counts
   std::map<std::string, int> wins;                            // agent (or eager) -> problems
   Distribution distribution;
+  int done = 0;
   int skipped = 0;
+
+  // The levels that appear in `agents`, in order.
+  std::set<int> AgentLevels() const;
 };
+
+// Shared by the renderers: "level 2" (or "no level"), and a median in ms ("-" when unknown).
+std::string LevelName(int level);
+std::string FormatMs(const std::optional<double>& ms);
 
 // Geometric mean of the values (1 for none).
 double Geomean(const std::vector<double>& values);

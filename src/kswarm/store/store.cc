@@ -442,10 +442,12 @@ std::optional<int64_t> OptId(const SQLite::Column& c) {
 
 }  // namespace
 
-Result<std::optional<RunRecord>> Store::FindRun(const std::string& name) {
+Result<std::optional<RunRecord>> Store::NewestRunWhere(const char* column,
+                                                      const std::string& value) {
   try {
-    SQLite::Statement q(*db_, "SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1");
-    q.bind(1, name);
+    SQLite::Statement q(
+        *db_, fmt::format("SELECT * FROM runs WHERE {} = ? ORDER BY id DESC LIMIT 1", column));
+    q.bind(1, value);
     if (!q.executeStep()) return std::optional<RunRecord>();
     return std::optional<RunRecord>(ReadRun(q));
   } catch (const std::exception& e) {
@@ -453,15 +455,12 @@ Result<std::optional<RunRecord>> Store::FindRun(const std::string& name) {
   }
 }
 
+Result<std::optional<RunRecord>> Store::FindRun(const std::string& name) {
+  return NewestRunWhere("name", name);
+}
+
 Result<std::optional<RunRecord>> Store::LatestRun(const std::string& command) {
-  try {
-    SQLite::Statement q(*db_, "SELECT * FROM runs WHERE command = ? ORDER BY id DESC LIMIT 1");
-    q.bind(1, command);
-    if (!q.executeStep()) return std::optional<RunRecord>();
-    return std::optional<RunRecord>(ReadRun(q));
-  } catch (const std::exception& e) {
-    return Error(DbError(e, "find run"));
-  }
+  return NewestRunWhere("command", command);
 }
 
 Status Store::PutRunProblem(const RunProblemRecord& r) {

@@ -117,6 +117,8 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
+  // The newest run whose `column` (a fixed column name, never user input) equals `value`.
+  Result<std::optional<RunRecord>> NewestRunWhere(const char* column, const std::string& value);
   std::unique_ptr<SQLite::Database> db_;
 };
 
