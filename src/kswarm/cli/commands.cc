@@ -45,7 +45,8 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
   return {{"device", device_type},       {"agents", agents},
           {"precision", f.precision},    {"trials", f.options.trials},
           {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
-          {"timeout_s", f.options.timeout_s}, {"paths", f.paths}};
+          {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
+          {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)}};
 }
 
 // A stored run's configuration back into flags, so a resumed run continues as it began.
@@ -57,6 +58,7 @@ RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.options.shapes = c.value("shapes", flags.options.shapes);
   flags.options.timeout_s = c.value("timeout_s", flags.options.timeout_s);
   flags.options.device = c.value("device", flags.options.device);
+  if (c.contains("min_gain")) flags.min_gain = c.value("min_gain", core::kDefaultMinGain);
   return flags;
 }
 
@@ -98,6 +100,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (!config_file) return Fail(config_file.error());
   if (flags.agents.empty() && config_file->run.agents) flags.agents = *config_file->run.agents;
   if (flags.precision.empty()) flags.precision = config_file->run.precision.value_or("fp32");
+  if (!flags.min_gain) flags.min_gain = config_file->run.min_gain;
   std::string name = flags.name;
   if (name.empty()) {
     // The same command names the same run, so running it again after a kill resumes it.
@@ -139,7 +142,8 @@ int Run(const RunFlags& given, const std::string& db_path) {
   std::string config = ConfigJson(flags, env->device_type, agent_names).dump();
   Progress progress(stderr);
   supervisor::SuiteRunner runner(**store, evaluator, std::move(*made), Settings(flags.options),
-                                 [&](const supervisor::ProgressEvent& e) { progress.Update(e); });
+                                 [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
+                                 flags.min_gain.value_or(core::kDefaultMinGain));
   std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s), agents %s\n", name.c_str(),
                problems->size(), env->device_type.c_str(), env->device_name.c_str(),
                fmt::format("{}", fmt::join(agent_names, ", ")).c_str());

@@ -2,6 +2,7 @@
 // Each returns the process exit status: 0 done, 2 bad input, 1 internal failure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct RunFlags {
   std::vector<std::string> agents;  // empty: the config's, else the device's default set
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
+  std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
   EvalOptions options;
 };
 

@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
                       "fp32 (default), or reduced: also allow TF32/bf16 agents (labelled in "
                       "reports)")
       ->check(CLI::IsMember({"fp32", "reduced"}));
+  run_cmd->add_option("--min-gain", run.min_gain,
+                      "keep a candidate only when it is at least this fraction faster than eager "
+                      "and its timing quartiles clear eager's (default 0.01)")
+      ->check(CLI::Range(0.0, 10.0));
   run_cmd->add_option("--config", run.config_path,
                       "TOML config file (default: ./kswarm.toml when present; flags win)");
   AddEvalOptions(run_cmd, run.options);

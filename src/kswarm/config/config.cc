@@ -42,6 +42,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
       }
       config.run.precision = *value;
     }
+    if (auto min_gain = run["min_gain"]; min_gain) {
+      auto value = min_gain.value<double>();
+      if (!value || *value < 0 || *value > 10) return bad("min_gain", "a number from 0 to 10");
+      config.run.min_gain = *value;
+    }
   }
   return config;
 }

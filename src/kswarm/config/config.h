@@ -13,6 +13,7 @@ namespace kswarm::config {
 struct RunConfig {
   std::optional<std::vector<std::string>> agents;  // [run] agents
   std::optional<std::string> precision;            // [run] precision: "fp32" or "reduced"
+  std::optional<double> min_gain;                  // [run] min_gain: a fraction in [0, 10]
 };
 
 struct Config {

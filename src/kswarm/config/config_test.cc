@@ -9,12 +9,14 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(ConfigTest, ReadsRunAgentsAndPrecision) {
-  auto c = ParseConfig("[run]\nagents = [\"torch_compile\", \"cuda_graph\"]\nprecision = \"reduced\"\n",
+  auto c = ParseConfig("[run]\nagents = [\"torch_compile\", \"cuda_graph\"]\nprecision = \"reduced\"\n"
+                       "min_gain = 0.05\n",
                        "k.toml");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   ASSERT_TRUE(c->run.agents.has_value());
   EXPECT_THAT(*c->run.agents, ElementsAre("torch_compile", "cuda_graph"));
   EXPECT_EQ(c->run.precision, "reduced");
+  EXPECT_EQ(c->run.min_gain, 0.05);
 }
 
 TEST(ConfigTest, EmptyFileMeansDefaults) {
@@ -36,6 +38,9 @@ TEST(ConfigTest, ErrorsNameTheFileAndKey) {
   auto value = ParseConfig("[run]\nprecision = \"fp8\"\n", "k.toml");
   ASSERT_FALSE(value.has_value());
   EXPECT_NE(value.error().message().find("precision"), std::string::npos);
+  auto gain = ParseConfig("[run]\nmin_gain = -1\n", "k.toml");
+  ASSERT_FALSE(gain.has_value());
+  EXPECT_NE(gain.error().message().find("[run] min_gain"), std::string::npos);
 }
 
 TEST(ConfigTest, MissingExplicitFileIsBadInput) {

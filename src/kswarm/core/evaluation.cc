@@ -49,4 +49,12 @@ std::optional<double> Evaluation::Speedup() const {
   return baseline->median_ms / candidate->median_ms;
 }
 
+bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
+  auto speedup = evaluation.Speedup();
+  if (!speedup || *speedup < 1.0 + min_gain) return false;
+  const TimingStats& b = *evaluation.baseline;
+  const TimingStats& c = *evaluation.candidate;
+  return c.median_ms + c.iqr_ms / 2 < b.median_ms - b.iqr_ms / 2;
+}
+
 }  // namespace kswarm::core

@@ -82,4 +82,12 @@ struct Evaluation {
   std::optional<double> Speedup() const;
 };
 
+// The smallest gain over eager a candidate must show to be kept (1%: above the spread of one
+// problem's timing across processes on the H100, bench/results/2026-11-24-h100-gpu-check.md).
+inline constexpr double kDefaultMinGain = 0.01;
+
+// Whether a passed candidate is faster than eager beyond timing noise: its speedup is at least
+// 1 + `min_gain`, and its middle half of timed calls (median +- IQR/2) lies wholly below eager's.
+bool ClearlyFaster(const Evaluation& evaluation, double min_gain);
+
 }  // namespace kswarm::core

@@ -27,6 +27,22 @@ TEST(EvaluationTest, SpeedupOnlyForPassed) {
   EXPECT_FALSE(e.Speedup().has_value());
 }
 
+TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainAndSeparatedQuartiles) {
+  Evaluation e;
+  e.outcome = Outcome::kPassed;
+  e.baseline = TimingStats{1.0, 0.02, 0.98, 100};
+  e.candidate = TimingStats{0.9, 0.02, 0.89, 100};
+  EXPECT_TRUE(ClearlyFaster(e, 0.01));
+  EXPECT_FALSE(ClearlyFaster(e, 0.2));  // 1.11x is below a 20% minimum gain
+  e.candidate = TimingStats{0.995, 0.001, 0.99, 100};
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.005x: within noise
+  e.candidate = TimingStats{0.9, 0.2, 0.8, 100};
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.11x, but the quartile ranges overlap
+  e.candidate = TimingStats{0.5, 0.01, 0.49, 100};
+  e.outcome = Outcome::kWrong;
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));
+}
+
 TEST(EvaluationTest, TolerancePolicies) {
   EXPECT_EQ(ParseTolerance("seed"), Tolerance::kSeed);
   EXPECT_EQ(ParseTolerance("strict"), Tolerance::kStrict);

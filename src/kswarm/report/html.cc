@@ -104,6 +104,7 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("versions", s.versions);
   d.set("tolerance", s.tolerance);
   d.set("precision", s.precision);
+  d.set("selection", s.selection);
   d.set("done", std::to_string(s.done));
   d.set("skipped", std::to_string(s.skipped));
 

@@ -29,6 +29,7 @@ std::string RenderText(const RunSummary& s) {
   out += fmt::format("kswarm report: run '{}' (#{}, {})\n", s.run_name, s.run_id, s.run_status);
   out += fmt::format("device     {} ({})\n", s.device, s.versions);
   out += fmt::format("tolerance  {}; {}\n", s.tolerance, s.precision);
+  out += fmt::format("selection  {}\n", s.selection);
   out += fmt::format("problems   {} done, {} skipped, {} unfinished\n\n", s.done, s.skipped,
                      static_cast<int>(s.problems.size()) - s.done - s.skipped);
 
@@ -97,6 +98,7 @@ std::string RenderJson(const RunSummary& s) {
   j["versions"] = s.versions;
   j["tolerance"] = s.tolerance;
   j["precision"] = s.precision;
+  j["selection"] = s.selection;
   auto means = [](const Geomeans& g) {
     ordered_json m = {{"overall", g.overall}, {"problems", g.count}};
     ordered_json levels = ordered_json::object();

@@ -24,7 +24,7 @@ class ReportTest : public ::testing::Test {
     dir_ = fs::path(::testing::TempDir()) / ("kswarm_report_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     store_ = std::move(store::Store::Open((dir_ / "kswarm.db").string()).value());
-    run_ = store_->CreateRun("golden", "run", R"({"precision":"fp32"})").value();
+    run_ = store_->CreateRun("golden", "run", R"({"precision":"fp32","min_gain":0.01})").value();
     // level 1: torch_compile 2x, cuda_graph 3x (kept)
     int64_t p1 = Problem("01_matmul", 1);
     int64_t c1 = Eval(p1, "torch_compile", core::Outcome::kPassed, 4.0, 2.0);

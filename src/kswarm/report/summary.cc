@@ -89,6 +89,12 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
   bool reduced = config.is_object() && config.value("precision", "fp32") == "reduced";
   s.precision = reduced ? "reduced precision allowed (labelled)" : "fp32 only";
+  // Runs recorded before the minimum gain existed kept any candidate faster than eager.
+  double min_gain = config.is_object() ? config.value("min_gain", 0.0) : 0.0;
+  s.selection = min_gain > 0
+                    ? fmt::format("kept when >= {:g}% faster than eager, timing quartiles apart",
+                                  100 * min_gain)
+                    : "kept when faster than eager";
 
   auto verdicts = store.RunProblems(run.id);
   if (!verdicts) return Error(verdicts.error());

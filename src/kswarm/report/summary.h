@@ -59,6 +59,7 @@ struct RunSummary {
   std::string versions;   // "torch 2.11.0, CUDA 13.0, driver ..."
   std::string tolerance;  // "seed (atol=rtol=1e-2)"
   std::string precision;  // "fp32 only" or "reduced precision allowed"
+  std::string selection;  // when a candidate is kept over eager (the run's minimum gain)
   std::vector<ProblemRow> problems;
   Geomeans vs_eager;
   Geomeans vs_compile;

@@ -76,12 +76,13 @@ Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>
 
 SuiteRunner::SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
                          std::vector<std::unique_ptr<agents::Agent>> agents,
-                         core::EvalSettings settings, ProgressFn progress)
+                         core::EvalSettings settings, ProgressFn progress, double min_gain)
     : store_(store),
       evaluator_(evaluator),
       agents_(std::move(agents)),
       settings_(std::move(settings)),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)),
+      min_gain_(min_gain) {}
 
 Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<int64_t> run_id,
                                      const std::string& config_json,
@@ -195,7 +196,7 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
       if (e.baseline) any_eager_ms = e.baseline->median_ms;
       auto speedup = e.Speedup();
       if (agent->name() == kCompileBaselineAgent && !compile) compile = candidate.record;
-      if (speedup && *speedup > 1.0 &&
+      if (core::ClearlyFaster(e, min_gain_) &&
           (!best || *speedup > *best->evaluation.Speedup())) {
         best = candidate.record;
         best_agent = agent->name();
@@ -211,7 +212,8 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
     }
   }
 
-  // The verdict: the fastest passed candidate that beat eager, else eager (speedup 1, the floor).
+  // The verdict: the fastest passed candidate clearly faster than eager, else eager (speedup 1,
+  // the floor).
   verdict.status = "done";
   verdict.best_evaluation_id = best ? std::optional(best->id) : std::nullopt;
   if (best) {

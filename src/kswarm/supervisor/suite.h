@@ -51,10 +51,11 @@ struct SuiteResult {
 
 class SuiteRunner {
  public:
-  // `agents` must include kCompileBaselineAgent; it runs first on every problem.
+  // `agents` must include kCompileBaselineAgent; it runs first on every problem. A candidate is
+  // kept only when it is core::ClearlyFaster than eager by `min_gain`.
   SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
               std::vector<std::unique_ptr<agents::Agent>> agents, core::EvalSettings settings,
-              ProgressFn progress);
+              ProgressFn progress, double min_gain = core::kDefaultMinGain);
 
   // Runs (or resumes, when `run_id` is set) the named run over `problem_paths`.
   // `config_json` is stored with a new run. Errors end the run early but leave it resumable.
@@ -72,6 +73,7 @@ class SuiteRunner {
   std::vector<std::unique_ptr<agents::Agent>> agents_;
   core::EvalSettings settings_;
   ProgressFn progress_;
+  double min_gain_;
   double started_s_ = 0;
 };
 

@@ -68,10 +68,11 @@ class SuiteTest : public ::testing::Test {
   }
 
   std::unique_ptr<SuiteRunner> Runner(std::vector<std::unique_ptr<agents::Agent>> agents,
-                                      std::vector<ProgressEvent>* events) {
+                                      std::vector<ProgressEvent>* events,
+                                      double min_gain = core::kDefaultMinGain) {
     return std::make_unique<SuiteRunner>(
         *store_, *evaluator_, std::move(agents), settings_,
-        [events](const ProgressEvent& e) { events->push_back(e); });
+        [events](const ProgressEvent& e) { events->push_back(e); }, min_gain);
   }
 
   fs::path dir_;
@@ -119,6 +120,25 @@ TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
   EXPECT_EQ(evals[0].evaluation.outcome, core::Outcome::kWrong);
   EXPECT_EQ(store_->FindRun("t").value()->status, "finished");
   EXPECT_FALSE(events.empty());
+}
+
+TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
+  // About 1.7x faster than eager, but the run asks for at least 3x.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "faster", std::vector<std::string>{Candidate(0.012)}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events, /*min_gain=*/2.0)
+                    ->Run("g", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_FALSE(verdicts[0].best_evaluation_id.has_value());
+  EXPECT_DOUBLE_EQ(*verdicts[0].speedup, 1.0);
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 1u);
+  EXPECT_GT(*evals[0].evaluation.Speedup(), 1.2);  // it did pass and was faster
 }
 
 TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
