@@ -10,7 +10,7 @@ mkdir -p dist/lib
 cp build/kswarm dist/kswarm
 cp build/src/kswarm/evaluator/evaluator_test dist/evaluator_test  # its CUDA test runs there
 strip dist/kswarm dist/evaluator_test
-ldd build/kswarm | awk '/=> \// {print $3}' | grep -E 'libsqlite3|libcrypto' | while read -r lib; do
+ldd build/kswarm | awk '/=> \// {print $3}' | grep -E 'libsqlite3|libcrypto|libtomlplusplus' | while read -r lib; do
   cp -L "$lib" dist/lib/
 done
 ls -la dist dist/lib
