@@ -1,10 +1,9 @@
 """Entry point: python3 -m kswarm_worker --device cuda|cpu [--index N]."""
 
 import argparse
-import os
 import sys
 
-from .server import serve
+from .server import private_protocol, serve
 
 
 def main() -> int:
@@ -14,15 +13,12 @@ def main() -> int:
     parser.add_argument("--index", type=int, default=0, help="CUDA device index")
     args = parser.parse_args()
 
-    # Keep the protocol on private descriptors; point fd 0 at /dev/null and fd 1 at stderr so that
-    # candidate code (Python or C) can neither read requests nor write into the reply stream.
-    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    proto_in, proto_out = private_protocol()
+    try:  # the judge holds reference outputs: not readable through /proc by other processes
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
     device = args.device
     if device == "auto":
         import torch

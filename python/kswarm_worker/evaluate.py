@@ -1,200 +1,41 @@
-"""The evaluate op: load a problem and a candidate, check the candidate, time both."""
+"""The evaluate op, on the judge's side: the judge holds the problem's reference model, draws the
+same inputs as the sandbox, compares the sandbox's outputs and times eager. Candidate code never
+runs in this process (sandbox.py runs it); docs/worker_protocol.md describes both."""
 
 import gc
-import importlib.util
-import inspect
-import itertools
 import os
-import subprocess
-import sys
+import random
+import shutil
+import tempfile
 import time
-import traceback
 
 import torch
-import torch.nn as nn
 
-from .compare import TOLERANCES, compare_outputs, flatten_outputs, inputs_unchanged
+from . import inputs as inputs_mod
+from .compare import TOLERANCES, compare_outputs, flatten_outputs
+from .errors import DeviceError, Outcome, ProblemError, describe_exception, device_poisoned
 from .hello import backend_flags, restore_backend_flags
-from .timing import Timer
+from .sandbox_client import SandboxClient
+from .static_check import check_source
+from .timing import Timer, summarize, time_calls
 
-_job_counter = itertools.count()
-_WORKER_DIR = os.path.dirname(os.path.abspath(__file__))
-_MODULE_CALL_FILE = os.path.join("torch", "nn", "modules", "module.py")
-
-
-class ProblemError(Exception):
-    """The problem file is broken; the message names the file and what is wrong."""
+_sandboxes = {}  # (device type, index) -> SandboxClient, kept warm between jobs
+_CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
 
 
-class DeviceError(Exception):
-    """The requested device is not usable here."""
-
-
-class _Outcome(Exception):
-    """Ends a job early with an outcome for the candidate."""
-
-    def __init__(self, outcome: str, message: str):
-        super().__init__(message)
-        self.outcome = outcome
-        self.message = message
-
-
-def _load_module(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
-
-
-def _exception_chain(exc):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def is_build_error(exc: BaseException) -> bool:
-    """True when the exception comes from building custom code (C++/CUDA extension, Triton)."""
-    for e in _exception_chain(exc):
-        if isinstance(e, (SyntaxError, subprocess.CalledProcessError)):
-            return True
-        kind = f"{type(e).__module__}.{type(e).__name__}"
-        if kind.startswith("triton.") and "Compilation" in kind:
-            return True
-        text = str(e)
-        if "Error building extension" in text or "Error compiling objects for extension" in text:
-            return True
-    return False
-
-
-def trim_build_log(text: str, max_lines: int = 60) -> str:
-    """Keeps the lines of a compiler log that say what is wrong, with a little context."""
-    lines = text.splitlines()
-    if len(lines) <= max_lines:
-        return text
-    keep = set()
-    for i, line in enumerate(lines):
-        low = line.lower()
-        if "error" in low or "undefined" in low:
-            keep.update(range(max(0, i - 2), min(len(lines), i + 3)))
-    picked = [lines[i] for i in sorted(keep)][:max_lines - 10]
-    tail = lines[-10:]
-    return "\n".join(picked + ["[...]"] + tail)
-
-
-def describe_exception(exc: BaseException, limit: int = 12) -> str:
-    """The exception and the end of its traceback, trimmed for an agent to read."""
-    if is_build_error(exc):
-        for e in _exception_chain(exc):
-            output = getattr(e, "output", None)
-            if isinstance(output, (bytes, str)) and output:
-                text = output.decode(errors="replace") if isinstance(output, bytes) else output
-                return f"{type(exc).__name__}: {trim_build_log(str(exc))}\n{trim_build_log(text)}"
-        return f"{type(exc).__name__}: {trim_build_log(str(exc))}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_harness_frame(f.filename)]
-    lines = ["Traceback (most recent call last):"]
-    lines += "".join(traceback.format_list(frames[-limit:])).rstrip().splitlines()
-    lines += "".join(traceback.format_exception_only(type(exc), exc)).rstrip().splitlines()
-    return "\n".join(lines)[:16000]
-
-
-def _is_harness_frame(filename: str) -> bool:
-    """Frames of the worker and of torch's module-call plumbing say nothing about the candidate."""
-    return filename.startswith(_WORKER_DIR) or filename.endswith(_MODULE_CALL_FILE)
-
-
-def _is_cuda_failure(exc: BaseException) -> bool:
-    for e in _exception_chain(exc):
-        text = str(e)
-        if any(s in text for s in ("CUDA error", "cudaError", "illegal memory access",
-                                   "device-side assert", "CUBLAS_STATUS", "CUDNN_STATUS")):
-            return True
-        if type(e).__name__ == "AcceleratorError":
-            return True
-    return False
-
-
-def _device_poisoned(device: str) -> bool:
-    if device != "cuda":
-        return False
-    try:
-        torch.cuda.synchronize()
-        return False
-    except Exception:
-        return True
-
-
-def _apply_small_shapes(module, path: str) -> None:
-    shapes = getattr(module, "KSWARM_SMALL_SHAPES", None)
-    if shapes is None:
-        return
-    if not isinstance(shapes, dict):
-        raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES must be a dict of module constants")
-    for name, value in shapes.items():
-        if not hasattr(module, name):
-            raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES names {name!r}, "
-                               "which is not a module-level constant")
-        setattr(module, name, value)
-
-
-def load_problem(path: str, shapes: str):
-    try:
-        module = _load_module(path, f"kswarm_problem_{next(_job_counter)}")
-    except FileNotFoundError:
-        raise ProblemError(f"{path}: no such file")
-    except BaseException as e:
-        raise ProblemError(f"{path}: does not import: {describe_exception(e)}")
-    missing = []
-    model = getattr(module, "Model", None)
-    if not (isinstance(model, type) and issubclass(model, nn.Module)):
-        missing.append("class Model(nn.Module)")
-    for fn in ("get_inputs", "get_init_inputs"):
-        if not callable(getattr(module, fn, None)):
-            missing.append(f"function {fn}()")
-    if missing:
-        raise ProblemError(f"{path}: not a KernelBench-format problem: missing {', '.join(missing)}")
-    if shapes == "small":
-        _apply_small_shapes(module, path)
-    return module
-
-
-def _to_device(values, device):
-    return [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]
-
-
-def _clone(values):
-    return [v.clone() if isinstance(v, torch.Tensor) else v for v in values]
-
-
-def _draw_inputs(problem, seed: int, device: str, path: str):
-    # Factory calls in get_inputs() create their tensors on the device itself: drawing large
-    # inputs on the CPU and copying them over took most of a 100-trial verification.
-    torch.manual_seed(seed)
-    try:
-        with torch.device(device):
-            inputs = problem.get_inputs()
-    except BaseException as e:
-        raise ProblemError(f"{path}: get_inputs() failed: {describe_exception(e)}")
-    if not isinstance(inputs, (list, tuple)):
-        raise ProblemError(f"{path}: get_inputs() must return a list, got {type(inputs).__name__}")
-    return _to_device(list(inputs), device)
+def _exchange_dir() -> str:
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    return tempfile.mkdtemp(prefix="kswarm-xchg-", dir=base)
 
 
 class _Job:
     """One evaluate request; the fields of the reply accumulate here."""
 
-    def __init__(self, req: dict, device: str, index: int):
+    def __init__(self, req: dict, device: str, index: int, sandbox: SandboxClient):
         self.req = req
         self.device = device if device == "cpu" else f"cuda:{index}"
         self.device_type = device
+        self.sandbox = sandbox
         self.problem_path = req["problem_path"]
         self.candidate_path = req["candidate_path"]
         self.trials = int(req["trials"])
@@ -203,6 +44,7 @@ class _Job:
         if tolerance not in TOLERANCES:
             raise KeyError(f"tolerance (one of {sorted(TOLERANCES)}, got {tolerance!r})")
         self.tolerance = tolerance
+        self.static_policy = req.get("static_policy", "reject")
         self.timing_opts = req.get("timing", {})
         self.phase_ms = {"load": 0.0, "build": 0.0, "verify": 0.0, "time": 0.0}
         self.trials_run = 0
@@ -210,24 +52,13 @@ class _Job:
         self.max_rel_err = None
         self.failure = None
         self.timing = None
+        self.flags = []
+        self.reference = None
+        self.xdir = _exchange_dir()
 
     def _sync(self):
         if self.device_type == "cuda":
             torch.cuda.synchronize()
-
-    def _candidate_step(self, what: str, fn):
-        """Runs candidate code; turns its exceptions into outcomes."""
-        try:
-            result = fn()
-            self._sync()  # attribute asynchronous device errors to the candidate
-            return result
-        except _Outcome:
-            raise
-        except BaseException as e:
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise _Outcome("runtime_error", f"{what}: candidate raised {type(e).__name__}")
-            outcome = "compile_error" if is_build_error(e) else "runtime_error"
-            raise _Outcome(outcome, f"{what}: {describe_exception(e)}")
 
     def _reference_step(self, what: str, fn):
         try:
@@ -238,114 +69,149 @@ class _Job:
             raise ProblemError(f"{self.problem_path}: the reference Model failed in {what}: "
                                f"{describe_exception(e)}")
 
-    def run(self) -> dict:
-        t0 = time.perf_counter()
-        problem = load_problem(self.problem_path, self.req.get("shapes", "full"))
+    def _draw(self, seed: int, kind: str = "own"):
+        return inputs_mod.draw_inputs(self.problem, seed, self.device, self.problem_path,
+                                      describe_exception, kind)
+
+    def _load_outputs(self, path: str, what: str) -> list:
         try:
-            init_inputs = list(problem.get_init_inputs())
-        except BaseException as e:
-            raise ProblemError(f"{self.problem_path}: get_init_inputs() failed: "
-                               f"{describe_exception(e)}")
-        self.phase_ms["load"] = (time.perf_counter() - t0) * 1e3
-
-        t0 = time.perf_counter()
-        candidate = self._load_candidate()
-        model_new = getattr(candidate, "ModelNew", None)
-        if not (isinstance(model_new, type) and issubclass(model_new, nn.Module)):
-            raise _Outcome("rejected", f"{self.candidate_path}: defines no class ModelNew(nn.Module)")
-        try:
-            inspect.signature(model_new).bind(*init_inputs)
-        except TypeError as e:
-            raise _Outcome("rejected", f"ModelNew's constructor cannot take the problem's init "
-                                       f"inputs {init_inputs!r}: {e}")
-        except ValueError:
-            pass  # signature not introspectable: let construction decide
-
-        torch.manual_seed(self.seed)
-        reference = self._reference_step("construction", lambda: problem.Model(*init_inputs))
-        reference = self._reference_step("moving to the device", lambda: reference.to(self.device))
-        torch.manual_seed(self.seed)
-        model = self._candidate_step("ModelNew construction",
-                                     lambda: model_new(*init_inputs).to(self.device))
-        self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
-
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            self._verify(problem, reference, model)
-        self.phase_ms["verify"] = (time.perf_counter() - t0) * 1e3
-
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            self._time(problem, reference, model)
-        self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
-        return {"outcome": "passed", "message": self._passed_message()}
-
-    def _load_candidate(self):
-        try:
-            return _load_module(self.candidate_path, f"kswarm_candidate_{next(_job_counter)}")
-        except FileNotFoundError:
-            raise _Outcome("rejected", f"{self.candidate_path}: no such file")
-        except BaseException as e:
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise _Outcome("compile_error", f"candidate raised {type(e).__name__} on import")
-            raise _Outcome("compile_error", f"candidate failed to load: {describe_exception(e)}")
-
-    def _call_candidate(self, model, inputs, trial):
-        pristine = _clone(inputs)
-        out = self._candidate_step(f"trial {trial}: ModelNew.forward", lambda: model(*inputs))
-        try:
-            outs = flatten_outputs(out)
-        except TypeError as e:
-            raise _Outcome("rejected", f"trial {trial}: ModelNew.forward returned {e}")
-        if not inputs_unchanged(inputs, pristine):
-            raise _Outcome("rejected", f"trial {trial}: ModelNew.forward modified its inputs in place")
+            outs = torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as e:
+            raise Outcome("rejected", f"{what}: the candidate's outputs could not be read back "
+                                      f"({type(e).__name__}: {e})")
+        if not isinstance(outs, list) or not all(type(o) is torch.Tensor for o in outs):
+            raise Outcome("rejected", f"{what}: the candidate's outputs are not plain tensors")
         return outs
 
-    def _call_reference(self, reference, inputs, trial):
-        out = self._reference_step(f"trial {trial}", lambda: reference(*inputs))
+    def _reference(self, inputs, what: str) -> list:
+        out = self._reference_step(what, lambda: self.reference(*inputs))
         try:
             return flatten_outputs(out)
         except TypeError as e:
             raise ProblemError(f"{self.problem_path}: Model.forward returned {e}")
 
-    def _verify(self, problem, reference, model):
-        atol_rtol = TOLERANCES[self.tolerance]
-        for trial in range(self.trials):
-            inputs = _draw_inputs(problem, self.seed + 1 + trial, self.device, self.problem_path)
-            cand_inputs, ref_inputs = _clone(inputs), _clone(inputs)
-            if trial % 2 == 0:  # trial 0: the candidate runs first
-                cand_out = self._call_candidate(model, cand_inputs, trial)
-                ref_out = self._call_reference(reference, ref_inputs, trial)
-            else:
-                ref_out = self._call_reference(reference, ref_inputs, trial)
-                cand_out = self._call_candidate(model, cand_inputs, trial)
-            self.trials_run = trial + 1
-            result = compare_outputs(cand_out, ref_out, atol_rtol)
-            if result.max_abs_err is not None:
-                self.max_abs_err = max(self.max_abs_err or 0.0, result.max_abs_err)
-                self.max_rel_err = max(self.max_rel_err or 0.0, result.max_rel_err)
-            if result.failure is not None:
-                self.failure = dict(result.failure, trial=trial)
-                raise _Outcome("wrong", f"trial {trial} of {self.trials} (input seed "
-                                        f"{self.seed + 1 + trial}): {result.message}")
-            del inputs, cand_inputs, ref_inputs, cand_out, ref_out
+    def _compare(self, cand, ref, what: str, input_seed: int):
+        result = compare_outputs(cand, ref, TOLERANCES[self.tolerance])
+        if result.max_abs_err is not None:
+            self.max_abs_err = max(self.max_abs_err or 0.0, result.max_abs_err)
+            self.max_rel_err = max(self.max_rel_err or 0.0, result.max_rel_err)
+        if result.failure is not None:
+            self.failure = dict(result.failure)
+            raise Outcome("wrong", f"{what} (input seed {input_seed}): {result.message}")
 
-    def _time(self, problem, reference, model):
-        opts = self.timing_opts
-        inputs = _draw_inputs(problem, self.seed + 1 + self.trials, self.device, self.problem_path)
-        timer = Timer(self.device_type, self.device)
+    def run(self) -> dict:
+        t0 = time.perf_counter()
+        self.problem = inputs_mod.load_problem(self.problem_path, self.req.get("shapes", "full"),
+                                               describe_exception)
+        init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
+        self.phase_ms["load"] = (time.perf_counter() - t0) * 1e3
+
+        t0 = time.perf_counter()
+        self._static_check()
+        self.sandbox.call("load", problem_path=self.problem_path,
+                          candidate_path=self.candidate_path,
+                          shapes=self.req.get("shapes", "full"), seed=self.seed)
+        torch.manual_seed(self.seed)
+        reference = self._reference_step("construction", lambda: self.problem.Model(*init))
+        self.reference = self._reference_step("moving to the device",
+                                              lambda: reference.to(self.device))
+        self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
+
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            self._verify()
+        self.phase_ms["verify"] = (time.perf_counter() - t0) * 1e3
+
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            self._time()
+        self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
+        return {"outcome": "passed", "message": self._passed_message()}
+
+    def _static_check(self):
         try:
-            ref_fn = lambda: reference(*inputs)
-            cand_fn = lambda: model(*inputs)
-            self.timing = self._candidate_step(
-                "timing", lambda: timer.interleave(
-                    ref_fn, cand_fn,
-                    warmup_runs=int(opts.get("warmup_runs", 3)),
-                    min_runs=int(opts.get("min_runs", 10)),
-                    max_runs=int(opts.get("max_runs", 100)),
-                    budget_ms=float(opts.get("budget_ms", 10000))))
+            with open(self.candidate_path, encoding="utf-8", errors="replace") as f:
+                source = f.read()
+        except OSError:
+            return  # the sandbox reports a missing file
+        findings = check_source(source)
+        forbidden = [f for f in findings if f.severity == "forbidden"]
+        if forbidden and self.static_policy == "reject":
+            raise Outcome("rejected", "static check: " + "; ".join(f.text() for f in forbidden))
+        self.flags += [f"static {f.text()}" for f in findings]
+
+    def _verify(self):
+        for trial in range(self.trials):
+            input_seed = self.seed + 1 + trial
+            kind = inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)]
+            path = f"{self.xdir}/trial.pt"
+            what = f"trial {trial} of {self.trials}, {kind} inputs"
+            reply = self.sandbox.call("run", trial=trial, input_seed=input_seed, dist=kind,
+                                      out_path=path, check_threads=trial > 0)
+            cand = self._load_outputs(path, what)
+            inputs = self._draw(input_seed, kind)
+            ref = self._reference(inputs, f"trial {trial}")
+            self.trials_run = trial + 1
+            for i, (dev, alias) in enumerate(zip(reply["devices"], reply["aliases"])):
+                if i < len(ref) and dev != ref[i].device.type:
+                    raise Outcome("wrong", f"{what}: output {i} is on {dev}, the reference's on "
+                                           f"{ref[i].device.type}")
+                if alias is not None and i < len(ref):
+                    x = inputs[alias]
+                    if ref[i].untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
+                        raise Outcome("rejected", f"{what}: output {i} shares memory with input "
+                                                  f"{alias}; the reference returns new memory")
+            try:
+                self._compare(cand, ref, what, input_seed)
+            except Outcome:
+                self.failure["trial"] = trial
+                raise
+            del cand, inputs, ref
+
+    def _time(self):
+        opts = self.timing_opts
+        warmup = max(1, int(opts.get("warmup_runs", 3)))
+        timer = Timer(self.device_type, self.device)
+        base = self.seed + 1 + self.trials
+        eager = lambda *xs: self.reference(*xs)
+        try:
+            self.sandbox.pause()
+            try:
+                warm_ref = time_calls(timer, eager, self._draw, range(base, base + warmup))
+            finally:
+                self.sandbox.resume()
+            warm_cand = self.sandbox.call("time", seeds=list(range(base, base + warmup)))
+            per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
+            rounds = int(min(int(opts.get("max_runs", 100)),
+                             max(int(opts.get("min_runs", 10)),
+                                 float(opts.get("budget_ms", 10000)) // per_round)))
+            # Two blocks each, alternating, on the same fresh inputs per call.
+            seeds = list(range(base + warmup, base + warmup + rounds))
+            halves = [seeds[:rounds // 2], seeds[rounds // 2:]]
+            checked = set(random.Random(self.seed).sample(range(rounds),
+                                                          min(_CHECKED_TIMED_CALLS, rounds)))
+            checked.add(rounds - 1)
+            ref_ms, cand_ms = [], []
+            offset = 0
+            for half in halves:
+                self.sandbox.pause()
+                try:
+                    ref_ms += time_calls(timer, eager, self._draw, half)
+                finally:
+                    self.sandbox.resume()
+                keep = {str(i - offset): f"{self.xdir}/timed_{i}.pt"
+                        for i in checked if offset <= i < offset + len(half)}
+                cand_ms += self.sandbox.call("time", seeds=half, keep=keep)["samples_ms"]
+                offset += len(half)
         finally:
             timer.release()
+        for i in sorted(checked):
+            what = f"timed call {i} of {rounds}"
+            cand = self._load_outputs(f"{self.xdir}/timed_{i}.pt", what)
+            ref = self._reference(self._draw(seeds[i]), what)
+            self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
+        self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),
+                       "rounds": rounds}
 
     def _passed_message(self) -> str:
         b, c = self.timing["baseline"], self.timing["candidate"]
@@ -363,36 +229,40 @@ class _Job:
             "failure": self.failure,
             "timing": self.timing if outcome == "passed" else None,
             "phase_ms": {k: round(v, 3) for k, v in self.phase_ms.items()},
+            "flags": self.flags,
         }
+
+    def cleanup(self):
+        shutil.rmtree(self.xdir, ignore_errors=True)
 
 
 def evaluate(req: dict, device: str, index: int) -> dict:
     if device == "cuda" and not torch.cuda.is_available():
         raise DeviceError("device cuda requested but no CUDA device is usable "
                           "(torch.cuda.is_available() is False)")
-    job = _Job(req, device, index)
+    sandbox = _sandboxes.setdefault((device, index), SandboxClient(device, index))
+    job = _Job(req, device, index, sandbox)
     flags = backend_flags()
-    poisoned = False
     try:
         result = job.run()
         reply = job.reply(result["outcome"], result["message"])
-    except _Outcome as o:
+    except Outcome as o:
         reply = job.reply(o.outcome, o.message)
-        poisoned = device == "cuda" and (_is_cuda_failure(o) or _device_poisoned(device))
     except ProblemError:
-        if _device_poisoned(device):
-            # The device failed under the reference: most likely the candidate broke it earlier.
+        if device_poisoned(device):
             reply = job.reply("runtime_error", "the device failed after the candidate ran; "
                                                "its work left the CUDA context unusable")
             reply["poisoned"] = True
             return reply
         raise
     finally:
+        job.cleanup()
         restore_backend_flags(flags)
-        for name in [n for n in sys.modules if n.startswith(("kswarm_problem_", "kswarm_candidate_"))]:
-            del sys.modules[name]
+        inputs_mod.forget_modules("kswarm_problem_")
+        job.reference = None
         gc.collect()
-        if device == "cuda" and not _device_poisoned(device):
+        if device == "cuda" and not device_poisoned(device):
             torch.cuda.empty_cache()
-    reply["poisoned"] = poisoned
+    reply["poisoned"] = device_poisoned(device)
+    reply["sandboxes_started"] = sandbox.started
     return reply

@@ -2,22 +2,38 @@
 
 import json
 import math
+import os
 import sys
 import traceback
 
 from . import PROTOCOL_VERSION
-from .evaluate import DeviceError, ProblemError, evaluate
+from .errors import DeviceError, ProblemError
+from .evaluate import evaluate
 from .hello import hello
 
 
-def _sanitize(value):
+def private_protocol():
+    """Moves the protocol onto private descriptors and returns (input, output) files; fd 0 then
+    reads /dev/null and fd 1 goes to stderr, so code the process runs (Python or C) can neither
+    read requests nor write into the reply stream through them."""
+    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return proto_in, proto_out
+
+
+def sanitize(value):
     """Make a value JSON-safe: non-finite floats become the strings 'nan', 'inf', '-inf'."""
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
-        return {k: _sanitize(v) for k, v in value.items()}
+        return {k: sanitize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_sanitize(v) for v in value]
+        return [sanitize(v) for v in value]
     return value
 
 
@@ -67,7 +83,7 @@ def serve(proto_in, proto_out, device: str, index: int) -> int:
         if not line.strip():
             continue
         reply, keep = handle(line, device, index)
-        proto_out.write(json.dumps(_sanitize(reply), allow_nan=False) + "\n")
+        proto_out.write(json.dumps(sanitize(reply), allow_nan=False) + "\n")
         proto_out.flush()
         if not keep:
             break

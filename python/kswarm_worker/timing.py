@@ -1,4 +1,5 @@
-"""Timing: cache flushed before each call, reference and candidate interleaved."""
+"""Timing: fresh inputs and a flushed cache before each call. The judge times eager and the
+sandbox times the candidate with the same code, in alternating blocks (evaluate.py)."""
 
 import statistics
 import time
@@ -54,22 +55,20 @@ class Timer:
         fn()
         return (time.perf_counter_ns() - t0) / 1e6
 
-    def interleave(self, ref_fn, cand_fn, warmup_runs, min_runs, max_runs, budget_ms):
-        est_ref = est_cand = 0.0
-        for _ in range(max(1, warmup_runs)):
-            est_ref = self.time_once(ref_fn)
-            est_cand = self.time_once(cand_fn)
-        per_round = max(est_ref + est_cand, 1e-3)
-        rounds = int(min(max_runs, max(min_runs, budget_ms // per_round)))
-        ref_ms, cand_ms = [], []
-        for r in range(rounds):
-            if r % 2 == 0:
-                ref_ms.append(self.time_once(ref_fn))
-                cand_ms.append(self.time_once(cand_fn))
-            else:
-                cand_ms.append(self.time_once(cand_fn))
-                ref_ms.append(self.time_once(ref_fn))
-        return {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms), "rounds": rounds}
+
+
+def time_calls(timer: Timer, fn, draw, seeds, after=None) -> list:
+    """Milliseconds of fn(*inputs) for each seed, inputs = draw(seed) drawn outside the timed
+    region, so no two calls see the same values. after(i, output, inputs) runs after call i."""
+    samples = []
+    for i, seed in enumerate(seeds):
+        inputs = draw(seed)
+        result = []
+        samples.append(timer.time_once(lambda: result.append(fn(*inputs))))
+        if after is not None:
+            after(i, result[0], inputs)
+        del inputs, result
+    return samples
 
 
 def summarize(samples_ms) -> dict:

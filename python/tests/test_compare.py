@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from kswarm_worker.compare import TOLERANCES, compare_outputs, flatten_outputs, inputs_unchanged
-from kswarm_worker.evaluate import describe_exception, is_build_error, trim_build_log
+from kswarm_worker.errors import describe_exception, is_build_error, trim_build_log
 
 
 def test_identical_outputs_pass_with_zero_error():

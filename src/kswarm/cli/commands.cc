@@ -37,6 +37,7 @@ core::EvalSettings Settings(const EvalOptions& o) {
   s.tolerance = core::ParseTolerance(o.tolerance).value_or(core::Tolerance::kSeed);
   s.shapes = o.shapes;
   s.timeout_s = o.timeout_s;
+  s.static_policy = o.static_check;
   return s;
 }
 
@@ -46,6 +47,7 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
           {"precision", f.precision},    {"trials", f.options.trials},
           {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
           {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
+          {"static_check", f.options.static_check},
           {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)}};
 }
 
@@ -58,6 +60,7 @@ RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.options.shapes = c.value("shapes", flags.options.shapes);
   flags.options.timeout_s = c.value("timeout_s", flags.options.timeout_s);
   flags.options.device = c.value("device", flags.options.device);
+  flags.options.static_check = c.value("static_check", flags.options.static_check);
   if (c.contains("min_gain")) flags.min_gain = c.value("min_gain", core::kDefaultMinGain);
   return flags;
 }

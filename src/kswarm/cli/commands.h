@@ -19,6 +19,7 @@ struct EvalOptions {
   std::string tolerance = "seed";
   std::string shapes = "full";
   double timeout_s = 300;
+  std::string static_check = "reject";  // forbidden APIs in a candidate: reject, or report
 };
 
 struct EvalFlags {

@@ -50,6 +50,7 @@ std::string EvalJson(const supervisor::CandidateResult& r) {
       {"seed", e.seed},
       {"wall_ms", e.wall_ms},
       {"phase_ms", ParsedOrNull(e.phase_ms_json)},
+      {"flags", e.flagged() ? ParsedOrNull(e.flags_json) : json::array()},
       {"evaluation_id", r.record.id},
       {"cached", r.cached},
       {"problem", {{"name", r.problem.name}, {"path", r.problem.path},
@@ -93,6 +94,12 @@ std::string EvalText(const supervisor::CandidateResult& r) {
   if (e.max_abs_err) {
     out += fmt::format("error      max abs {:.3g}, max rel {:.3g}\n", *e.max_abs_err,
                        e.max_rel_err.value_or(0));
+  }
+  if (e.flagged()) {
+    json flags = ParsedOrNull(e.flags_json);
+    for (const json& f : flags.is_array() ? flags : json::array()) {
+      out += "flagged    " + (f.is_string() ? f.get<std::string>() : f.dump()) + "\n";
+    }
   }
   if (e.outcome != core::Outcome::kPassed && !e.message.empty()) {
     out += "message    " + e.message + "\n";

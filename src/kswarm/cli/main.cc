@@ -25,6 +25,11 @@ void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
                   "full, or small: the problem's KSWARM_SMALL_SHAPES (CPU-sized)")
       ->check(CLI::IsMember({"full", "small"}))
       ->capture_default_str();
+  cmd->add_option("--static-check", o.static_check,
+                  "forbidden APIs in a candidate (frames, patching, threads, ...): reject it, or "
+                  "report them as flags (a flagged candidate is never kept)")
+      ->check(CLI::IsMember({"reject", "report"}))
+      ->capture_default_str();
   cmd->add_option("--timeout", o.timeout_s, "deadline in seconds for one evaluation, build included")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

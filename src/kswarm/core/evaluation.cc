@@ -51,7 +51,7 @@ std::optional<double> Evaluation::Speedup() const {
 
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
   auto speedup = evaluation.Speedup();
-  if (!speedup || *speedup < 1.0 + min_gain) return false;
+  if (!speedup || *speedup < 1.0 + min_gain || evaluation.flagged()) return false;
   const TimingStats& b = *evaluation.baseline;
   const TimingStats& c = *evaluation.candidate;
   return c.median_ms + c.iqr_ms / 2 < b.median_ms - b.iqr_ms / 2;

@@ -63,6 +63,9 @@ struct EvalSettings {
   int min_runs = 10;
   int max_runs = 100;
   double timing_budget_ms = 10000;
+  // What the static check does with forbidden APIs in a candidate: "reject" it, or "report"
+  // them as flags (docs/verification.md).
+  std::string static_policy = "reject";
 };
 
 struct Evaluation {
@@ -76,10 +79,13 @@ struct Evaluation {
   uint64_t seed = 0;
   std::string failure_json;   // the first failing element for kWrong (JSON object), else empty
   std::string phase_ms_json;  // wall time per phase (JSON object), else empty
+  std::string flags_json;     // suspicious findings (JSON array of strings), else empty
   double wall_ms = 0;         // the whole evaluation, as seen by kswarm
 
   // baseline median / candidate median; only for kPassed.
   std::optional<double> Speedup() const;
+  // Whether a check flagged the candidate as suspicious; a flagged candidate is never kept.
+  bool flagged() const { return !flags_json.empty() && flags_json != "[]"; }
 };
 
 // The smallest gain over eager a candidate must show to be kept (1%: above the spread of one
@@ -87,7 +93,7 @@ struct Evaluation {
 inline constexpr double kDefaultMinGain = 0.01;
 
 // Whether a passed candidate is faster than eager beyond timing noise: its speedup is at least
-// 1 + `min_gain`, and its middle half of timed calls (median +- IQR/2) lies wholly below eager's.
+// 1 + `min_gain`, it is not flagged, and its middle half of timed calls (median +- IQR/2) lies wholly below eager's.
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain);
 
 }  // namespace kswarm::core

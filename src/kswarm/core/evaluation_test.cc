@@ -39,6 +39,10 @@ TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainAndSeparatedQuartiles) {
   e.candidate = TimingStats{0.9, 0.2, 0.8, 100};
   EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.11x, but the quartile ranges overlap
   e.candidate = TimingStats{0.5, 0.01, 0.49, 100};
+  e.flags_json = R"(["static reference_fallback (line 3): ..."])";
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // flagged: never kept
+  e.flags_json = "[]";
+  EXPECT_TRUE(ClearlyFaster(e, 0.01));
   e.outcome = Outcome::kWrong;
   EXPECT_FALSE(ClearlyFaster(e, 0.01));
 }

@@ -80,6 +80,7 @@ std::string EncodeEvaluate(int64_t id, const EvalJob& job) {
       {"tolerance", std::string(core::ToleranceName(s.tolerance))},
       {"seed", job.seed},
       {"shapes", s.shapes},
+      {"static_policy", s.static_policy},
       {"timing",
        {{"warmup_runs", s.warmup_runs},
         {"min_runs", s.min_runs},
@@ -117,7 +118,8 @@ Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id) {
   if (!reply) return Error(reply.error());
   const json& r = *reply;
   auto outcome = core::ParseOutcome(StringOr(r, "outcome"));
-  if (!outcome || *outcome == core::Outcome::kTimeout || *outcome == core::Outcome::kCrashed) {
+  // Only kswarm decides a timeout; "crashed" comes from the worker when its sandbox died.
+  if (!outcome || *outcome == core::Outcome::kTimeout) {
     return Error(StatusCode::kInternal,
                  fmt::format("worker reported an invalid outcome '{}'", StringOr(r, "outcome")));
   }
@@ -130,6 +132,9 @@ Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id) {
   e.max_rel_err = NumberOrNull(r, "max_rel_err");
   if (r.contains("failure") && r["failure"].is_object()) e.failure_json = r["failure"].dump();
   if (r.contains("phase_ms") && r["phase_ms"].is_object()) e.phase_ms_json = r["phase_ms"].dump();
+  if (r.contains("flags") && r["flags"].is_array() && !r["flags"].empty()) {
+    e.flags_json = r["flags"].dump();
+  }
   if (e.outcome == core::Outcome::kPassed) {
     const json& timing = r.contains("timing") ? r["timing"] : json();
     if (!timing.is_object()) {

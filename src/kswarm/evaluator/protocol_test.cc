@@ -95,7 +95,7 @@ TEST(ProtocolTest, RejectsMalformedOrMismatchedReplies) {
   EXPECT_FALSE(DecodeEvaluate(R"({"protocol":2,"id":1,"ok":true})", 1).has_value());
   EXPECT_FALSE(DecodeEvaluate(R"({"protocol":1,"id":9,"ok":true,"outcome":"wrong"})", 1)
                    .has_value());
-  // Only kswarm decides timeout and crashed.
+  // Only kswarm decides a timeout.
   EXPECT_FALSE(DecodeEvaluate(R"({"protocol":1,"id":1,"ok":true,"outcome":"timeout"})", 1)
                    .has_value());
   // A pass must carry its timings.

@@ -12,7 +12,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -111,6 +111,11 @@ CREATE TABLE run_problems (
 );
 )sql";
 
+// Version 2 -> 3: the checks' suspicious findings about a candidate (docs/verification.md).
+constexpr const char* kMigrateV3 = R"sql(
+ALTER TABLE evaluations ADD COLUMN flags_json TEXT;
+)sql";
+
 std::string NowUtc() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -199,6 +204,7 @@ EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
   e.candidate = ReadTiming(q, "candidate");
   e.failure_json = Text(q.getColumn("failure_json"));
   e.phase_ms_json = Text(q.getColumn("phase_ms_json"));
+  e.flags_json = Text(q.getColumn("flags_json"));
   e.wall_ms = q.getColumn("wall_ms").isNull() ? 0 : q.getColumn("wall_ms").getDouble();
   return r;
 }
@@ -231,6 +237,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
       SQLite::Transaction tx(*db);
       if (version < 1) db->exec(kSchemaV1);
       if (version < 2) db->exec(kMigrateV2);
+      if (version < 3) db->exec(kMigrateV3);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -334,14 +341,14 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
         candidate_median_ms, candidate_iqr_ms, candidate_min_ms, candidate_count, speedup,
         failure_json, phase_ms_json, wall_ms, device_type, device_name, driver, torch_version,
         cuda_version, python_version, triton_version, worker_version, device_json,
-        backend_flags_json, cache_key, created_at, attempt)
+        backend_flags_json, cache_key, created_at, attempt, flags_json)
       VALUES(:run_id, :problem_id, :candidate_id, :outcome, :message, :trials,
         :trials_run, :tolerance, :shapes, :seed, :max_abs_err, :max_rel_err,
         :baseline_median_ms, :baseline_iqr_ms, :baseline_min_ms, :baseline_count,
         :candidate_median_ms, :candidate_iqr_ms, :candidate_min_ms, :candidate_count, :speedup,
         :failure_json, :phase_ms_json, :wall_ms, :device_type, :device_name, :driver,
         :torch_version, :cuda_version, :python_version, :triton_version, :worker_version,
-        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt))sql");
+        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt, :flags_json))sql");
     const core::Evaluation& e = r.evaluation;
     const core::Environment& env = r.environment;
     q.bind(":run_id", r.run_id);
@@ -371,6 +378,7 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
     BindOptional(q, ":speedup", e.Speedup());
     BindTextOrNull(q, ":failure_json", e.failure_json);
     BindTextOrNull(q, ":phase_ms_json", e.phase_ms_json);
+    BindTextOrNull(q, ":flags_json", e.flags_json);
     q.bind(":wall_ms", e.wall_ms);
     q.bind(":device_type", env.device_type);
     q.bind(":device_name", env.device_name);
@@ -567,11 +575,11 @@ std::string CacheKey(const std::string& problem_sha256, const std::string& candi
                      const core::Environment& env, const core::EvalSettings& settings) {
   // Fields joined with a separator that cannot appear in them.
   std::string material = fmt::format(
-      "v1\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
+      "v1\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
       problem_sha256, candidate_sha256, env.device_type, env.device_name, env.driver,
       env.torch_version, env.cuda_version, env.python_version, env.worker_version,
       env.backend_flags_json, settings.trials, core::ToleranceName(settings.tolerance),
-      settings.shapes);
+      settings.shapes, settings.static_policy);
   return Sha256Hex(material);
 }
 

@@ -112,7 +112,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 2);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 3);
 }
 
 TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
@@ -147,7 +147,7 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 2);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 3);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_TRUE(db.tableExists("run_problems"));
   auto run = (*store)->FindRun("eval-x").value();

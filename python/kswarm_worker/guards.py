@@ -1,0 +1,93 @@
+"""Checks the sandbox makes around candidate code: what it must not patch, threads it must not
+leave running, outputs it must not keep writing, memory it must not read stale."""
+
+import os
+import threading
+import types
+
+import torch
+
+# Attributes a candidate could replace to fool a check or a timer: (owner, attribute) pairs
+# resolved at snapshot time. The sandbox adds its own modules' functions.
+_WATCHED = [
+    (torch, "allclose"), (torch, "equal"), (torch, "isclose"), (torch, "save"),
+    (torch, "manual_seed"), (torch, "randn"), (torch, "rand"), (torch, "empty"),
+    (torch.cuda, "synchronize"), (torch.cuda, "Event"), (torch.cuda, "_sleep"),
+    (torch.cuda.Event, "record"), (torch.cuda.Event, "elapsed_time"),
+    (torch.cuda.Event, "synchronize"), (torch.Tensor, "clone"), (torch.Tensor, "copy_"),
+    (torch.Tensor, "cpu"), (torch.Tensor, "to"), (torch.Tensor, "fill_"),
+    (torch.Tensor, "zero_"), (torch.Tensor, "__eq__"), (torch.nn.Module, "__call__"),
+    (torch.nn.Module, "_call_impl"),
+]
+
+
+def _ident(obj):
+    code = getattr(obj, "__code__", None)
+    return (id(obj), id(code) if code is not None else None)
+
+
+class Integrity:
+    """Remembers what the watched attributes and the given modules' functions were, and names
+    whatever has been replaced since."""
+
+    def __init__(self, modules):
+        self._entries = {}
+        import time
+        for owner, attr in _WATCHED + [(time, "perf_counter"), (time, "perf_counter_ns")]:
+            name = f"{getattr(owner, '__name__', owner)}.{attr}"
+            self._entries[name] = (owner, attr, _ident(getattr(owner, attr)))
+        for module in modules:
+            for attr, value in vars(module).items():
+                if isinstance(value, (types.FunctionType, type)):
+                    self._entries[f"{module.__name__}.{attr}"] = (module, attr, _ident(value))
+                if isinstance(value, type) and value.__module__ == module.__name__:
+                    for m, fn in vars(value).items():
+                        if isinstance(fn, types.FunctionType):
+                            self._entries[f"{module.__name__}.{attr}.{m}"] = (value, m, _ident(fn))
+
+    def changed(self) -> list:
+        out = []
+        for name, (owner, attr, ident) in self._entries.items():
+            if _ident(getattr(owner, attr, None)) != ident:
+                out.append(name)
+        return out
+
+
+def os_threads() -> set:
+    """The process's native threads (Python threads and any started from C)."""
+    try:
+        return set(os.listdir("/proc/self/task"))
+    except OSError:
+        return {str(t.native_id) for t in threading.enumerate()}
+
+
+def poison(tensors) -> None:
+    """Overwrites tensors the sandbox is done with, so memory a candidate reads without writing
+    it (torch.empty, a cached pointer, a freed block) holds NaN or -1, not a valid answer."""
+    for t in tensors:
+        if not isinstance(t, torch.Tensor) or t.numel() == 0:
+            continue
+        try:
+            with torch.no_grad():
+                if t.is_floating_point() or t.is_complex():
+                    t.fill_(float("nan"))
+                elif t.dtype == torch.bool:
+                    t.fill_(True)
+                else:
+                    t.fill_(-1)
+        except RuntimeError:
+            pass  # read-only or expanded views: nothing more to do
+
+
+def aliases(outputs, inputs) -> list:
+    """For each output, the index of an input tensor whose storage it shares, else None."""
+    result = []
+    for o in outputs:
+        hit = None
+        for j, x in enumerate(inputs):
+            if isinstance(x, torch.Tensor) and o.untyped_storage().data_ptr() == \
+                    x.untyped_storage().data_ptr() and o.device == x.device:
+                hit = j
+                break
+        result.append(hit)
+    return result

@@ -1,0 +1,118 @@
+"""Problems and their inputs: loading a KernelBench-format file and drawing a trial's inputs.
+
+Both sides of an evaluation draw the same inputs from the same seed: the judge for the reference,
+the sandbox for the candidate. Trials vary the distribution of floating-point inputs (see
+DISTRIBUTIONS) so that a candidate which is right only for the problem's own distribution (zeros
+where the output is near zero on average, a constant, the input) is caught.
+"""
+
+import importlib.util
+import itertools
+import sys
+
+import torch
+
+from .errors import ProblemError
+
+_counter = itertools.count()
+
+# Trial t uses DISTRIBUTIONS[t % 3]; timing uses "own". Each keeps the sign of a tensor that
+# get_inputs() drew without negative values (rand-like inputs for log, sqrt, probabilities).
+DISTRIBUTIONS = ("own", "uniform", "shifted")
+
+
+def load_module(path: str, prefix: str):
+    """Imports a file as a fresh module named prefix + a counter."""
+    name = f"{prefix}{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def forget_modules(*prefixes: str) -> None:
+    for name in [n for n in sys.modules if n.startswith(prefixes)]:
+        del sys.modules[name]
+
+
+def _apply_small_shapes(module, path: str) -> None:
+    shapes = getattr(module, "KSWARM_SMALL_SHAPES", None)
+    if shapes is None:
+        return
+    if not isinstance(shapes, dict):
+        raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES must be a dict of module constants")
+    for name, value in shapes.items():
+        if not hasattr(module, name):
+            raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES names {name!r}, "
+                               "which is not a module-level constant")
+        setattr(module, name, value)
+
+
+def load_problem(path: str, shapes: str, describe):
+    """The problem module, checked for Model, get_inputs and get_init_inputs. `describe` turns an
+    exception into text."""
+    try:
+        module = load_module(path, "kswarm_problem_")
+    except FileNotFoundError:
+        raise ProblemError(f"{path}: no such file")
+    except BaseException as e:
+        raise ProblemError(f"{path}: does not import: {describe(e)}")
+    missing = []
+    model = getattr(module, "Model", None)
+    if not (isinstance(model, type) and issubclass(model, torch.nn.Module)):
+        missing.append("class Model(nn.Module)")
+    for fn in ("get_inputs", "get_init_inputs"):
+        if not callable(getattr(module, fn, None)):
+            missing.append(f"function {fn}()")
+    if missing:
+        raise ProblemError(f"{path}: not a KernelBench-format problem: missing {', '.join(missing)}")
+    if shapes == "small":
+        _apply_small_shapes(module, path)
+    return module
+
+
+def init_inputs(problem, path: str, describe) -> list:
+    try:
+        return list(problem.get_init_inputs())
+    except BaseException as e:
+        raise ProblemError(f"{path}: get_init_inputs() failed: {describe(e)}")
+
+
+def _redistribute(t: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    if kind == "own" or not t.is_floating_point() or t.numel() == 0:
+        return t
+    nonneg = bool((t >= 0).all())
+    scale = float(t.abs().max().clamp_min(1e-3))
+    if kind == "uniform":
+        u = torch.rand(t.shape, generator=gen, device=t.device, dtype=torch.float32)
+        v = u * scale if nonneg else (2 * u - 1) * scale
+    else:  # "shifted": the problem's own draw moved away from zero mean
+        v = t.float() * 0.5 + 0.5 * scale if not nonneg else t.float() * 0.5 + 0.25 * scale
+    return v.to(t.dtype)
+
+
+def draw_inputs(problem, seed: int, device: str, path: str, describe, kind: str = "own") -> list:
+    """get_inputs() after torch.manual_seed(seed), its factory calls on `device`; float tensors
+    then redistributed by `kind` (one of DISTRIBUTIONS) with a generator seeded from `seed`."""
+    torch.manual_seed(seed)
+    try:
+        with torch.device(device):
+            inputs = problem.get_inputs()
+    except BaseException as e:
+        raise ProblemError(f"{path}: get_inputs() failed: {describe(e)}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ProblemError(f"{path}: get_inputs() must return a list, got {type(inputs).__name__}")
+    inputs = [v.to(device) if isinstance(v, torch.Tensor) else v for v in inputs]
+    if kind != "own":
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        inputs = [_redistribute(v, kind, gen) if isinstance(v, torch.Tensor) else v
+                  for v in inputs]
+    return inputs

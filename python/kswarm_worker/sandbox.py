@@ -1,0 +1,221 @@
+"""The sandbox: the one process that runs candidate code. The judge (evaluate.py) starts it and
+speaks to it over JSON lines (docs/worker_protocol.md, "The sandbox"). It never sees the reference
+model or its outputs: it draws the trial's inputs itself, runs the candidate, and hands the
+outputs over in files that the judge compares. python3 -m kswarm_worker.sandbox --device D."""
+
+import argparse
+import ctypes
+import gc
+import json
+import signal
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+from . import guards, inputs as inputs_mod, timing
+from .compare import flatten_outputs, inputs_unchanged
+from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
+    is_cuda_failure
+from .hello import backend_flags, restore_backend_flags
+from .server import private_protocol, sanitize
+
+_STABILITY_WAIT_S = 0.002  # how long an output must stay unchanged after forward() returns
+
+
+def _clone(values):
+    return [v.clone() if isinstance(v, torch.Tensor) else v for v in values]
+
+
+class Sandbox:
+    def __init__(self, device_type: str, index: int):
+        self.device_type = device_type
+        self.device = "cpu" if device_type == "cpu" else f"cuda:{index}"
+        self.problem = None
+        self.model = None
+        self.problem_path = ""
+        self.integrity = None
+        self.flags = backend_flags()  # as the process started; restored before every candidate
+
+    # -- running candidate code ------------------------------------------------------------------
+
+    def _sync(self):
+        if self.device_type == "cuda":
+            torch.cuda.synchronize()
+
+    def _step(self, what: str, fn):
+        """Runs candidate code; its exceptions become outcomes, and so does any patching."""
+        try:
+            result = fn()
+            self._sync()  # attribute asynchronous device errors to the candidate
+        except Outcome:
+            raise
+        except BaseException as e:
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise Outcome("runtime_error", f"{what}: candidate raised {type(e).__name__}")
+            outcome = "compile_error" if is_build_error(e) else "runtime_error"
+            raise Outcome(outcome, f"{what}: {describe_exception(e)}")
+        self._check_integrity(what)
+        return result
+
+    def _check_integrity(self, what: str):
+        changed = self.integrity.changed() if self.integrity else []
+        if changed:
+            raise Outcome("rejected", f"{what}: the candidate replaced {', '.join(changed[:5])} "
+                                      "(functions the checks and timers rely on)")
+
+    def _draw(self, seed: int, kind: str = "own"):
+        return inputs_mod.draw_inputs(self.problem, seed, self.device, self.problem_path,
+                                      describe_exception, kind)
+
+    def _outputs(self, out, what: str) -> list:
+        try:
+            outs = flatten_outputs(out)
+        except TypeError as e:
+            raise Outcome("rejected", f"{what}: ModelNew.forward returned {e}")
+        for i, o in enumerate(outs):
+            if type(o) is not torch.Tensor:  # subclasses can defer or fake their values
+                raise Outcome("rejected", f"{what}: output {i} is a {type(o).__name__}, a tensor "
+                                          "subclass; return plain torch.Tensor values")
+        return outs
+
+    # -- ops -------------------------------------------------------------------------------------
+
+    def load(self, req: dict) -> dict:
+        self.model = self.problem = None
+        inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
+        gc.collect()
+        if self.device_type == "cuda":
+            torch.cuda.empty_cache()
+        restore_backend_flags(self.flags)
+        self.problem_path = req["problem_path"]
+        self.problem = inputs_mod.load_problem(self.problem_path, req.get("shapes", "full"),
+                                               describe_exception)
+        init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
+        # The reference model is the judge's alone.
+        del self.problem.Model
+        self.integrity = guards.Integrity([inputs_mod, timing, guards, sys.modules[__name__]])
+        try:
+            candidate = inputs_mod.load_module(req["candidate_path"], "kswarm_candidate_")
+        except FileNotFoundError:
+            raise Outcome("rejected", f"{req['candidate_path']}: no such file")
+        except BaseException as e:
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise Outcome("compile_error", f"candidate raised {type(e).__name__} on import")
+            raise Outcome("compile_error", f"candidate failed to load: {describe_exception(e)}")
+        self._check_integrity("import")
+        model_new = getattr(candidate, "ModelNew", None)
+        if not (isinstance(model_new, type) and issubclass(model_new, nn.Module)):
+            raise Outcome("rejected", f"{req['candidate_path']}: defines no class ModelNew(nn.Module)")
+        try:
+            import inspect
+            inspect.signature(model_new).bind(*init)
+        except TypeError as e:
+            raise Outcome("rejected", f"ModelNew's constructor cannot take the problem's init "
+                                      f"inputs {init!r}: {e}")
+        except ValueError:
+            pass
+        torch.manual_seed(int(req["seed"]))
+        self.model = self._step("ModelNew construction", lambda: model_new(*init).to(self.device))
+        return {}
+
+    def run(self, req: dict) -> dict:
+        """One verification trial: outputs go to req["out_path"] for the judge."""
+        trial = int(req["trial"])
+        what = f"trial {trial}: ModelNew.forward"
+        inputs = self._draw(int(req["input_seed"]), req.get("dist", "own"))
+        pristine = _clone(inputs)
+        threads_before = guards.os_threads()
+        with torch.no_grad():
+            out = self._step(what, lambda: self.model(*inputs))
+        outs = self._outputs(out, what)
+        snapshot = [o.detach().clone() for o in outs]
+        self._sync()
+        if req.get("check_threads", True):
+            started = guards.os_threads() - threads_before
+            if started:
+                raise Outcome("rejected", f"{what} left {len(started)} new thread(s) running "
+                                          "after it returned: work must finish inside forward()")
+        time.sleep(_STABILITY_WAIT_S)
+        self._sync()
+        for i, (o, s) in enumerate(zip(outs, snapshot)):
+            if not inputs_unchanged([o], [s]):
+                raise Outcome("rejected", f"{what}: output {i} changed after forward() returned "
+                                          "(work continued outside the call)")
+        if not inputs_unchanged(inputs, pristine):
+            raise Outcome("rejected", f"{what} modified its inputs in place")
+        reply = {"aliases": guards.aliases(outs, inputs),
+                 "devices": [o.device.type for o in outs]}
+        torch.save([s.contiguous() for s in snapshot], req["out_path"])
+        guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)
+        return reply
+
+    def time(self, req: dict) -> dict:
+        """Times the candidate on fresh inputs per call; the outputs of the calls in req["keep"]
+        (index -> path) go to files for the judge, every other output is poisoned."""
+        keep = {int(k): v for k, v in req.get("keep", {}).items()}
+        timer = timing.Timer(self.device_type, self.device)
+
+        def after(i, out, call_inputs):
+            outs = self._outputs(out, f"timed call {i}")
+            if i in keep:
+                torch.save([o.detach().contiguous() for o in outs], keep[i])
+            guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
+
+        try:
+            with torch.no_grad():
+                samples = self._step("timing", lambda: timing.time_calls(
+                    timer, lambda *xs: self.model(*xs), self._draw, list(req["seeds"]), after))
+        finally:
+            timer.release()
+        return {"samples_ms": samples}
+
+
+def _handle(sandbox: Sandbox, req: dict):
+    op = req.get("op")
+    try:
+        if op == "load":
+            body = sandbox.load(req)
+        elif op == "run":
+            body = sandbox.run(req)
+        elif op == "time":
+            body = sandbox.time(req)
+        elif op == "shutdown":
+            return {"ok": True}, False
+        else:
+            return {"ok": False, "error": f"unknown op {op!r}"}, True
+        body["ok"] = True
+        return body, True
+    except Outcome as o:
+        poisoned = sandbox.device_type == "cuda" and (is_cuda_failure(o) or
+                                                      device_poisoned(sandbox.device_type))
+        return {"ok": True, "outcome": o.outcome, "message": o.message, "poisoned": poisoned}, True
+    except ProblemError as e:
+        return {"ok": False, "problem": str(e)}, True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="kswarm_worker.sandbox")
+    parser.add_argument("--device", choices=["cuda", "cpu"], required=True)
+    parser.add_argument("--index", type=int, default=0)
+    args = parser.parse_args()
+    try:  # die with the judge (PR_SET_PDEATHSIG = 1)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    proto_in, proto_out = private_protocol()
+    sandbox = Sandbox(args.device, args.index)
+    for line in proto_in:
+        if not line.strip():
+            continue
+        reply, keep = _handle(sandbox, json.loads(line))
+        proto_out.write(json.dumps(sanitize(reply), allow_nan=False) + "\n")
+        proto_out.flush()
+        if not keep:
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The judge's handle on its sandbox process. The sandbox shares the judge's process group, so the
+C++ side's deadline kills both; this class has no deadlines of its own."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from .errors import Outcome, ProblemError
+
+
+class SandboxClient:
+    def __init__(self, device_type: str, index: int):
+        self.device_type = device_type
+        self.index = index
+        self.proc = None
+        self.started = 0
+
+    def _ensure(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kswarm_worker.sandbox", "--device", self.device_type,
+             "--index", str(self.index)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True,
+            env=os.environ.copy(), close_fds=True)
+        self.started += 1
+
+    def call(self, op: str, **fields) -> dict:
+        """The sandbox's reply. A candidate outcome raises Outcome; a broken problem raises
+        ProblemError; a dead sandbox raises Outcome("crashed")."""
+        self._ensure()
+        try:
+            self.proc.stdin.write(json.dumps(dict(fields, op=op)) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            code = self.proc.wait()
+            self.proc = None
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            raise Outcome("crashed", f"the candidate took its sandbox process down ({how}) "
+                                     f"during {op}")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            if "problem" in reply:
+                raise ProblemError(reply["problem"])
+            raise RuntimeError(f"sandbox: {reply.get('error')}")
+        if "outcome" in reply:
+            if reply.get("poisoned"):
+                self.close()  # its CUDA context is unusable; the next job gets a fresh one
+            raise Outcome(reply["outcome"], reply["message"])
+        return reply
+
+    def pause(self):
+        """Stops the sandbox (and threads a candidate left behind) while the judge times eager."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def close(self):
+        if self.proc is None:
+            return
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
