@@ -84,7 +84,7 @@ check l2_linear_gelu_cuda   "$L2" $C/01_linear_gelu_scale/cuda.py   passed
 check l2_linear_gelu_triton "$L2" $C/01_linear_gelu_scale/triton.py passed
 check l3_mlp_cuda           "$L3" $C/01_mlp/cuda.py            passed
 
-echo "== a CUDA error poisons the worker; the next evaluation gets a fresh one (evaluator_test)"
+echo "== a CUDA error poisons the sandbox; the next evaluation gets a fresh one (evaluator_test)"
 TESTS=${KSWARM_TEST_BIN:-$(dirname "$KSWARM")/evaluator_test}
 KSWARM_SOURCE_DIR=$ROOT "$TESTS" --gtest_filter='*Cuda*' --gtest_also_run_disabled_tests=0 \
   > "$OUT_DIR/cuda_test.txt" 2>&1

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --build build
 (cd build && ctest --output-on-failure -j "$(nproc)")
-.venv/bin/python -m pytest -q python/tests tests/e2e
+.venv/bin/python -m pytest -q python/tests tests/e2e tests/adversarial

@@ -119,6 +119,7 @@ class _Job:
 
         t0 = time.perf_counter()
         with torch.no_grad():
+            self._degenerate_check()
             self._verify()
         self.phase_ms["verify"] = (time.perf_counter() - t0) * 1e3
 
@@ -139,6 +140,33 @@ class _Job:
         if forbidden and self.static_policy == "reject":
             raise Outcome("rejected", "static check: " + "; ".join(f.text() for f in forbidden))
         self.flags += [f"static {f.text()}" for f in findings]
+
+    def _degenerate_check(self):
+        """Flags the problem when an answer that ignores the work passes its tolerance on every
+        input distribution: zeros, a constant (the output's mean), or an input returned as is."""
+        passes = {"zeros": True, "a constant": True, "the input": True}
+        constants = None  # one constant per output, from the first distribution, used for all
+        for i, kind in enumerate(inputs_mod.DISTRIBUTIONS):
+            inputs = self._draw(self.seed + 1 + i, kind)
+            ref = self._reference(inputs, f"the degenerate-problem check ({kind} inputs)")
+            tensors = [x for x in inputs if isinstance(x, torch.Tensor)]
+            if constants is None:
+                constants = [float(r.double().mean()) if r.numel() and r.is_floating_point()
+                             else 0.0 for r in ref]
+            tries = {
+                "zeros": [torch.zeros_like(r) for r in ref],
+                "a constant": [torch.full_like(r, c) for r, c in zip(ref, constants)]
+                if len(constants) == len(ref) else None,
+                "the input": [tensors[0].clone()] if len(ref) == 1 and tensors and
+                tensors[0].shape == ref[0].shape and tensors[0].dtype == ref[0].dtype else None,
+            }
+            for name, guess in tries.items():
+                if guess is None or compare_outputs(guess, ref, TOLERANCES[self.tolerance]).failure:
+                    passes[name] = False
+        trivial = [name for name, ok in passes.items() if ok]
+        if trivial:
+            self.flags.append(f"degenerate problem: {' and '.join(trivial)} pass(es) its "
+                              f"tolerance on every input distribution")
 
     def _verify(self):
         for trial in range(self.trials):

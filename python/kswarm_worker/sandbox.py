@@ -44,10 +44,14 @@ class Sandbox:
         if self.device_type == "cuda":
             torch.cuda.synchronize()
 
-    def _step(self, what: str, fn):
-        """Runs candidate code; its exceptions become outcomes, and so does any patching."""
+    def _step(self, what: str, fn, then=None):
+        """Runs candidate code; its exceptions become outcomes, and so does any patching.
+        `then(result)` runs before the device is synchronized (to snapshot outputs in stream
+        order, before unjoined work on other streams has to finish)."""
         try:
             result = fn()
+            if then is not None:
+                result = then(result)
             self._sync()  # attribute asynchronous device errors to the candidate
         except Outcome:
             raise
@@ -127,11 +131,12 @@ class Sandbox:
         inputs = self._draw(int(req["input_seed"]), req.get("dist", "own"))
         pristine = _clone(inputs)
         threads_before = guards.os_threads()
+        def snap(out):  # enqueued on the current stream right after the call returns
+            outs = self._outputs(out, what)
+            return outs, [o.detach().clone() for o in outs]
+
         with torch.no_grad():
-            out = self._step(what, lambda: self.model(*inputs))
-        outs = self._outputs(out, what)
-        snapshot = [o.detach().clone() for o in outs]
-        self._sync()
+            outs, snapshot = self._step(what, lambda: self.model(*inputs), then=snap)
         if req.get("check_threads", True):
             started = guards.os_threads() - threads_before
             if started:

@@ -147,11 +147,12 @@ def check_source(source: str) -> list:
                     "an except handler computes with PyTorch (a fallback the timing never sees)",
                     node)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if any(w in node.value for w in _L2_WORDS):
-                add("forbidden", "l2_persistence",
-                    "sets an L2 persisting-access window (survives the cache flush)", node)
             if "/proc/self/fd" in node.value or "/dev/fd" in node.value:
                 add("forbidden", "forbidden_api", "opens the process's descriptors", node)
+    for lineno, text in enumerate(source.splitlines(), 1):
+        if any(w in text for w in _L2_WORDS):
+            found.append(Finding("forbidden", "l2_persistence", "sets up an L2 persisting-access "
+                                 "window (survives the cache flush)", lineno))
     # One finding per (check, line) is enough.
     unique = {}
     for f in found:

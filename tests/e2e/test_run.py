@@ -58,6 +58,11 @@ def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
     for agent, by_level in summary["agents"].items():  # built-in candidates are all correct
         assert all(c["incorrect"] == 0 for c in by_level.values()), (agent, by_level)
     assert summary["agents"]["fold_batchnorm"]  # proposed where a conv feeds a batch norm
+    # ... and none is flagged by the adversarial checks (static check, degenerate problems).
+    with sqlite3.connect(db) as c:
+        flagged = c.execute("select c.generator, e.flags_json from evaluations e join candidates c "
+                            "on c.id = e.candidate_id where e.flags_json is not null").fetchall()
+    assert flagged == [], flagged
     assert sum(summary["wins"].values()) == len(rows)
     assert summary["device"].startswith("cpu")
 
