@@ -21,6 +21,7 @@ from .timing import Timer, summarize, time_calls
 
 _sandboxes = {}  # (device type, index) -> SandboxClient, kept warm between jobs
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
+_TIMING_BLOCKS = 20  # eager and candidate alternate in this many blocks of calls each
 
 
 def _exchange_dir() -> str:
@@ -213,23 +214,30 @@ class _Job:
             rounds = int(min(int(opts.get("max_runs", 100)),
                              max(int(opts.get("min_runs", 10)),
                                  float(opts.get("budget_ms", 10000)) // per_round)))
-            # Two blocks each, alternating, on the same fresh inputs per call.
+            # Short blocks, alternating (and alternating which side goes first), on the same fresh
+            # inputs per call: load that changes over time hits both sides alike.
             seeds = list(range(base + warmup, base + warmup + rounds))
-            halves = [seeds[:rounds // 2], seeds[rounds // 2:]]
+            size = max(1, rounds // _TIMING_BLOCKS)
+            halves = [seeds[i:i + size] for i in range(0, rounds, size)]
             checked = set(random.Random(self.seed).sample(range(rounds),
                                                           min(_CHECKED_TIMED_CALLS, rounds)))
             checked.add(rounds - 1)
             ref_ms, cand_ms = [], []
             offset = 0
-            for half in halves:
-                self.sandbox.pause()
-                try:
-                    ref_ms += time_calls(timer, eager, self._draw, half)
-                finally:
-                    self.sandbox.resume()
+            for block, half in enumerate(halves):
                 keep = {str(i - offset): f"{self.xdir}/timed_{i}.pt"
                         for i in checked if offset <= i < offset + len(half)}
-                cand_ms += self.sandbox.call("time", seeds=half, keep=keep)["samples_ms"]
+                for side in (("eager", "candidate") if block % 2 == 0 else
+                             ("candidate", "eager")):
+                    if side == "eager":
+                        self.sandbox.pause()
+                        try:
+                            ref_ms += time_calls(timer, eager, self._draw, half)
+                        finally:
+                            self.sandbox.resume()
+                    else:
+                        cand_ms += self.sandbox.call("time", seeds=half,
+                                                     keep=keep)["samples_ms"]
                 offset += len(half)
         finally:
             timer.release()
