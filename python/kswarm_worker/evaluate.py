@@ -202,11 +202,10 @@ class _Job:
         warmup = max(1, int(opts.get("warmup_runs", 3)))
         timer = Timer(self.device_type, self.device)
         base = self.seed + 1 + self.trials
-        eager = lambda *xs: self.reference(*xs)
         try:
             self.sandbox.pause()
             try:
-                warm_ref = time_calls(timer, eager, self._draw, range(base, base + warmup))
+                warm_ref = time_calls(timer, self.reference, self._draw, range(base, base + warmup))
             finally:
                 self.sandbox.resume()
             warm_cand = self.sandbox.call("time", seeds=list(range(base, base + warmup)))
@@ -218,27 +217,27 @@ class _Job:
             # inputs per call: load that changes over time hits both sides alike.
             seeds = list(range(base + warmup, base + warmup + rounds))
             size = max(1, rounds // _TIMING_BLOCKS)
-            halves = [seeds[i:i + size] for i in range(0, rounds, size)]
+            blocks = [seeds[i:i + size] for i in range(0, rounds, size)]
             checked = set(random.Random(self.seed).sample(range(rounds),
                                                           min(_CHECKED_TIMED_CALLS, rounds)))
             checked.add(rounds - 1)
             ref_ms, cand_ms = [], []
             offset = 0
-            for block, half in enumerate(halves):
+            for b, block in enumerate(blocks):
                 keep = {str(i - offset): f"{self.xdir}/timed_{i}.pt"
-                        for i in checked if offset <= i < offset + len(half)}
-                for side in (("eager", "candidate") if block % 2 == 0 else
+                        for i in checked if offset <= i < offset + len(block)}
+                for side in (("eager", "candidate") if b % 2 == 0 else
                              ("candidate", "eager")):
                     if side == "eager":
                         self.sandbox.pause()
                         try:
-                            ref_ms += time_calls(timer, eager, self._draw, half)
+                            ref_ms += time_calls(timer, self.reference, self._draw, block)
                         finally:
                             self.sandbox.resume()
                     else:
-                        cand_ms += self.sandbox.call("time", seeds=half,
+                        cand_ms += self.sandbox.call("time", seeds=block,
                                                      keep=keep)["samples_ms"]
-                offset += len(half)
+                offset += len(block)
         finally:
             timer.release()
         for i in sorted(checked):
@@ -297,8 +296,9 @@ def evaluate(req: dict, device: str, index: int) -> dict:
         inputs_mod.forget_modules("kswarm_problem_")
         job.reference = None
         gc.collect()
-        if device == "cuda" and not device_poisoned(device):
+        poisoned = device_poisoned(device)
+        if device == "cuda" and not poisoned:
             torch.cuda.empty_cache()
-    reply["poisoned"] = device_poisoned(device)
+    reply["poisoned"] = poisoned
     reply["sandboxes_started"] = sandbox.started
     return reply

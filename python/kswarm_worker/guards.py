@@ -3,6 +3,7 @@ leave running, outputs it must not keep writing, memory it must not read stale."
 
 import os
 import threading
+import time
 import types
 
 import torch
@@ -17,7 +18,7 @@ _WATCHED = [
     (torch.cuda.Event, "synchronize"), (torch.Tensor, "clone"), (torch.Tensor, "copy_"),
     (torch.Tensor, "cpu"), (torch.Tensor, "to"), (torch.Tensor, "fill_"),
     (torch.Tensor, "zero_"), (torch.Tensor, "__eq__"), (torch.nn.Module, "__call__"),
-    (torch.nn.Module, "_call_impl"),
+    (torch.nn.Module, "_call_impl"), (time, "perf_counter"), (time, "perf_counter_ns"),
 ]
 
 
@@ -32,8 +33,7 @@ class Integrity:
 
     def __init__(self, modules):
         self._entries = {}
-        import time
-        for owner, attr in _WATCHED + [(time, "perf_counter"), (time, "perf_counter_ns")]:
+        for owner, attr in _WATCHED:
             name = f"{getattr(owner, '__name__', owner)}.{attr}"
             self._entries[name] = (owner, attr, _ident(getattr(owner, attr)))
         for module in modules:

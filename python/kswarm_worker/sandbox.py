@@ -6,6 +6,7 @@ outputs over in files that the judge compares. python3 -m kswarm_worker.sandbox 
 import argparse
 import ctypes
 import gc
+import inspect
 import json
 import signal
 import sys
@@ -113,7 +114,6 @@ class Sandbox:
         if not (isinstance(model_new, type) and issubclass(model_new, nn.Module)):
             raise Outcome("rejected", f"{req['candidate_path']}: defines no class ModelNew(nn.Module)")
         try:
-            import inspect
             inspect.signature(model_new).bind(*init)
         except TypeError as e:
             raise Outcome("rejected", f"ModelNew's constructor cannot take the problem's init "
@@ -171,7 +171,7 @@ class Sandbox:
         try:
             with torch.no_grad():
                 samples = self._step("timing", lambda: timing.time_calls(
-                    timer, lambda *xs: self.model(*xs), self._draw, list(req["seeds"]), after))
+                    timer, self.model, self._draw, list(req["seeds"]), after))
         finally:
             timer.release()
         return {"samples_ms": samples}

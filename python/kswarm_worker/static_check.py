@@ -26,7 +26,8 @@ _FORBIDDEN_MODULES = {
     "signal": "handles signals",
 }
 _SUSPICIOUS_MODULES = {"ctypes": "calls native code directly (bypasses the checks' view)"}
-_PATCHED_ROOTS = {"torch", "time", "sys", "os", "gc", "builtins", "F", "nn", "np"}
+# Roots after import aliases are resolved (F -> torch.nn.functional, np -> numpy).
+_PATCHED_ROOTS = {"torch", "time", "sys", "os", "gc", "builtins", "numpy"}
 _L2_WORDS = ("accessPolicyWindow", "PersistingL2", "AccessPropertyPersisting",
              "persisting_l2", "hitProp", "cudaLimitPersisting")
 # Assigning into these is configuration, not patching.

@@ -88,7 +88,7 @@ def main() -> int:
     shapes = args.shapes or ("small" if args.device == "cpu" else "full")
     db = os.path.join(tempfile.mkdtemp(), "adversarial.db")
     failures = []
-    print(f"| hack | what it tries | outcome | caught by |\n|---|---|---|---|")
+    print("| hack | what it tries | outcome | caught by |\n|---|---|---|---|")
     for name in sorted(os.listdir(HACKS)):
         if not name.endswith(".py"):
             continue
@@ -108,7 +108,7 @@ def main() -> int:
         print(f"| {name[:-3]} | {what} | {label} | {verdict} |", flush=True)
         if not caught:
             failures.append(f"{name}: {r['outcome']}: {r.get('message', '')[:300]}")
-    print(f"\n| honest candidate | problem | outcome | speedup |\n|---|---|---|---|")
+    print("\n| honest candidate | problem | outcome | speedup |\n|---|---|---|---|")
     for problem, candidate, devices in HONEST:
         if devices != args.device and (devices != "any" or args.honest == "device"):
             continue

@@ -25,6 +25,8 @@ def test_static_check_sees_through_import_aliases():
     found = check_source("import torch as T\nT.cuda.synchronize = lambda: None\n")
     assert [f.check for f in found] == ["patches_library"]
     assert check_source("import torch\ntorch.backends.cudnn.benchmark = True\n") == []
+    numpy = check_source("import numpy as np\nnp.allclose = lambda *a, **k: True\n")
+    assert [f.check for f in numpy] == ["patches_library"]
     fallback = check_source("import torch.nn.functional as F\ntry:\n    y = 1\n"
                             "except Exception:\n    y = F.gelu(x)\n")
     assert [f.severity for f in fallback] == ["suspicious"]
