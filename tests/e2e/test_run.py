@@ -167,12 +167,17 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path):
 
 
 def test_exported_winners_are_drop_in_replacements(tmp_path):
-    # Problems where channels_last beat eager by 7-85% in every CPU run seen so far; one kept
-    # winner is enough to check that the exported module replaces Model.
+    # One kept winner is enough to check that the exported module replaces Model. At CPU-sized
+    # shapes the timing noise of a 2-core machine (IQR ~25% of ~1 ms) hides channels_last's
+    # 5-20% gains from the selection rule, so the transposed convolution runs at its full shapes
+    # (~130 ms eager), where channels_last was kept at 1.58-1.60x in every run on that machine;
+    # GELU has no winner and checks the eager entry.
     suite = tmp_path / "level1"
-    chosen = [(1, "05_conv_transpose2d"), (2, "08_conv_transpose2d_bias_hardswish"),
-              (3, "05_small_cnn_classifier"), (3, "09_depthwise_separable_net"), (1, "07_gelu")]
+    chosen = [(1, "05_conv_transpose2d"), (1, "07_gelu")]
     copy_problems(suite, chosen)
+    deconv = suite / "05_conv_transpose2d.py"
+    deconv.write_text(re.sub(r"(?m)^KSWARM_SMALL_SHAPES = .*$", "KSWARM_SMALL_SHAPES = {}",
+                             deconv.read_text()))
     db = tmp_path / "k.db"
     assert run(db, str(suite), "--agents", "channels_last", "--name", "x").returncode == 0
     out = tmp_path / "export"
