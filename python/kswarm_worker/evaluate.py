@@ -12,6 +12,7 @@ import time
 import torch
 
 from . import inputs as inputs_mod
+from . import roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs
 from .errors import DeviceError, Outcome, ProblemError, describe_exception, device_poisoned
 from .hello import backend_flags, restore_backend_flags
@@ -55,7 +56,8 @@ class _Job:
         self.timing = None
         self.flags = []
         self.reference = None
-        self.xdir = _exchange_dir()
+        self.work = None  # bytes and FLOPs of one call (roofline.count_work)
+        self.xdir = _exchange_dir() if sandbox is not None else None
 
     def _sync(self):
         if self.device_type == "cuda":
@@ -100,22 +102,30 @@ class _Job:
             self.failure = dict(result.failure)
             raise Outcome("wrong", f"{what} (input seed {input_seed}): {result.message}")
 
-    def run(self) -> dict:
-        t0 = time.perf_counter()
+    def _load_problem(self):
         self.problem = inputs_mod.load_problem(self.problem_path, self.req.get("shapes", "full"),
                                                describe_exception)
-        init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
-        self.phase_ms["load"] = (time.perf_counter() - t0) * 1e3
+        return inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
 
-        t0 = time.perf_counter()
-        self._static_check()
-        self.sandbox.call("load", problem_path=self.problem_path,
-                          candidate_path=self.candidate_path,
-                          shapes=self.req.get("shapes", "full"), seed=self.seed)
+    def _build_reference(self, init):
         torch.manual_seed(self.seed)
         reference = self._reference_step("construction", lambda: self.problem.Model(*init))
         self.reference = self._reference_step("moving to the device",
                                               lambda: reference.to(self.device))
+
+    def run(self) -> dict:
+        t0 = time.perf_counter()
+        init = self._load_problem()
+        self.phase_ms["load"] = (time.perf_counter() - t0) * 1e3
+
+        t0 = time.perf_counter()
+        self._static_check()
+        if self.req.get("fresh_sandbox"):
+            self.sandbox.close()  # the candidate starts in a process no earlier job touched
+        self.sandbox.call("load", problem_path=self.problem_path,
+                          candidate_path=self.candidate_path,
+                          shapes=self.req.get("shapes", "full"), seed=self.seed)
+        self._build_reference(init)
         self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
@@ -127,6 +137,7 @@ class _Job:
         t0 = time.perf_counter()
         with torch.no_grad():
             self._time()
+            self._speed_of_light()
         self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
         return {"outcome": "passed", "message": self._passed_message()}
 
@@ -142,14 +153,21 @@ class _Job:
             raise Outcome("rejected", "static check: " + "; ".join(f.text() for f in forbidden))
         self.flags += [f"static {f.text()}" for f in findings]
 
-    def _degenerate_check(self):
+    def _degenerate_check(self) -> list:
         """Flags the problem when an answer that ignores the work passes its tolerance on every
-        input distribution: zeros, a constant (the output's mean), or an input returned as is."""
+        input distribution: zeros, a constant (the output's mean), or an input returned as is.
+        Counts the work of one call on the way (the first distribution is the timed one).
+        Returns the names of the answers that pass."""
         passes = {"zeros": True, "a constant": True, "the input": True}
         constants = None  # one constant per output, from the first distribution, used for all
         for i, kind in enumerate(inputs_mod.DISTRIBUTIONS):
             inputs = self._draw(self.seed + 1 + i, kind)
-            ref = self._reference(inputs, f"the degenerate-problem check ({kind} inputs)")
+            what = f"the degenerate-problem check ({kind} inputs)"
+            if i == 0:
+                ref, self.work = self._reference_step(what, lambda: roofline.count_work(
+                    self.reference, inputs, flatten_outputs))
+            else:
+                ref = self._reference(inputs, what)
             tensors = [x for x in inputs if isinstance(x, torch.Tensor)]
             if constants is None:
                 constants = [float(r.double().mean()) if r.numel() and r.is_floating_point()
@@ -168,6 +186,14 @@ class _Job:
         if trivial:
             self.flags.append(f"degenerate problem: {' and '.join(trivial)} pass(es) its "
                               f"tolerance on every input distribution")
+        return trivial
+
+    def _speed_of_light(self):
+        peaks = roofline.measure_peaks(self.device_type, self.device)
+        flag = roofline.check(self.work, peaks, self.timing["candidate"]["median_ms"],
+                              self.timing["baseline"]["median_ms"])
+        if flag:
+            self.flags.append(flag)
 
     def _verify(self):
         for trial in range(self.trials):
@@ -268,7 +294,8 @@ class _Job:
         }
 
     def cleanup(self):
-        shutil.rmtree(self.xdir, ignore_errors=True)
+        if self.xdir:
+            shutil.rmtree(self.xdir, ignore_errors=True)
 
 
 def evaluate(req: dict, device: str, index: int) -> dict:
@@ -302,3 +329,35 @@ def evaluate(req: dict, device: str, index: int) -> dict:
     reply["poisoned"] = poisoned
     reply["sandboxes_started"] = sandbox.started
     return reply
+
+
+def probe(req: dict, device: str, index: int) -> dict:
+    """The probe op: what the problem itself allows, with no candidate. The degenerate-problem
+    check, the work of one call, the device's speed-of-light bound and eager's time against it."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("device cuda requested but no CUDA device is usable "
+                          "(torch.cuda.is_available() is False)")
+    req = dict(req, candidate_path="", trials=0)
+    job = _Job(req, device, index, sandbox=None)
+    flags = backend_flags()
+    try:
+        job._build_reference(job._load_problem())
+        with torch.no_grad():
+            trivial = job._degenerate_check()
+            timer = Timer(job.device_type, job.device)
+            try:
+                base = job.seed + 100
+                n = max(1, int(req.get("timing", {}).get("min_runs", 10)))
+                eager = summarize(time_calls(timer, job.reference, job._draw,
+                                             range(base, base + n)))
+            finally:
+                timer.release()
+            peaks = roofline.measure_peaks(job.device_type, job.device)
+        return {"degenerate": trivial, "work": job.work, "peaks": peaks,
+                "bound_ms": roofline.bound_ms(job.work, peaks), "slack": roofline.SLACK,
+                "eager": eager}
+    finally:
+        restore_backend_flags(flags)
+        inputs_mod.forget_modules("kswarm_problem_")
+        job.reference = None
+        gc.collect()

@@ -8,7 +8,7 @@ import traceback
 
 from . import PROTOCOL_VERSION
 from .errors import DeviceError, ProblemError
-from .evaluate import evaluate
+from .evaluate import evaluate, probe
 from .hello import hello
 
 
@@ -61,6 +61,8 @@ def handle(line: str, device: str, index: int):
             body, keep = hello(device, index), True
         elif op == "evaluate":
             body, keep = evaluate(req, device, index), True
+        elif op == "probe":
+            body, keep = probe(req, device, index), True
         elif op == "shutdown":
             body, keep = {}, False
         else:

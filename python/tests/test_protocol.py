@@ -167,3 +167,34 @@ def test_backend_flags_changed_by_a_candidate_are_restored(worker):
     assert ask(evaluate(cand))["outcome"] == "passed"
     after = ask({"protocol": 1, "id": 3, "op": "hello"})["backend_flags"]
     assert after == before
+
+
+def test_fresh_sandbox_starts_the_candidate_in_a_new_process(worker):
+    ask, _, tmp = worker
+    cand = tmp / "gelu.py"
+    cand.write_text(
+        "import torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    assert ask(evaluate(cand))["sandboxes_started"] == 1
+    assert ask(evaluate(cand))["sandboxes_started"] == 1  # warm between jobs
+    r = ask(evaluate(cand, fresh_sandbox=True))
+    assert r["outcome"] == "passed" and r["sandboxes_started"] == 2
+
+
+def test_probe_reports_degenerate_answers_work_and_the_speed_of_light(worker):
+    ask, _, _ = worker
+    probe = {"protocol": 1, "id": 4, "op": "probe", "seed": 3, "shapes": "small",
+             "tolerance": "seed"}
+    near = os.path.join(ROOT, "tests", "adversarial", "problems", "near_identity.py")
+    r = ask(dict(probe, problem_path=near))
+    assert r["ok"] and r["degenerate"] == ["the input"]
+    assert r["work"]["input_bytes"] == r["work"]["output_bytes"] == 4 * 4096
+
+    matmul = os.path.join(ROOT, "problems", "level1", "01_matmul_square.py")
+    r = ask(dict(probe, problem_path=matmul))
+    assert r["degenerate"] == []
+    assert r["work"]["flops"] == 2 * 64 ** 3  # its small shapes: n = 64
+    assert 0 < r["bound_ms"] < r["eager"]["median_ms"]
+    assert r["peaks"]["bytes_per_s"] > 0 and r["slack"] == 4.0
