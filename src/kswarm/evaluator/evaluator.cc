@@ -171,4 +171,27 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
   return finish(std::move(reply->evaluation));
 }
 
+Result<ProbeReply> Evaluator::Probe(const ProbeJob& job) {
+  if (Status s = EnsureWorker(); !s.ok()) return Error(s);
+  auto deadline = After(job.settings.timeout_s);
+  int64_t id = next_id_++;
+  Status sent = worker_->WriteLine(EncodeProbe(id, job), deadline);
+  auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
+  if (!line) {
+    bool late = line.error().code() == StatusCode::kDeadlineExceeded;
+    ExitInfo exit = late ? ExitInfo{} : worker_->Wait(1000ms);
+    std::string log = StderrExcerpt(15);
+    DiscardWorker();
+    return Error(late ? StatusCode::kDeadlineExceeded : StatusCode::kInternal,
+                 fmt::format("{}: {}{}{}", job.problem_path,
+                             late ? fmt::format("the probe took more than {} s",
+                                                job.settings.timeout_s)
+                                  : "the worker died during the probe (" + exit.ToString() + ")",
+                             log.empty() ? "" : ". Last worker output:\n", log));
+  }
+  auto reply = DecodeProbe(*line, id);
+  if (!reply && reply.error().code() != StatusCode::kInvalidArgument) DiscardWorker();
+  return reply;
+}
+
 }  // namespace kswarm::evaluator

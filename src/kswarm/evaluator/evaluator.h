@@ -48,6 +48,11 @@ class Evaluator {
   // kInternal when the worker cannot be started or breaks the protocol.
   Result<core::Evaluation> Evaluate(const EvalJob& job);
 
+  // Probes a problem with no candidate (degenerate answers, work, speed of light, eager's time).
+  // Errors: kInvalidArgument for a broken problem, kDeadlineExceeded past settings.timeout_s (the
+  // worker is restarted), kInternal when the worker dies or breaks the protocol.
+  Result<ProbeReply> Probe(const ProbeJob& job);
+
   // How many worker processes this evaluator has started (for tests and diagnostics).
   int workers_started() const { return workers_started_; }
 

@@ -87,7 +87,21 @@ std::string EncodeEvaluate(int64_t id, const EvalJob& job) {
         {"max_runs", s.max_runs},
         {"budget_ms", s.timing_budget_ms}}},
   };
+  if (job.fresh_process) req["fresh_sandbox"] = true;
   return req.dump();
+}
+
+std::string EncodeProbe(int64_t id, const ProbeJob& job) {
+  const core::EvalSettings& s = job.settings;
+  return json{{"protocol", kProtocolVersion},
+              {"id", id},
+              {"op", "probe"},
+              {"problem_path", job.problem_path},
+              {"tolerance", std::string(core::ToleranceName(s.tolerance))},
+              {"seed", job.seed},
+              {"shapes", s.shapes},
+              {"timing", {{"min_runs", s.min_runs}}}}
+      .dump();
 }
 
 Result<core::Environment> DecodeHello(std::string_view line, int64_t id) {
@@ -147,6 +161,33 @@ Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id) {
     }
   }
   out.poisoned = r.value("poisoned", false);
+  return out;
+}
+
+Result<ProbeReply> DecodeProbe(std::string_view line, int64_t id) {
+  auto reply = Envelope(line, id);
+  if (!reply) return Error(reply.error());
+  const json& r = *reply;
+  const json& work = r.value("work", json::object());
+  const json& peaks = r.value("peaks", json::object());
+  auto eager = Timing(r.value("eager", json()));
+  if (!r.contains("degenerate") || !r["degenerate"].is_array() || !work.is_object() ||
+      !peaks.is_object() || !eager) {
+    return Error(StatusCode::kInternal,
+                 fmt::format("worker sent an incomplete probe reply: {:.200}", std::string(line)));
+  }
+  ProbeReply out;
+  for (const json& name : r["degenerate"]) {
+    if (name.is_string()) out.degenerate.push_back(name.get<std::string>());
+  }
+  out.input_bytes = NumberOrNull(work, "input_bytes").value_or(0);
+  out.output_bytes = NumberOrNull(work, "output_bytes").value_or(0);
+  out.flops = NumberOrNull(work, "flops").value_or(0);
+  out.peak_bytes_per_s = NumberOrNull(peaks, "bytes_per_s").value_or(0);
+  out.peak_flops_per_s = NumberOrNull(peaks, "flops_per_s").value_or(0);
+  out.bound_ms = NumberOrNull(r, "bound_ms").value_or(0);
+  out.slack = NumberOrNull(r, "slack").value_or(0);
+  out.eager = *eager;
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kswarm/core/evaluation.h"
 #include "kswarm/util/status.h"
@@ -19,6 +20,29 @@ struct EvalJob {
   std::string candidate_path;  // absolute
   core::EvalSettings settings;
   uint64_t seed = 0;
+  // Load the candidate in a sandbox process no earlier job has touched (re-verification).
+  bool fresh_process = false;
+};
+
+// What a problem allows, with no candidate: the probe op.
+struct ProbeJob {
+  std::string problem_path;  // absolute
+  core::EvalSettings settings;  // shapes, tolerance and min_runs (eager's timed calls) are used
+  uint64_t seed = 0;
+};
+
+struct ProbeReply {
+  // Answers that ignore the work yet pass the tolerance on every input distribution ("zeros",
+  // "a constant", "the input"); empty for a problem worth optimising.
+  std::vector<std::string> degenerate;
+  double input_bytes = 0;
+  double output_bytes = 0;
+  double flops = 0;
+  double peak_bytes_per_s = 0;  // measured by the worker on its device
+  double peak_flops_per_s = 0;
+  double bound_ms = 0;  // the speed-of-light time of one call, slack included
+  double slack = 0;
+  core::TimingStats eager;
 };
 
 struct EvaluateReply {
@@ -29,10 +53,12 @@ struct EvaluateReply {
 std::string EncodeHello(int64_t id);
 std::string EncodeEvaluate(int64_t id, const EvalJob& job);
 std::string EncodeShutdown(int64_t id);
+std::string EncodeProbe(int64_t id, const ProbeJob& job);
 
 // Decoding. A reply with ok=false becomes an error: kind "problem" or "device" -> kInvalidArgument
 // (bad user input), anything else -> kInternal. A line that is not a v1 reply to `id` -> kInternal.
 Result<core::Environment> DecodeHello(std::string_view line, int64_t id);
 Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id);
+Result<ProbeReply> DecodeProbe(std::string_view line, int64_t id);
 
 }  // namespace kswarm::evaluator

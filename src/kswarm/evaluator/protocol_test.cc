@@ -27,7 +27,43 @@ TEST(ProtocolTest, EncodesEvaluateRequest) {
   EXPECT_EQ(req["shapes"], "small");
   EXPECT_EQ(req["seed"], 99);
   EXPECT_EQ(req["timing"]["max_runs"], 100);
+  EXPECT_FALSE(req.contains("fresh_sandbox"));
   EXPECT_EQ(EncodeHello(1).find('\n'), std::string::npos);
+  job.fresh_process = true;
+  EXPECT_EQ(json::parse(EncodeEvaluate(6, job))["fresh_sandbox"], true);
+}
+
+TEST(ProtocolTest, EncodesProbeAndDecodesItsReply) {
+  ProbeJob job;
+  job.problem_path = "/p.py";
+  job.settings.shapes = "small";
+  job.settings.min_runs = 4;
+  job.seed = 3;
+  json req = json::parse(EncodeProbe(8, job));
+  EXPECT_EQ(req["op"], "probe");
+  EXPECT_EQ(req["shapes"], "small");
+  EXPECT_EQ(req["tolerance"], "seed");
+  EXPECT_EQ(req["timing"]["min_runs"], 4);
+
+  auto reply = DecodeProbe(
+      R"({"protocol":1,"id":8,"ok":true,"degenerate":["the input"],
+          "work":{"input_bytes":16384,"output_bytes":16384,"flops":0},
+          "peaks":{"bytes_per_s":3e10,"flops_per_s":4e11,"cache_bytes":33554432},
+          "bound_ms":0.000128,"slack":4.0,
+          "eager":{"median_ms":0.08,"iqr_ms":0.03,"count":10,"min_ms":0.07}})",
+      8);
+  ASSERT_TRUE(reply.has_value()) << reply.error().ToString();
+  EXPECT_EQ(reply->degenerate, std::vector<std::string>{"the input"});
+  EXPECT_DOUBLE_EQ(reply->input_bytes, 16384);
+  EXPECT_DOUBLE_EQ(reply->peak_flops_per_s, 4e11);
+  EXPECT_DOUBLE_EQ(reply->bound_ms, 0.000128);
+  EXPECT_EQ(reply->eager.count, 10);
+  EXPECT_FALSE(DecodeProbe(R"({"protocol":1,"id":8,"ok":true,"work":{}})", 8).has_value());
+  auto broken = DecodeProbe(
+      R"({"protocol":1,"id":8,"ok":false,"error":{"kind":"problem","message":"p.py: no Model"}})",
+      8);
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.error().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ProtocolTest, DecodesHello) {

@@ -12,7 +12,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -116,6 +116,14 @@ constexpr const char* kMigrateV3 = R"sql(
 ALTER TABLE evaluations ADD COLUMN flags_json TEXT;
 )sql";
 
+// Version 3 -> 4: a winner is re-verified in a fresh process before it is kept; that evaluation
+// is stored apart from the agents' candidates (purpose 'recheck') and named by the verdict.
+constexpr const char* kMigrateV4 = R"sql(
+ALTER TABLE evaluations ADD COLUMN purpose TEXT NOT NULL DEFAULT 'candidate'
+  CHECK (purpose IN ('candidate', 'recheck'));
+ALTER TABLE run_problems ADD COLUMN recheck_evaluation_id INTEGER REFERENCES evaluations(id);
+)sql";
+
 std::string NowUtc() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -173,6 +181,7 @@ EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
   r.candidate_id = q.getColumn("candidate_id").getInt64();
   r.cache_key = q.getColumn("cache_key").getString();
   r.attempt = q.getColumn("attempt").getInt();
+  r.purpose = q.getColumn("purpose").getString();
   r.created_at = q.getColumn("created_at").getString();
 
   r.settings.trials = q.getColumn("trials").getInt();
@@ -238,6 +247,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
       if (version < 1) db->exec(kSchemaV1);
       if (version < 2) db->exec(kMigrateV2);
       if (version < 3) db->exec(kMigrateV3);
+      if (version < 4) db->exec(kMigrateV4);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -341,14 +351,14 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
         candidate_median_ms, candidate_iqr_ms, candidate_min_ms, candidate_count, speedup,
         failure_json, phase_ms_json, wall_ms, device_type, device_name, driver, torch_version,
         cuda_version, python_version, triton_version, worker_version, device_json,
-        backend_flags_json, cache_key, created_at, attempt, flags_json)
+        backend_flags_json, cache_key, created_at, attempt, flags_json, purpose)
       VALUES(:run_id, :problem_id, :candidate_id, :outcome, :message, :trials,
         :trials_run, :tolerance, :shapes, :seed, :max_abs_err, :max_rel_err,
         :baseline_median_ms, :baseline_iqr_ms, :baseline_min_ms, :baseline_count,
         :candidate_median_ms, :candidate_iqr_ms, :candidate_min_ms, :candidate_count, :speedup,
         :failure_json, :phase_ms_json, :wall_ms, :device_type, :device_name, :driver,
         :torch_version, :cuda_version, :python_version, :triton_version, :worker_version,
-        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt, :flags_json))sql");
+        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt, :flags_json, :purpose))sql");
     const core::Evaluation& e = r.evaluation;
     const core::Environment& env = r.environment;
     q.bind(":run_id", r.run_id);
@@ -393,6 +403,7 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
     q.bind(":cache_key", r.cache_key);
     q.bind(":created_at", NowUtc());
     q.bind(":attempt", r.attempt);
+    q.bind(":purpose", r.purpose);
     q.exec();
     int64_t id = db_->getLastInsertRowid();
     tx.commit();
@@ -407,7 +418,8 @@ Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cac
   try {
     SQLite::Statement q(*db_,
                         "SELECT * FROM evaluations WHERE cache_key = ? AND outcome != 'timeout' "
-                        "AND (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT 1");
+                        "AND purpose = 'candidate' AND (? IS NULL OR run_id = ?) "
+                        "ORDER BY id DESC LIMIT 1");
     q.bind(1, cache_key);
     BindOptional(q, 2, run_id);
     BindOptional(q, 3, run_id);
@@ -476,9 +488,9 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
     SQLite::Statement q(*db_, R"sql(
       INSERT OR REPLACE INTO run_problems(run_id, problem_id, position, status, message,
         best_evaluation_id, compile_evaluation_id, eager_ms, compile_ms, best_ms, speedup,
-        speedup_vs_compile, wall_ms)
+        speedup_vs_compile, wall_ms, recheck_evaluation_id)
       VALUES(:run_id, :problem_id, :position, :status, :message, :best, :compile, :eager_ms,
-        :compile_ms, :best_ms, :speedup, :speedup_vs_compile, :wall_ms))sql");
+        :compile_ms, :best_ms, :speedup, :speedup_vs_compile, :wall_ms, :recheck))sql");
     q.bind(":run_id", r.run_id);
     q.bind(":problem_id", r.problem_id);
     q.bind(":position", r.position);
@@ -486,6 +498,7 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
     BindTextOrNull(q, ":message", r.message);
     BindOptional(q, ":best", r.best_evaluation_id);
     BindOptional(q, ":compile", r.compile_evaluation_id);
+    BindOptional(q, ":recheck", r.recheck_evaluation_id);
     BindOptional(q, ":eager_ms", r.eager_ms);
     BindOptional(q, ":compile_ms", r.compile_ms);
     BindOptional(q, ":best_ms", r.best_ms);
@@ -517,6 +530,7 @@ Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
       r.message = Text(q.getColumn("message"));
       r.best_evaluation_id = OptId(q.getColumn("best_evaluation_id"));
       r.compile_evaluation_id = OptId(q.getColumn("compile_evaluation_id"));
+      r.recheck_evaluation_id = OptId(q.getColumn("recheck_evaluation_id"));
       r.eager_ms = OptDouble(q.getColumn("eager_ms"));
       r.compile_ms = OptDouble(q.getColumn("compile_ms"));
       r.best_ms = OptDouble(q.getColumn("best_ms"));

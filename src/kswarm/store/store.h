@@ -46,6 +46,9 @@ struct EvaluationRecord {
   std::string created_at;
   int attempt = 1;        // the agent's attempt number on this problem, from 1
   std::string generator;  // filled by EvaluationsOfRun: who made the candidate
+  // "candidate" (an agent's attempt) or "recheck" (a winner re-verified in a fresh process on
+  // fresh seeds before the supervisor keeps it). Only candidates answer the cache.
+  std::string purpose = "candidate";
 };
 
 struct RunRecord {
@@ -67,6 +70,9 @@ struct RunProblemRecord {
   std::string message;  // why a problem was skipped
   std::optional<int64_t> best_evaluation_id;     // fastest passed candidate, if any beat eager
   std::optional<int64_t> compile_evaluation_id;  // the torch.compile baseline's evaluation
+  // The re-verification of the kept candidate (passed), or of the last one that failed it when
+  // none passed.
+  std::optional<int64_t> recheck_evaluation_id;
   std::optional<double> eager_ms;
   std::optional<double> compile_ms;
   std::optional<double> best_ms;

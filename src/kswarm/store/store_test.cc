@@ -36,7 +36,8 @@ class StoreTest : public ::testing::Test {
   }
 
   // Records a problem, a candidate and one evaluation with `outcome`; returns the evaluation id.
-  int64_t RecordOne(Store& store, core::Outcome outcome, const std::string& key) {
+  int64_t RecordOne(Store& store, core::Outcome outcome, const std::string& key,
+                    const std::string& purpose = "candidate") {
     int64_t run = store.CreateRun("eval-test", "eval").value();
     ProblemRecord p{"01_relu", "/p/level1/01_relu.py", 1, "src", Sha256Hex("src")};
     int64_t problem = store.UpsertProblem(p).value();
@@ -48,6 +49,7 @@ class StoreTest : public ::testing::Test {
     r.candidate_id = candidate;
     r.environment = Env();
     r.cache_key = key;
+    r.purpose = purpose;
     r.evaluation.outcome = outcome;
     r.evaluation.message = "msg";
     r.evaluation.seed = 42;
@@ -103,6 +105,23 @@ TEST_F(StoreTest, CacheAnswersNewestButNeverATimeout) {
   EXPECT_FALSE(store->FindCached("other").value().has_value());
 }
 
+TEST_F(StoreTest, ARecheckIsKeptButNeverAnswersTheCache) {
+  auto store = std::move(Store::Open(path_).value());
+  int64_t candidate = RecordOne(*store, core::Outcome::kPassed, "k");
+  int64_t recheck = RecordOne(*store, core::Outcome::kPassed, "k", "recheck");
+  EXPECT_EQ(store->FindCached("k").value()->id, candidate);
+  EXPECT_EQ(store->GetEvaluation(recheck).value()->purpose, "recheck");
+
+  RunProblemRecord rp;
+  rp.run_id = store->CreateRun("suite", "run").value();
+  rp.problem_id = 1;
+  rp.status = "done";
+  rp.best_evaluation_id = candidate;
+  rp.recheck_evaluation_id = recheck;
+  ASSERT_TRUE(store->PutRunProblem(rp).ok());
+  EXPECT_EQ(store->RunProblems(rp.run_id).value().at(0).recheck_evaluation_id, recheck);
+}
+
 TEST_F(StoreTest, SurvivesReopenInWalMode) {
   {
     auto store = std::move(Store::Open(path_).value());
@@ -112,7 +131,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 3);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 4);
 }
 
 TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
@@ -147,8 +166,10 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 3);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 4);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
+  EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
+            "candidate");
   EXPECT_TRUE(db.tableExists("run_problems"));
   auto run = (*store)->FindRun("eval-x").value();
   ASSERT_TRUE(run.has_value());

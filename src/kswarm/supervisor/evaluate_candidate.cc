@@ -42,9 +42,35 @@ Result<bool> AnswerFromStore(store::Store& store, const core::Environment& env,
 
 }  // namespace
 
+// EvaluateAndRecord, recording the evaluation with `purpose` ("candidate" or "recheck"; a recheck
+// runs in a fresh sandbox process).
+Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
+                           const core::EvalSettings& settings, int64_t run_id, int attempt,
+                           bool fresh, bool same_run_only, const std::string& purpose,
+                           CandidateResult& result);
+
 Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
                          const core::EvalSettings& settings, int64_t run_id, int attempt,
                          bool fresh, bool same_run_only, CandidateResult& result) {
+  return EvaluateAndRecordAs(store, evaluator, settings, run_id, attempt, fresh, same_run_only,
+                             "candidate", result);
+}
+
+Result<store::EvaluationRecord> RecheckAndRecord(store::Store& store,
+                                                 evaluator::Evaluator& evaluator,
+                                                 const core::EvalSettings& settings,
+                                                 int64_t run_id, const CandidateResult& candidate) {
+  CandidateResult again = candidate;
+  Status s = EvaluateAndRecordAs(store, evaluator, settings, run_id, candidate.record.attempt,
+                                 /*fresh=*/true, /*same_run_only=*/true, "recheck", again);
+  if (!s.ok()) return Error(s);
+  return std::move(again.record);
+}
+
+Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
+                           const core::EvalSettings& settings, int64_t run_id, int attempt,
+                           bool fresh, bool same_run_only, const std::string& purpose,
+                           CandidateResult& result) {
   auto env = evaluator.Environment();
   if (!env) return env.error();
   if (!fresh) {
@@ -64,6 +90,7 @@ Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
   job.candidate_path = result.candidate.path;
   job.settings = settings;
   job.seed = FreshSeed();
+  job.fresh_process = purpose == "recheck";
   auto evaluation = evaluator.Evaluate(job);
   if (!evaluation) return evaluation.error();
 
@@ -78,6 +105,7 @@ Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
                                      settings);
   record.attempt = attempt;
   record.generator = result.candidate.generator;
+  record.purpose = purpose;
   auto id = store.RecordEvaluation(record);
   if (!id) return id.error();
   record.id = *id;

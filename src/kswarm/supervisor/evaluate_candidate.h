@@ -39,4 +39,12 @@ Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
                          const core::EvalSettings& settings, int64_t run_id, int attempt,
                          bool fresh, bool same_run_only, CandidateResult& result);
 
+// Re-verifies a candidate already evaluated in `candidate` (its record filled): evaluated again in
+// a sandbox process no earlier job touched, on a new seed, and recorded with purpose "recheck".
+// Returns that record; `candidate` is left as it was.
+Result<store::EvaluationRecord> RecheckAndRecord(store::Store& store,
+                                                 evaluator::Evaluator& evaluator,
+                                                 const core::EvalSettings& settings,
+                                                 int64_t run_id, const CandidateResult& candidate);
+
 }  // namespace kswarm::supervisor

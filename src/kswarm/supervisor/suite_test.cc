@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -106,6 +107,13 @@ TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
   EXPECT_GT(*verdicts[0].speedup, 3.0);
   auto best = store_->GetEvaluation(*verdicts[0].best_evaluation_id).value();
   EXPECT_EQ(best->attempt, 2);
+  // Kept only after passing again in a fresh sandbox process, on another seed.
+  ASSERT_TRUE(verdicts[0].recheck_evaluation_id.has_value());
+  auto recheck = store_->GetEvaluation(*verdicts[0].recheck_evaluation_id).value();
+  EXPECT_EQ(recheck->purpose, "recheck");
+  EXPECT_EQ(recheck->candidate_id, best->candidate_id);
+  EXPECT_EQ(recheck->evaluation.outcome, core::Outcome::kPassed);
+  EXPECT_NE(recheck->evaluation.seed, best->evaluation.seed);
   // Nothing beats a reference that does no waiting: eager stays, the speedup is floored at 1.
   EXPECT_EQ(verdicts[1].status, "done");
   EXPECT_FALSE(verdicts[1].best_evaluation_id.has_value());
@@ -115,7 +123,7 @@ TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
   EXPECT_NE(verdicts[2].message.find("get_inputs"), std::string::npos) << verdicts[2].message;
 
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
-  ASSERT_EQ(evals.size(), 6u);  // 3 candidates on each of the two good problems
+  ASSERT_EQ(evals.size(), 7u);  // 3 candidates on each of the two good problems, 1 recheck
   EXPECT_EQ(evals[0].generator, "wrong_then_fast");
   EXPECT_EQ(evals[0].evaluation.outcome, core::Outcome::kWrong);
   EXPECT_EQ(store_->FindRun("t").value()->status, "finished");
@@ -139,6 +147,47 @@ TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 1u);
   EXPECT_GT(*evals[0].evaluation.Speedup(), 1.2);  // it did pass and was faster
+}
+
+TEST_F(SuiteTest, AWinnerThatFailsInAFreshProcessIsNotKept) {
+  // The first candidate leaves a helper behind in its sandbox process; the second, fast one is
+  // right only where that helper exists, so it passes in the shared sandbox and fails its recheck.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::string leaves_helper =
+      "import math, time\nimport torch.nn as nn\n"
+      "math.kswarm_helper = lambda x: x * 2.0\n"
+      "class ModelNew(nn.Module):\n"
+      "    def forward(self, x):\n        time.sleep(0.04)\n        return x * 2.0\n";
+  std::string uses_helper =
+      "import math\nimport torch.nn as nn\n"
+      "class ModelNew(nn.Module):\n"
+      "    def forward(self, x):\n"
+      "        helper = getattr(math, 'kswarm_helper', None)\n"
+      "        return helper(x) if helper else x * 3.0\n";
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "slow", std::vector<std::string>{leaves_helper}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "leaky", std::vector<std::string>{uses_helper}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("r", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  EXPECT_EQ(evals[1].generator, "leaky");
+  EXPECT_EQ(evals[1].evaluation.outcome, core::Outcome::kPassed);  // in the shared sandbox
+  EXPECT_EQ(evals[2].purpose, "recheck");
+  EXPECT_EQ(evals[2].evaluation.outcome, core::Outcome::kWrong) << evals[2].evaluation.message;
+
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_FALSE(verdicts[0].best_evaluation_id.has_value());
+  EXPECT_EQ(verdicts[0].recheck_evaluation_id, evals[2].id);
+  EXPECT_DOUBLE_EQ(*verdicts[0].speedup, 1.0);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.agent == "recheck of leaky" && e.outcome == "wrong";
+  }));
 }
 
 TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
