@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "kswarm/agents/builtin_agents.h"
 #include "kswarm/cli/eval_output.h"
 #include "kswarm/config/config.h"
+#include "kswarm/cli/problems_output.h"
 #include "kswarm/cli/progress.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/report/export.h"
@@ -18,6 +20,7 @@
 #include "kswarm/report/summary.h"
 #include "kswarm/store/store.h"
 #include "kswarm/supervisor/evaluate_candidate.h"
+#include "kswarm/supervisor/problem_file.h"
 #include "kswarm/supervisor/suite.h"
 #include "kswarm/util/files.h"
 
@@ -208,6 +211,45 @@ int Report(const ReportFlags& flags, const std::string& db_path) {
   std::ofstream out(flags.out, std::ios::binary);
   out << text;
   if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", flags.out)));
+  return kExitOk;
+}
+
+int Problems(const ProblemsFlags& flags) {
+  auto paths = supervisor::DiscoverProblems(flags.paths);
+  if (!paths) return Fail(paths.error());
+  if (paths->empty()) {
+    return Fail(Status(StatusCode::kInvalidArgument, "no problem files under the given paths"));
+  }
+  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+  config.device = flags.options.device;
+  evaluator::Evaluator evaluator(config);
+  auto env = evaluator.Environment();
+  if (!env) return Fail(env.error());
+
+  std::vector<ProblemProbe> probes;
+  for (const std::string& path : *paths) {
+    ProblemProbe p;
+    p.path = path;
+    p.name = std::filesystem::path(path).stem().string();
+    p.level = supervisor::LevelFromPath(path);
+    evaluator::ProbeJob job;
+    job.problem_path = path;
+    job.settings = Settings(flags.options);
+    job.seed = 1;
+    if (auto reply = evaluator.Probe(job)) {
+      p.probe = std::move(*reply);
+    } else if (reply.error().code() == StatusCode::kInvalidArgument ||
+               reply.error().code() == StatusCode::kDeadlineExceeded) {
+      p.error = reply.error().message();  // this problem's fault: say so and go on
+    } else {
+      return Fail(reply.error());
+    }
+    if (!flags.json) std::fprintf(stderr, "probed %s\n", p.name.c_str());
+    probes.push_back(std::move(p));
+  }
+  std::string device = fmt::format("{}: {}", env->device_type, env->device_name);
+  std::string out = flags.json ? ProblemsJson(probes, device) + "\n" : ProblemsText(probes, device);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
 

@@ -51,7 +51,15 @@ struct ExportFlags {
   std::string out;
 };
 
+struct ProblemsFlags {
+  std::vector<std::string> paths;
+  EvalOptions options;  // device, shapes, tolerance, timeout (per problem)
+  bool json = false;
+};
+
 int Eval(const EvalFlags& flags, const std::string& db_path);
+// Probes problems, no candidate and no database: degenerate answers and the speed of light.
+int Problems(const ProblemsFlags& flags);
 int Export(const ExportFlags& flags, const std::string& db_path);
 int Run(const RunFlags& flags, const std::string& db_path);
 int Report(const ReportFlags& flags, const std::string& db_path);

@@ -90,6 +90,13 @@ int main(int argc, char** argv) {
   export_cmd->add_option("run", export_flags.run, "run name (default: the latest run)");
   export_cmd->add_option("--out", export_flags.out, "folder to write")->required();
 
+  ProblemsFlags problems;
+  CLI::App* problems_cmd = app.add_subcommand(
+      "problems", "Check problems under PATHs: degenerate answers that pass, the speed of light");
+  problems_cmd->add_option("paths", problems.paths, "problem files or folders")->required();
+  AddEvalOptions(problems_cmd, problems.options);
+  problems_cmd->add_flag("--json", problems.json, "print one JSON object");
+
   for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd, export_cmd}) {
     cmd->add_option("--db", db_path, "database file")->capture_default_str();
   }
@@ -104,5 +111,6 @@ int main(int argc, char** argv) {
   if (run_cmd->parsed()) return Run(run, db_path);
   if (report_cmd->parsed()) return Report(report, db_path);
   if (export_cmd->parsed()) return Export(export_flags, db_path);
+  if (problems_cmd->parsed()) return Problems(problems);
   return kExitBadInput;
 }
