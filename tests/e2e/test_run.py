@@ -65,6 +65,11 @@ def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
     assert flagged == [], flagged
     assert sum(summary["wins"].values()) == len(rows)
     assert summary["device"].startswith("cpu")
+    # Every kept winner passed again in a fresh sandbox process on new seeds.
+    check = summary["verification"]
+    kept = sum(n for agent, n in summary["wins"].items() if agent != "eager")
+    assert check["rechecked"] - check["recheck_failed"] == kept, check
+    assert check["degenerate"] == [] and check["flagged_by"] == {}
 
     table = list(csv.DictReader(io.StringIO(report(db, "suite", "--format", "csv"))))
     assert len(table) == len(rows)

@@ -1,4 +1,5 @@
 #include "kswarm/report/html.h"
+#include "kswarm/report/render.h"
 
 #include <algorithm>
 #include <set>
@@ -188,6 +189,7 @@ std::string RenderHtml(const RunSummary& s) {
     problems.push_back(row);
   }
   d.set("problems", problems);
+  d.set("verification", VerificationText(s.verification));
   return mustache(kReportTemplate).render(d);
 }
 

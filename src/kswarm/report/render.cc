@@ -22,7 +22,29 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+std::string Counts(const std::map<std::string, int>& counts) {
+  std::string out;
+  for (const auto& [name, n] : counts) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, name);
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
+
+std::string VerificationText(const Verification& v) {
+  std::string out = fmt::format("verification: {} candidates: {}\n", v.candidates,
+                                Counts(v.outcomes));
+  out += fmt::format("  flagged by: {}\n", Counts(v.flagged_by));
+  out += fmt::format("  winners re-verified in a fresh process on new seeds: {}, {} failed\n",
+                     v.rechecked, v.recheck_failed);
+  std::string names;
+  for (const std::string& n : v.degenerate) names += (names.empty() ? "" : ", ") + n;
+  out += v.degenerate.empty()
+             ? std::string("  degenerate problems: none\n")
+             : fmt::format("  degenerate problems (eager kept): {}; geomean vs eager without "
+                           "them {:.3f}x\n",
+                           names, v.vs_eager_without_degenerate.overall);
+  return out;
+}
 
 std::string RenderText(const RunSummary& s) {
   std::string out;
@@ -72,6 +94,8 @@ std::string RenderText(const RunSummary& s) {
     }
     out += "\n";
   }
+
+  out += "\n" + VerificationText(s.verification);
 
   out += fmt::format("\n  {:<5} {:<40} {:>10} {:>10} {:>10} {:>9} {:>10}  {}\n", "level",
                      "problem", "eager ms", "compile ms", "kept ms", "speedup", "vs compile",
@@ -126,6 +150,15 @@ std::string RenderJson(const RunSummary& s) {
   }
   j["agents"] = agents;
   j["skipped"] = s.skipped;
+  const Verification& v = s.verification;
+  j["verification"] = {{"candidates", v.candidates},
+                       {"outcomes", v.outcomes},
+                       {"flagged_by", v.flagged_by},
+                       {"rechecked", v.rechecked},
+                       {"recheck_failed", v.recheck_failed},
+                       {"degenerate", v.degenerate},
+                       {"geomean_speedup_vs_eager_without_degenerate",
+                        v.vs_eager_without_degenerate.overall}};
   ordered_json rows = ordered_json::array();
   for (const ProblemRow& r : s.problems) {
     rows.push_back({{"name", r.name},
@@ -138,7 +171,8 @@ std::string RenderJson(const RunSummary& s) {
                     {"speedup", r.speedup},
                     {"speedup_vs_compile", OrNull(r.speedup_vs_compile)},
                     {"kept", r.winner},
-                    {"reduced_precision", r.reduced_precision}});
+                    {"reduced_precision", r.reduced_precision},
+                    {"degenerate", r.degenerate}});
   }
   j["problems"] = rows;
   return j.dump(2) + "\n";
@@ -147,16 +181,17 @@ std::string RenderJson(const RunSummary& s) {
 std::string RenderCsv(const RunSummary& s) {
   std::string out =
       "run,level,problem,status,eager_ms,compile_ms,kept_ms,speedup,speedup_vs_compile,kept,"
-      "reduced_precision,device,tolerance\n";
+      "reduced_precision,device,tolerance,degenerate\n";
   for (const ProblemRow& r : s.problems) {
-    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{},{},{},{},{}\n", CsvField(s.run_name),
+    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{}\n", CsvField(s.run_name),
                        r.level ? std::to_string(r.level) : "", CsvField(r.name), r.status,
                        r.eager_ms ? fmt::format("{:.6g}", *r.eager_ms) : "",
                        r.compile_ms ? fmt::format("{:.6g}", *r.compile_ms) : "",
                        r.best_ms ? fmt::format("{:.6g}", *r.best_ms) : "", r.speedup,
                        r.speedup_vs_compile ? fmt::format("{:.6g}", *r.speedup_vs_compile) : "",
                        CsvField(r.winner), r.reduced_precision ? "true" : "false",
-                       CsvField(s.device), CsvField(s.tolerance));
+                       CsvField(s.device), CsvField(s.tolerance),
+                       r.degenerate ? "true" : "false");
   }
   return out;
 }

@@ -11,4 +11,7 @@ std::string RenderText(const RunSummary& summary);
 std::string RenderJson(const RunSummary& summary);
 std::string RenderCsv(const RunSummary& summary);
 
+// The verification lines of the text report (what the checks did), shared with the HTML page.
+std::string VerificationText(const Verification& verification);
+
 }  // namespace kswarm::report

@@ -29,6 +29,7 @@ class ReportTest : public ::testing::Test {
     int64_t p1 = Problem("01_matmul", 1);
     int64_t c1 = Eval(p1, "torch_compile", core::Outcome::kPassed, 4.0, 2.0);
     int64_t g1 = Eval(p1, "cuda_graph", core::Outcome::kPassed, 4.0, 1.3333333);
+    Eval(p1, "cuda_graph", core::Outcome::kPassed, 4.0, 1.35, "", "recheck");
     Verdict(p1, 0, g1, c1, 4.0, 2.0, 1.3333333);
     // level 2: torch_compile slower than eager, cuda_graph wrong: eager kept
     int64_t p2 = Problem("01_linear_gelu", 2);
@@ -50,7 +51,8 @@ class ReportTest : public ::testing::Test {
   }
 
   int64_t Eval(int64_t problem, const std::string& agent, core::Outcome outcome, double eager_ms,
-               double cand_ms) {
+               double cand_ms, const std::string& flags_json = "",
+               const std::string& purpose = "candidate") {
     std::string source = agent + std::to_string(problem);
     store::CandidateRecord c{problem, source, Sha256Hex(source), agent, ""};
     store::EvaluationRecord r;
@@ -63,7 +65,9 @@ class ReportTest : public ::testing::Test {
     r.environment.cuda_version = "13.0";
     r.environment.driver = "580.159.04";
     r.cache_key = source;
+    r.purpose = purpose;
     r.evaluation.outcome = outcome;
+    r.evaluation.flags_json = flags_json;
     if (outcome == core::Outcome::kPassed) {
       r.evaluation.baseline = core::TimingStats{eager_ms, 0.01, eager_ms, 100};
       r.evaluation.candidate = core::TimingStats{cand_ms, 0.01, cand_ms, 100};
@@ -127,6 +131,47 @@ TEST_F(ReportTest, GeomeansAreFlooredAndPerLevel) {
   EXPECT_EQ(s.agents.at("cuda_graph").at(2).incorrect, 1);
   EXPECT_EQ(s.agents.at("torch_compile").at(2).slower, 1);
   EXPECT_EQ(s.agents.at("torch_compile").at(2).faster, 1);
+}
+
+TEST_F(ReportTest, VerificationCountsChecksRechecksAndDegenerateProblems) {
+  RunSummary s = Summary();
+  EXPECT_EQ(s.verification.candidates, 5);  // the recheck is counted apart
+  EXPECT_EQ(s.verification.outcomes.at("passed"), 4);
+  EXPECT_EQ(s.verification.outcomes.at("wrong"), 1);
+  EXPECT_EQ(s.verification.rechecked, 1);
+  EXPECT_EQ(s.verification.recheck_failed, 0);
+  EXPECT_TRUE(s.verification.degenerate.empty());
+
+  // A problem where doing nothing passes: every candidate is flagged, eager is kept, and the
+  // report gives the geomean without it too.
+  int64_t p4 = Problem("03_tiny_mean", 2);
+  int64_t t4 = Eval(p4, "torch_compile", core::Outcome::kPassed, 2.0, 1.0,
+                    R"(["degenerate problem: zeros pass(es) its tolerance on every input distribution"])");
+  Eval(p4, "cuda_graph", core::Outcome::kPassed, 2.0, 0.5,
+       R"j(["static ctypes (suspicious)", "faster than the device allows: 0.5 ms"])j");
+  Eval(p4, "cuda_graph", core::Outcome::kWrong, 0, 0, "", "recheck");
+  Verdict(p4, 3, std::nullopt, t4, 2.0, 1.0, 2.0);
+  s = Summary();
+  EXPECT_EQ(s.verification.flagged_by.at("degenerate problem"), 1);
+  EXPECT_EQ(s.verification.flagged_by.at("static check"), 1);
+  EXPECT_EQ(s.verification.flagged_by.at("speed of light"), 1);
+  EXPECT_EQ(s.verification.rechecked, 2);
+  EXPECT_EQ(s.verification.recheck_failed, 1);
+  EXPECT_EQ(s.verification.degenerate, std::vector<std::string>{"03_tiny_mean"});
+  EXPECT_TRUE(s.problems.back().degenerate);
+  EXPECT_NEAR(s.vs_eager.overall, std::pow(3.0 * 1.0 * 20.0 * 1.0, 0.25), 1e-6);
+  EXPECT_NEAR(s.verification.vs_eager_without_degenerate.overall, std::cbrt(60.0), 1e-6);
+  // Flagged candidates are not counted as correct.
+  EXPECT_EQ(s.agents.at("torch_compile").at(2).faster, 1);  // 02_conv_relu only
+  EXPECT_EQ(s.agents.at("cuda_graph").at(2).incorrect, 2);
+  std::string text = RenderText(s);
+  EXPECT_NE(text.find("degenerate problems (eager kept): 03_tiny_mean; geomean vs eager without "
+                      "them 3.915x"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("flagged by: 1 degenerate problem, 1 speed of light, 1 static check"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {

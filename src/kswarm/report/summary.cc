@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -36,12 +37,13 @@ Distribution Distribute(const std::vector<double>& speedups) {
   return d;
 }
 
-Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile) {
+Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile,
+                 bool without_degenerate = false) {
   Geomeans g;
   std::vector<double> all;
   std::map<int, std::vector<double>> by_level;
   for (const ProblemRow& r : rows) {
-    if (r.status != "done") continue;
+    if (r.status != "done" || (without_degenerate && r.degenerate)) continue;
     double s = vs_compile ? r.speedup_vs_compile.value_or(1.0) : r.speedup;
     if (vs_compile && !r.speedup_vs_compile) continue;
     all.push_back(s);
@@ -53,7 +55,25 @@ Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile) {
   return g;
 }
 
+std::vector<std::string> Flags(const core::Evaluation& e) {
+  nlohmann::json j = nlohmann::json::parse(e.flags_json.empty() ? "[]" : e.flags_json, nullptr,
+                                           false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& f : j) {
+    if (f.is_string()) out.push_back(f.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string FlagCheck(const std::string& flag) {
+  if (flag.rfind("static ", 0) == 0) return "static check";
+  if (flag.rfind("degenerate problem", 0) == 0) return "degenerate problem";
+  if (flag.rfind("faster than the device allows", 0) == 0) return "speed of light";
+  return flag.substr(0, flag.find(':'));
+}
 
 std::string Distribution::BinLabel(size_t i) const {
   if (i + 1 == edges.size()) return fmt::format(">= {:g}x", edges[i]);
@@ -138,15 +158,35 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
       ++s.wins[row.winner];
       done_speedups.push_back(row.speedup);
     }
-    // Per agent on this problem: its best outcome over its attempts.
+    // Per agent on this problem: its best outcome over its attempts. A flagged candidate is
+    // not trusted as correct.
     std::map<std::string, int> best_state;  // 0 incorrect, 1 slower, 2 faster
+    Verification& check = s.verification;
+    bool degenerate_here = false;
     for (const auto& e : *evaluations) {
       if (e.problem_id != v.problem_id) continue;
+      if (e.purpose == "recheck") {
+        ++check.rechecked;
+        if (e.evaluation.outcome != core::Outcome::kPassed || e.evaluation.flagged()) {
+          ++check.recheck_failed;
+        }
+        continue;
+      }
+      ++check.candidates;
+      ++check.outcomes[std::string(core::OutcomeName(e.evaluation.outcome))];
+      std::set<std::string> checks;
+      for (const std::string& flag : Flags(e.evaluation)) checks.insert(FlagCheck(flag));
+      for (const std::string& name : checks) ++check.flagged_by[name];
+      if (checks.count("degenerate problem")) degenerate_here = true;
       int state = 0;
-      if (e.evaluation.outcome == core::Outcome::kPassed) {
+      if (e.evaluation.outcome == core::Outcome::kPassed && !e.evaluation.flagged()) {
         state = e.evaluation.Speedup().value_or(0) > 1.0 ? 2 : 1;
       }
       best_state[e.generator] = std::max(best_state[e.generator], state);
+    }
+    if (degenerate_here) {
+      row.degenerate = true;
+      check.degenerate.push_back(row.name);
     }
     if (v.status == "done") {
       for (const auto& [agent, state] : best_state) {
@@ -158,6 +198,7 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   }
   s.vs_eager = MeansOf(s.problems, false);
   s.vs_compile = MeansOf(s.problems, true);
+  s.verification.vs_eager_without_degenerate = MeansOf(s.problems, false, true);
   s.distribution = Distribute(done_speedups);
   return s;
 }

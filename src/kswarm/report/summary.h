@@ -25,19 +25,32 @@ struct ProblemRow {
   std::optional<double> speedup_vs_compile;
   std::string winner = "eager";  // the agent whose candidate is kept, or eager
   bool reduced_precision = false;
+  bool degenerate = false;  // the degenerate-problem check flagged its candidates
 };
 
 struct AgentCounts {
-  int faster = 0;     // some attempt passed and beat eager
-  int slower = 0;     // passed, never beat eager
-  int incorrect = 0;  // no attempt passed
+  int faster = 0;     // some attempt passed unflagged and beat eager
+  int slower = 0;     // passed unflagged, never beat eager
+  int incorrect = 0;  // no attempt passed unflagged
 };
+
 
 // Geometric means over the problems that finished (status done).
 struct Geomeans {
   double overall = 1;
   std::map<int, double> by_level;
   int count = 0;
+};
+
+// What the checks did in this run (docs/verification.md).
+struct Verification {
+  int candidates = 0;                    // agents' evaluations (rechecks apart)
+  std::map<std::string, int> outcomes;   // outcome name -> candidates
+  std::map<std::string, int> flagged_by;  // check -> candidates it flagged
+  int rechecked = 0;       // winners evaluated again in a fresh process on new seeds
+  int recheck_failed = 0;  // of those, not passed or flagged: not kept
+  std::vector<std::string> degenerate;  // problems whose candidates were all flagged degenerate
+  Geomeans vs_eager_without_degenerate;  // only meaningful when `degenerate` is not empty
 };
 
 struct Distribution {
@@ -66,6 +79,7 @@ struct RunSummary {
   std::map<std::string, std::map<int, AgentCounts>> agents;  // agent -> level -> counts
   std::map<std::string, int> wins;                            // agent (or eager) -> problems
   Distribution distribution;
+  Verification verification;
   int done = 0;
   int skipped = 0;
 
@@ -79,6 +93,9 @@ std::string FormatMs(const std::optional<double>& ms);
 
 // Geometric mean of the values (1 for none).
 double Geomean(const std::vector<double>& values);
+
+// The check behind a flag text: "static check", "degenerate problem", "speed of light".
+std::string FlagCheck(const std::string& flag);
 
 Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run);
 
