@@ -11,8 +11,7 @@ import time
 
 import torch
 
-from . import inputs as inputs_mod
-from . import roofline
+from . import exchange, inputs as inputs_mod, roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs
 from .errors import DeviceError, Outcome, ProblemError, describe_exception, device_poisoned
 from .hello import backend_flags, restore_backend_flags
@@ -76,15 +75,12 @@ class _Job:
         return inputs_mod.draw_inputs(self.problem, seed, self.device, self.problem_path,
                                       describe_exception, kind)
 
-    def _load_outputs(self, path: str, what: str) -> list:
+    def _load_outputs(self, path: str, header, what: str) -> list:
         try:
-            outs = torch.load(path, map_location=self.device, weights_only=True)
-        except Exception as e:
+            return exchange.read(path, header, self.device)
+        except exchange.ExchangeError as e:
             raise Outcome("rejected", f"{what}: the candidate's outputs could not be read back "
-                                      f"({type(e).__name__}: {e})")
-        if not isinstance(outs, list) or not all(type(o) is torch.Tensor for o in outs):
-            raise Outcome("rejected", f"{what}: the candidate's outputs are not plain tensors")
-        return outs
+                                      f"({e})")
 
     def _reference(self, inputs, what: str) -> list:
         out = self._reference_step(what, lambda: self.reference(*inputs))
@@ -199,11 +195,11 @@ class _Job:
         for trial in range(self.trials):
             input_seed = self.seed + 1 + trial
             kind = inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)]
-            path = f"{self.xdir}/trial.pt"
+            path = f"{self.xdir}/trial.bin"
             what = f"trial {trial} of {self.trials}, {kind} inputs"
             reply = self.sandbox.call("run", trial=trial, input_seed=input_seed, dist=kind,
                                       out_path=path, check_threads=trial > 0)
-            cand = self._load_outputs(path, what)
+            cand = self._load_outputs(path, reply.get("outputs"), what)
             inputs = self._draw(input_seed, kind)
             ref = self._reference(inputs, f"trial {trial}")
             self.trials_run = trial + 1
@@ -248,9 +244,10 @@ class _Job:
                                                           min(_CHECKED_TIMED_CALLS, rounds)))
             checked.add(rounds - 1)
             ref_ms, cand_ms = [], []
+            headers = {}  # timed call -> header of its outputs file
             offset = 0
             for b, block in enumerate(blocks):
-                keep = {str(i - offset): f"{self.xdir}/timed_{i}.pt"
+                keep = {str(i - offset): f"{self.xdir}/timed_{i}.bin"
                         for i in checked if offset <= i < offset + len(block)}
                 for side in (("eager", "candidate") if b % 2 == 0 else
                              ("candidate", "eager")):
@@ -261,14 +258,17 @@ class _Job:
                         finally:
                             self.sandbox.resume()
                     else:
-                        cand_ms += self.sandbox.call("time", seeds=block,
-                                                     keep=keep)["samples_ms"]
+                        reply = self.sandbox.call("time", seeds=block, keep=keep)
+                        cand_ms += reply["samples_ms"]
+                        for k, header in reply.get("kept", {}).items():
+                            if k in keep:
+                                headers[int(k) + offset] = header
                 offset += len(block)
         finally:
             timer.release()
         for i in sorted(checked):
             what = f"timed call {i} of {rounds}"
-            cand = self._load_outputs(f"{self.xdir}/timed_{i}.pt", what)
+            cand = self._load_outputs(f"{self.xdir}/timed_{i}.bin", headers.get(i), what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),

@@ -15,7 +15,7 @@ import time
 import torch
 import torch.nn as nn
 
-from . import guards, inputs as inputs_mod, timing
+from . import exchange, guards, inputs as inputs_mod, timing
 from .compare import flatten_outputs, inputs_unchanged
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
     is_cuda_failure
@@ -100,7 +100,8 @@ class Sandbox:
         init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
         # The reference model is the judge's alone.
         del self.problem.Model
-        self.integrity = guards.Integrity([inputs_mod, timing, guards, sys.modules[__name__]])
+        self.integrity = guards.Integrity([inputs_mod, timing, guards, exchange,
+                                           sys.modules[__name__]])
         try:
             candidate = inputs_mod.load_module(req["candidate_path"], "kswarm_candidate_")
         except FileNotFoundError:
@@ -123,6 +124,14 @@ class Sandbox:
         torch.manual_seed(int(req["seed"]))
         self.model = self._step("ModelNew construction", lambda: model_new(*init).to(self.device))
         return {}
+
+    @staticmethod
+    def _hand_over(outs, path: str, what: str) -> list:
+        """Writes outputs for the judge (exchange.py); returns their header."""
+        try:
+            return exchange.write(path, outs)
+        except exchange.ExchangeError as e:
+            raise Outcome("rejected", f"{what}: {e}")
 
     def run(self, req: dict) -> dict:
         """One verification trial: outputs go to req["out_path"] for the judge."""
@@ -151,8 +160,8 @@ class Sandbox:
         if not inputs_unchanged(inputs, pristine):
             raise Outcome("rejected", f"{what} modified its inputs in place")
         reply = {"aliases": guards.aliases(outs, inputs),
-                 "devices": [o.device.type for o in outs]}
-        torch.save([s.contiguous() for s in snapshot], req["out_path"])
+                 "devices": [o.device.type for o in outs],
+                 "outputs": self._hand_over(snapshot, req["out_path"], what)}
         guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)
         return reply
 
@@ -160,12 +169,13 @@ class Sandbox:
         """Times the candidate on fresh inputs per call; the outputs of the calls in req["keep"]
         (index -> path) go to files for the judge, every other output is poisoned."""
         keep = {int(k): v for k, v in req.get("keep", {}).items()}
+        kept = {}
         timer = timing.Timer(self.device_type, self.device)
 
         def after(i, out, call_inputs):
             outs = self._outputs(out, f"timed call {i}")
             if i in keep:
-                torch.save([o.detach().contiguous() for o in outs], keep[i])
+                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}")
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
         try:
@@ -174,7 +184,7 @@ class Sandbox:
                     timer, self.model, self._draw, list(req["seeds"]), after))
         finally:
             timer.release()
-        return {"samples_ms": samples}
+        return {"samples_ms": samples, "kept": kept}
 
 
 def _handle(sandbox: Sandbox, req: dict):

@@ -1,0 +1,45 @@
+"""Outputs handed from the sandbox to the judge: raw bytes plus a header the judge checks."""
+import pytest
+import torch
+
+from kswarm_worker import exchange
+
+
+def test_round_trip_keeps_dtype_shape_and_values(tmp_path):
+    path = str(tmp_path / "x.bin")
+    tensors = [torch.randn(3, 5), torch.tensor(2.5, dtype=torch.float64),
+               torch.arange(7, dtype=torch.int16), torch.tensor([True, False, True]),
+               torch.empty(0, 4), torch.randn(4, 6).t(),  # not contiguous
+               torch.randn(5, dtype=torch.bfloat16), torch.randn(2, dtype=torch.complex64)]
+    header = exchange.write(path, tensors)
+    assert all(h["offset"] % 64 == 0 for h in header)
+    back = exchange.read(path, header, "cpu")
+    for a, b in zip(tensors, back):
+        assert b.dtype == a.dtype and b.shape == a.shape and torch.equal(a, b)
+
+
+def test_no_outputs_and_empty_outputs(tmp_path):
+    path = str(tmp_path / "x.bin")
+    assert exchange.read(path, exchange.write(path, []), "cpu") == []
+    back = exchange.read(path, exchange.write(path, [torch.empty(0)]), "cpu")
+    assert back[0].shape == (0,)
+
+
+@pytest.mark.parametrize("header, why", [
+    ("nope", "not a list"),
+    ([{"dtype": "object", "shape": [1], "offset": 0}], "unknown dtype"),
+    ([{"dtype": "float32", "shape": [-1], "offset": 0}], "malformed"),
+    ([{"dtype": "float32", "shape": [4], "offset": 3}], "malformed"),
+    ([{"dtype": "float32", "shape": [1 << 40], "offset": 0}], "outside the file"),
+    ([{"dtype": "float32", "shape": [4], "offset": 64}], "outside the file"),
+])
+def test_a_malformed_header_is_refused_before_reading(tmp_path, header, why):
+    path = str(tmp_path / "x.bin")
+    exchange.write(path, [torch.zeros(4)])
+    with pytest.raises(exchange.ExchangeError, match=why):
+        exchange.read(path, header, "cpu")
+
+
+def test_a_missing_file_is_refused(tmp_path):
+    with pytest.raises(exchange.ExchangeError, match="no outputs file"):
+        exchange.read(str(tmp_path / "none.bin"), [], "cpu")
