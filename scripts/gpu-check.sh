@@ -2,7 +2,10 @@
 # Exercises kswarm's CUDA paths on a machine with an NVIDIA GPU, PyTorch and Triton:
 #   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems;
 #   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes;
-#   - one problem timed twice in two processes gives medians within 2% of each other.
+#   - one problem timed twice in two processes gives medians within 2% of each other;
+#   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
+#     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
+#   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
@@ -114,6 +117,43 @@ print(f"worst difference {worst:.2f}% (limit 2%): {'ok' if worst <= 2.0 else 'FA
 PY
 cat "$OUT_DIR/repeat.txt"
 grep -q ": ok$" "$OUT_DIR/repeat.txt" || failures=$((failures + 1))
+
+echo "== kswarm problems over the bundled suite (full shapes)"
+"$KSWARM" problems problems --device cuda --json > "$OUT_DIR/problems.json" 2>>"$OUT_DIR/gpu-check.log"
+"$KSWARM" problems problems tests/adversarial/problems --device cuda > "$OUT_DIR/problems.txt" \
+  2>>"$OUT_DIR/gpu-check.log"
+cat "$OUT_DIR/problems.txt"
+"$KSWARM_PYTHON" - "$OUT_DIR/problems.json" <<'PY'
+import json, sys
+out = json.load(open(sys.argv[1]))
+rows = out["problems"]
+ok = (out["degenerate"] == [] and out["failed"] == [] and len(rows) > 30 and
+      all(0 < r["bound_ms"] < r["eager_ms"] for r in rows))
+closest = max(rows, key=lambda r: r["bound_ms"] / r["eager_ms"])
+print(f"problems: {len(rows)} probed, degenerate {out['degenerate']}, failed {out['failed']}; "
+      f"closest to its bound: {closest['name']} (eager {closest['eager_ms']:.4g} ms, bound "
+      f"{closest['bound_ms']:.4g} ms): {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+if [ $? -eq 0 ]; then rows+=("| problems_degenerate_and_bound | none, bound < eager | none, bound < eager | | | | ok |")
+else rows+=("| problems_degenerate_and_bound | none, bound < eager | see problems.json | | | | FAIL |"); failures=$((failures + 1)); fi
+
+echo "== kswarm run keeps a winner only after it passes again in a fresh sandbox"
+"$KSWARM" run problems/level3/06_gru.py --device cuda --name recheck --db "$OUT_DIR/run.db" \
+  > "$OUT_DIR/run.txt" 2>>"$OUT_DIR/gpu-check.log"
+grep -E "^verification|re-verified|06_gru" "$OUT_DIR/run.txt"
+"$KSWARM_PYTHON" - "$OUT_DIR/run.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+row = c.execute("select rp.best_evaluation_id, e.purpose, e.outcome, e.speedup, e.flags_json, "
+                "b.speedup from run_problems rp join evaluations e on e.id = rp.recheck_evaluation_id "
+                "join evaluations b on b.id = rp.best_evaluation_id").fetchone()
+ok = row is not None and row[1] == "recheck" and row[2] == "passed" and row[4] is None
+print(f"recheck: {row}: {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+if [ $? -eq 0 ]; then rows+=("| run_recheck_in_fresh_sandbox | passed | passed | | | | ok |")
+else rows+=("| run_recheck_in_fresh_sandbox | passed | see run.txt | | | | FAIL |"); failures=$((failures + 1)); fi
 
 echo
 echo "| check | expected | outcome | eager ms | candidate ms | speedup | |"
