@@ -294,6 +294,7 @@ class _Job:
         }
 
     def cleanup(self):
+        exchange.forget()
         if self.xdir:
             shutil.rmtree(self.xdir, ignore_errors=True)
 

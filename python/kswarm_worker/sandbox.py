@@ -89,6 +89,7 @@ class Sandbox:
 
     def load(self, req: dict) -> dict:
         self.model = self.problem = None
+        exchange.forget()  # the last job's files are gone with its folder
         inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
         gc.collect()
         if self.device_type == "cuda":

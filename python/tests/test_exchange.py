@@ -43,3 +43,13 @@ def test_a_malformed_header_is_refused_before_reading(tmp_path, header, why):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(exchange.ExchangeError, match="no outputs file"):
         exchange.read(str(tmp_path / "none.bin"), [], "cpu")
+
+
+def test_a_mapping_is_reused_across_trials_and_follows_a_new_size(tmp_path):
+    path = str(tmp_path / "trial.bin")
+    try:
+        for n in (8, 8, 100, 3):
+            t = torch.arange(n, dtype=torch.float32)
+            assert torch.equal(exchange.read(path, exchange.write(path, [t]), "cpu")[0], t)
+    finally:
+        exchange.forget()
