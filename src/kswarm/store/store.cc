@@ -1,6 +1,7 @@
 #include "kswarm/store/store.h"
 
 #include <chrono>
+#include <thread>
 #include <ctime>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -224,6 +225,19 @@ Store::Store(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // Switching a new file to WAL does not wait on the busy handler: when several processes open
+  // one new file at once, the losers see SQLITE_BUSY and try again.
+  for (int attempt = 1;; ++attempt) {
+    auto store = OpenOnce(path);
+    if (store.has_value() || attempt == 50 ||
+        store.error().message().find("database is locked") == std::string::npos) {
+      return store;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
   try {
     auto db = std::make_unique<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
@@ -237,13 +251,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                    fmt::format("{}: database schema version {} is newer than this kswarm's ({})",
                                path, version, kSchemaVersion));
     }
-    if (version == 0 && (db->tableExists("runs") || db->tableExists("evaluations"))) {
-      return Error(StatusCode::kInvalidArgument,
-                   fmt::format("{}: not a kswarm database (tables exist, no schema version)",
-                               path));
-    }
     if (version < kSchemaVersion) {
-      SQLite::Transaction tx(*db);
+      // Several processes may open a new file at once: the first to take the write lock creates
+      // or migrates the schema, the others find it done. Read again under the lock.
+      SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+      version = db->execAndGet("PRAGMA user_version").getInt();
+      if (version == 0 && (db->tableExists("runs") || db->tableExists("evaluations"))) {
+        return Error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: not a kswarm database (tables exist, no schema version)",
+                                 path));
+      }
       if (version < 1) db->exec(kSchemaV1);
       if (version < 2) db->exec(kMigrateV2);
       if (version < 3) db->exec(kMigrateV3);

@@ -123,6 +123,7 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
+  static Result<std::unique_ptr<Store>> OpenOnce(const std::string& path);
   // The newest run whose `column` (a fixed column name, never user input) equals `value`.
   Result<std::optional<RunRecord>> NewestRunWhere(const char* column, const std::string& value);
   std::unique_ptr<SQLite::Database> db_;

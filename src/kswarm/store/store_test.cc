@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -132,6 +135,28 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 4);
+}
+
+TEST_F(StoreTest, ManyOpenANewFileAtOnce) {
+  // Parallel `kswarm eval`s on a fresh --db: each must get a working store, one schema.
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto store = Store::Open(path_);
+      if (!store.has_value()) {
+        ADD_FAILURE() << store.error().ToString();
+      } else if (auto id = (*store)->CreateRun("r", "eval"); !id.has_value()) {
+        ADD_FAILURE() << id.error().ToString();
+      } else {
+        ++opened;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened.load(), 8);
+  SQLite::Database db(path_);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM runs").getInt(), 8);
 }
 
 TEST_F(StoreTest, RefusesNewerSchemaAndForeignFiles) {
