@@ -104,3 +104,11 @@ def device_poisoned(device: str) -> bool:
         return False
     except Exception:
         return True
+
+
+def require_device(device: str) -> None:
+    """DeviceError when `device` is cuda and no CUDA device is usable."""
+    import torch
+    if device == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("device cuda requested but no CUDA device is usable "
+                          "(torch.cuda.is_available() is False)")

@@ -13,7 +13,7 @@ import torch
 
 from . import exchange, inputs as inputs_mod, roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs
-from .errors import DeviceError, Outcome, ProblemError, describe_exception, device_poisoned
+from .errors import Outcome, ProblemError, describe_exception, device_poisoned, require_device
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
@@ -300,9 +300,7 @@ class _Job:
 
 
 def evaluate(req: dict, device: str, index: int) -> dict:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("device cuda requested but no CUDA device is usable "
-                          "(torch.cuda.is_available() is False)")
+    require_device(device)
     sandbox = _sandboxes.setdefault((device, index), SandboxClient(device, index))
     job = _Job(req, device, index, sandbox)
     flags = backend_flags()
@@ -335,9 +333,7 @@ def evaluate(req: dict, device: str, index: int) -> dict:
 def probe(req: dict, device: str, index: int) -> dict:
     """The probe op: what the problem itself allows, with no candidate. The degenerate-problem
     check, the work of one call, the device's speed-of-light bound and eager's time against it."""
-    if device == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("device cuda requested but no CUDA device is usable "
-                          "(torch.cuda.is_available() is False)")
+    require_device(device)
     req = dict(req, candidate_path="", trials=0)
     job = _Job(req, device, index, sandbox=None)
     flags = backend_flags()

@@ -106,10 +106,8 @@ def device_info(device: str, index: int) -> dict:
 
 
 def hello(device: str, index: int) -> dict:
-    if device == "cuda" and not torch.cuda.is_available():
-        from .evaluate import DeviceError
-        raise DeviceError("device cuda requested but no CUDA device is usable "
-                          "(torch.cuda.is_available() is False)")
+    from .errors import require_device
+    require_device(device)
     try:
         import triton
         triton_version = triton.__version__
