@@ -171,26 +171,76 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path):
     assert "nope" in proc.stderr
 
 
+# A reference that does in 128 small ops what one multiply does: a replayed candidate that skips
+# the waste wins by a wide margin on any machine, so tests that need a kept winner don't hang on
+# the timing noise of a 2-core CPU.
+WASTEFUL = """import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    \"\"\"x scaled by each of n weights in turn, summed: x * w.sum() the long way.\"\"\"
+
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("w", torch.rand(n) / n)
+
+    def forward(self, x):
+        out = torch.zeros_like(x)
+        for i in range(self.w.shape[0]):
+            out = out + x * self.w[i]
+        return out
+
+
+KSWARM_SMALL_SHAPES = {}
+
+
+def get_inputs():
+    return [torch.randn(256, 256)]
+
+
+def get_init_inputs():
+    return [64]
+"""
+
+def wasteful_candidate(expr):
+    return WASTEFUL + f"""
+
+class ModelNew(Model):
+    def forward(self, x):
+        return {expr}
+"""
+
+
 def test_exported_winners_are_drop_in_replacements(tmp_path):
-    # One kept winner is enough to check that the exported module replaces Model. At CPU-sized
-    # shapes the timing noise of a 2-core machine (IQR ~25% of ~1 ms) hides channels_last's
-    # 5-20% gains from the selection rule, so the transposed convolution runs at its full shapes
-    # (~130 ms eager), where channels_last was kept at 1.58-1.60x in every run on that machine;
-    # GELU has no winner and checks the eager entry.
+    # The replayed attempts: a wrong one first, then the one that skips the waste; GELU has no
+    # recorded candidate and keeps eager unless torch.compile wins it.
     suite = tmp_path / "level1"
-    chosen = [(1, "05_conv_transpose2d"), (1, "07_gelu")]
-    copy_problems(suite, chosen)
-    deconv = suite / "05_conv_transpose2d.py"
-    deconv.write_text(re.sub(r"(?m)^KSWARM_SMALL_SHAPES = .*$", "KSWARM_SMALL_SHAPES = {}",
-                             deconv.read_text()))
+    copy_problems(suite, [(1, "07_gelu")])
+    (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
+    recorded = tmp_path / "recorded.jsonl"
+    with recorded.open("w") as f:
+        for expr in ("x * self.w.mean()", "x * self.w.sum()"):
+            f.write(json.dumps({"problem": "90_wasteful_scale", "level": 1,
+                                "generator": "hand-written", "code": wasteful_candidate(expr)})
+                    + "\n")
     db = tmp_path / "k.db"
-    assert run(db, str(suite), "--agents", "channels_last", "--name", "x").returncode == 0
+    proc = run(db, str(suite), "--replay", str(recorded), "--name", "x")
+    assert proc.returncode == 0, proc.stderr
+    c = sqlite3.connect(db)
+    attempts = c.execute(
+        "SELECT e.attempt, e.outcome FROM evaluations e JOIN candidates k ON k.id = e.candidate_id "
+        "WHERE k.generator = 'hand-written' AND e.purpose = 'candidate' ORDER BY e.attempt").fetchall()
+    assert attempts == [(1, "wrong"), (2, "passed")]
+    c.close()
     out = tmp_path / "export"
     proc = subprocess.run([KSWARM, "export", "x", "--out", str(out), "--db", str(db)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {p["problem"] for p in manifest["problems"]} == {name for _, name in chosen}
+    assert {p["problem"] for p in manifest["problems"]} == {"07_gelu", "90_wasteful_scale"}
+    wasteful = next(p for p in manifest["problems"] if p["problem"] == "90_wasteful_scale")
+    assert wasteful["module"] and wasteful["speedup"] > 5, wasteful
     assert any(p["module"] for p in manifest["problems"]), "no winner to export"
     assert manifest["environment"]["device_type"] == "cpu"
     for entry in manifest["problems"]:

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
+#include "kswarm/agents/replay_agent.h"
 #include "kswarm/cli/eval_output.h"
 #include "kswarm/config/config.h"
 #include "kswarm/cli/problems_output.h"
@@ -46,7 +47,7 @@ core::EvalSettings Settings(const EvalOptions& o) {
 
 json ConfigJson(const RunFlags& f, const std::string& device_type,
                 const std::vector<std::string>& agents) {
-  return {{"device", device_type},       {"agents", agents},
+  return {{"device", device_type},       {"agents", agents},  {"replay", f.replay},
           {"precision", f.precision},    {"trials", f.options.trials},
           {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
           {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
@@ -57,6 +58,7 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
 // A stored run's configuration back into flags, so a resumed run continues as it began.
 RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.agents = c.value("agents", flags.agents);
+  flags.replay = c.value("replay", flags.replay);
   flags.precision = c.value("precision", flags.precision);
   flags.options.trials = c.value("trials", flags.options.trials);
   flags.options.tolerance = c.value("tolerance", flags.options.tolerance);
@@ -112,6 +114,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
     // The same command names the same run, so running it again after a kill resumes it.
     std::string key = fmt::format("{}|{}|{}|{}", fmt::join(*problems, ";"), flags.options.device,
                                   fmt::join(flags.agents, ","), flags.precision);
+    if (!flags.replay.empty()) key += fmt::format("|replay:{}", fmt::join(flags.replay, ";"));
     name = "run-" + Sha256Hex(key).substr(0, 10);
   }
   std::optional<int64_t> resume_id;
@@ -131,9 +134,29 @@ int Run(const RunFlags& given, const std::string& db_path) {
   auto env = evaluator.Environment();
   if (!env) return Fail(env.error());
 
+  std::vector<agents::RecordedCandidate> recorded;
+  for (const std::string& path : flags.replay) {
+    auto loaded = agents::LoadRecorded(path);
+    if (!loaded) return Fail(loaded.error());
+    for (auto& r : *loaded) recorded.push_back(std::move(r));
+  }
+  for (const auto& r : recorded) {
+    for (const auto& builtin : agents::BuiltinAgents()) {
+      if (r.generator == builtin.name) {
+        return Fail(Status(StatusCode::kInvalidArgument,
+                           fmt::format("{}: generator '{}' is the name of a built-in agent",
+                                       r.origin, r.generator)));
+      }
+    }
+  }
+
+  // Replaying a past run evaluates its candidates: built-ins only when named.
   std::vector<std::string> agent_names =
-      flags.agents.empty() ? agents::DefaultBuiltinNames(env->device_type) : flags.agents;
-  if (flags.agents.empty() && flags.precision == "reduced" && env->device_type == "cuda") {
+      !flags.agents.empty() ? flags.agents
+      : flags.replay.empty() ? agents::DefaultBuiltinNames(env->device_type)
+                             : std::vector<std::string>{};
+  if (flags.agents.empty() && flags.replay.empty() && flags.precision == "reduced" &&
+      env->device_type == "cuda") {
     agent_names.push_back("tf32");
     agent_names.push_back("bf16_autocast");
   }
@@ -144,8 +167,12 @@ int Run(const RunFlags& given, const std::string& db_path) {
   agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
   auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
   if (!made) return Fail(made.error());
-
   std::string config = ConfigJson(flags, env->device_type, agent_names).dump();
+  for (auto& agent : agents::MakeReplayAgents(std::move(recorded))) {
+    agent_names.push_back(agent->name());
+    made->push_back(std::move(agent));
+  }
+
   Progress progress(stderr);
   supervisor::SuiteRunner runner(**store, evaluator, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },

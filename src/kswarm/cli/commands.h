@@ -33,7 +33,9 @@ struct EvalFlags {
 struct RunFlags {
   std::vector<std::string> paths;
   std::string name;                 // empty: derived from the paths, device and agents
-  std::vector<std::string> agents;  // empty: the config's, else the device's default set
+  std::vector<std::string> agents;  // empty: the config's, else the device's default set (only
+                                    // torch_compile when replaying)
+  std::vector<std::string> replay;  // recorded candidates: JSONL files or KernelBench folders
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain

@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--agents", run.agents, "built-in agents, comma-separated (default: the "
                                               "device's default set; torch_compile always runs)")
       ->delimiter(',');
+  run_cmd->add_option("--replay", run.replay,
+                      "recorded candidates to evaluate again as their generators' attempts: a "
+                      "JSONL file or a folder of KernelBench level_L_problem_P_*.py files "
+                      "(repeatable; built-ins then default to torch_compile only)");
   run_cmd->add_option("--precision", run.precision,
                       "fp32 (default), or reduced: also allow TF32/bf16 agents (labelled in "
                       "reports)")
