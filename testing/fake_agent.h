@@ -17,7 +17,7 @@ class FakeAgent : public agents::Agent {
   Result<std::optional<agents::Proposal>> Propose(const agents::AgentRequest& request) override {
     size_t next = request.history.size();
     if (next >= sources_.size()) return std::optional<agents::Proposal>();
-    return std::optional<agents::Proposal>(agents::Proposal{sources_[next]});
+    return std::optional<agents::Proposal>(agents::Proposal{sources_[next], std::nullopt});
   }
 
  private:

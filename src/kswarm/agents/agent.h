@@ -7,6 +7,7 @@
 // agent keeps no per-problem state between calls (the history carries it).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct ProblemView {
 struct DeviceView {
   std::string type;  // "cuda" or "cpu"
   std::string name;
+  std::string device_json;  // the worker's device description (sm_count, l2_bytes, ...), or ""
+  std::string torch_version;
+  std::string cuda_version;
+  std::string triton_version;
 };
 
 // One earlier attempt by this agent on this problem, and what the evaluator said.
@@ -40,10 +45,26 @@ struct AgentRequest {
   ProblemView problem;
   DeviceView device;
   std::vector<Attempt> history;  // oldest first
+  int trials = 100;              // what the evaluator will check, for prompts
+  std::string tolerance = "atol = rtol = 1e-2";
+};
+
+// One model call behind a proposal (LLM agents), for the record. Never holds credentials.
+struct CallRecord {
+  std::string model;         // the API's model id
+  std::string request_json;  // {"system": ..., "messages": [{"role", "content"}...]}
+  std::string reply;         // the model's whole reply
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;
+  int retries = 0;
+  bool truncated = false;  // the reply hit the output token limit
 };
 
 struct Proposal {
   std::string source;  // a Python file defining ModelNew
+  std::optional<CallRecord> call;
 };
 
 class Agent {
@@ -55,6 +76,9 @@ class Agent {
   virtual bool reduced_precision() const { return false; }
   // How many attempts the supervisor grants per problem.
   virtual int max_attempts() const { return 1; }
+  // Whether proposing costs tokens and money (LLM agents): the run's budget applies, and metered
+  // agents work on a problem in parallel.
+  virtual bool metered() const { return false; }
   // The next candidate, or nullopt when the agent has nothing (more) to offer for this problem.
   // Errors are for failures of the agent itself (an LLM endpoint down), not of its candidates.
   virtual Result<std::optional<Proposal>> Propose(const AgentRequest& request) = 0;

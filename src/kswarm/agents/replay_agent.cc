@@ -131,7 +131,7 @@ class ReplayAgent : public Agent {
     size_t seen = 0;
     for (const auto& r : recorded_) {
       if (!MatchesProblem(r, request.problem)) continue;
-      if (seen++ == wanted) return std::optional<Proposal>(Proposal{r.code});
+      if (seen++ == wanted) return std::optional<Proposal>(Proposal{r.code, std::nullopt});
     }
     return std::optional<Proposal>();
   }
