@@ -8,6 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KSWARM = os.environ.get("KSWARM_BIN", os.path.join(ROOT, "build", "kswarm"))
 PROBLEMS = os.path.join(ROOT, "problems")
 CANDIDATES = os.path.join(ROOT, "testing", "candidates")
+FAKE_LLM_SERVER = os.path.join(os.path.dirname(KSWARM), "testing", "fake_llm_server")
 
 
 class Kswarm:
@@ -40,3 +41,44 @@ def problem(level, name):
 
 def candidate(problem_stem, name):
     return os.path.join(CANDIDATES, problem_stem, f"{name}.py")
+
+
+# A reference that does in 128 small ops what one multiply does: a replayed candidate that skips
+# the waste wins by a wide margin on any machine, so tests that need a kept winner don't hang on
+# the timing noise of a 2-core CPU.
+WASTEFUL = """import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    \"\"\"x scaled by each of n weights in turn, summed: x * w.sum() the long way.\"\"\"
+
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("w", torch.rand(n) / n)
+
+    def forward(self, x):
+        out = torch.zeros_like(x)
+        for i in range(self.w.shape[0]):
+            out = out + x * self.w[i]
+        return out
+
+
+KSWARM_SMALL_SHAPES = {}
+
+
+def get_inputs():
+    return [torch.randn(256, 256)]
+
+
+def get_init_inputs():
+    return [64]
+"""
+
+def wasteful_candidate(expr):
+    return WASTEFUL + f"""
+
+class ModelNew(Model):
+    def forward(self, x):
+        return {expr}
+"""

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import KSWARM, PROBLEMS, problem
+from conftest import KSWARM, PROBLEMS, WASTEFUL, problem, wasteful_candidate
 
 
 def run(db, *args, timeout=3000):
@@ -169,47 +169,6 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path):
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert "nope" in proc.stderr
-
-
-# A reference that does in 128 small ops what one multiply does: a replayed candidate that skips
-# the waste wins by a wide margin on any machine, so tests that need a kept winner don't hang on
-# the timing noise of a 2-core CPU.
-WASTEFUL = """import torch
-import torch.nn as nn
-
-
-class Model(nn.Module):
-    \"\"\"x scaled by each of n weights in turn, summed: x * w.sum() the long way.\"\"\"
-
-    def __init__(self, n):
-        super().__init__()
-        self.register_buffer("w", torch.rand(n) / n)
-
-    def forward(self, x):
-        out = torch.zeros_like(x)
-        for i in range(self.w.shape[0]):
-            out = out + x * self.w[i]
-        return out
-
-
-KSWARM_SMALL_SHAPES = {}
-
-
-def get_inputs():
-    return [torch.randn(256, 256)]
-
-
-def get_init_inputs():
-    return [64]
-"""
-
-def wasteful_candidate(expr):
-    return WASTEFUL + f"""
-
-class ModelNew(Model):
-    def forward(self, x):
-        return {expr}
-"""
 
 
 def test_exported_winners_are_drop_in_replacements(tmp_path):

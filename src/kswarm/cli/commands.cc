@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
+#include "kswarm/agents/llm_agent.h"
 #include "kswarm/agents/replay_agent.h"
+#include "kswarm/llm/client.h"
 #include "kswarm/cli/eval_output.h"
 #include "kswarm/config/config.h"
 #include "kswarm/cli/problems_output.h"
@@ -47,7 +49,7 @@ core::EvalSettings Settings(const EvalOptions& o) {
 
 json ConfigJson(const RunFlags& f, const std::string& device_type,
                 const std::vector<std::string>& agents) {
-  return {{"device", device_type},       {"agents", agents},  {"replay", f.replay},
+  return {{"device", device_type},       {"agents", agents},  {"replay", f.replay}, {"models", f.models},
           {"precision", f.precision},    {"trials", f.options.trials},
           {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
           {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
@@ -59,6 +61,7 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
 RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.agents = c.value("agents", flags.agents);
   flags.replay = c.value("replay", flags.replay);
+  flags.models = c.value("models", flags.models);
   flags.precision = c.value("precision", flags.precision);
   flags.options.trials = c.value("trials", flags.options.trials);
   flags.options.tolerance = c.value("tolerance", flags.options.tolerance);
@@ -70,7 +73,70 @@ RunFlags FromConfig(const json& c, RunFlags flags) {
   return flags;
 }
 
+llm::Endpoint ToEndpoint(const config::ModelConfig& m) {
+  llm::Endpoint e;
+  e.name = m.name;
+  e.api = llm::ParseApi(m.api).value_or(llm::Api::kOpenAi);  // validated by the config parser
+  e.base_url = m.base_url;
+  e.model = m.model;
+  e.key_env = m.key_env;
+  e.max_output_tokens = m.max_output_tokens;
+  e.reasoning_effort = m.reasoning_effort;
+  e.usd_per_mtok_in = m.usd_per_mtok_in;
+  e.usd_per_mtok_out = m.usd_per_mtok_out;
+  e.concurrency = m.concurrency;
+  e.max_retries = m.max_retries;
+  e.stall_timeout_ms = static_cast<long>(m.stall_timeout_s * 1000);
+  return e;
+}
+
+// The configured models `wanted` names (all when empty, none for {"none"}).
+Result<std::vector<config::ModelConfig>> PickModels(const config::Config& config,
+                                                    const std::vector<std::string>& wanted) {
+  if (wanted.size() == 1 && wanted[0] == "none") return std::vector<config::ModelConfig>{};
+  if (wanted.empty()) return config.models;
+  std::vector<config::ModelConfig> out;
+  for (const std::string& name : wanted) {
+    auto it = std::find_if(config.models.begin(), config.models.end(),
+                           [&](const auto& m) { return m.name == name; });
+    if (it == config.models.end()) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("--models: no [[models]] named '{}' in the config", name));
+    }
+    out.push_back(*it);
+  }
+  return out;
+}
+
 }  // namespace
+
+int Doctor(const DoctorFlags& flags) {
+  auto config = config::LoadConfig(flags.config_path);
+  if (!config) return Fail(config.error());
+  if (config->models.empty()) {
+    return Fail(Status(StatusCode::kInvalidArgument, "the config has no [[models]]"));
+  }
+  int failed = 0;
+  for (const auto& m : config->models) {
+    llm::Endpoint e = ToEndpoint(m);
+    e.max_output_tokens = std::min(e.max_output_tokens, 64);
+    e.reasoning_effort.clear();
+    e.max_retries = 1;
+    llm::HttpChatClient client(e);
+    auto r = client.Chat({"", {{"user", "Reply with the single word: ok"}}});
+    if (r) {
+      std::printf("%-24s ok   %s %s: %.0f ms, %lld tokens in, %lld out\n", m.name.c_str(),
+                  m.api.c_str(), m.model.c_str(), r->latency_ms,
+                  static_cast<long long>(r->reply.tokens_in),
+                  static_cast<long long>(r->reply.tokens_out));
+    } else {
+      ++failed;
+      std::printf("%-24s FAIL %s %s: %s\n", m.name.c_str(), m.api.c_str(), m.model.c_str(),
+                  r.error().message().c_str());
+    }
+  }
+  return failed ? kExitInternal : kExitOk;
+}
 
 int Eval(const EvalFlags& flags, const std::string& db_path) {
   auto store = store::Store::Open(db_path);
@@ -167,16 +233,38 @@ int Run(const RunFlags& given, const std::string& db_path) {
   agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
   auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
   if (!made) return Fail(made.error());
-  std::string config = ConfigJson(flags, env->device_type, agent_names).dump();
+  auto models = PickModels(*config_file, flags.models);
+  if (!models) return Fail(models.error());
+  json config_json = ConfigJson(flags, env->device_type, agent_names);
+  const config::BudgetConfig& budget = config_file->budget;
+  if (budget.max_tokens || budget.max_usd || budget.max_wall_s) {
+    json b = json::object();
+    if (budget.max_tokens) b["max_tokens"] = *budget.max_tokens;
+    if (budget.max_usd) b["max_usd"] = *budget.max_usd;
+    if (budget.max_wall_s) b["max_wall_s"] = *budget.max_wall_s;
+    config_json["budget"] = b;
+  }
+  std::string config = config_json.dump();
   for (auto& agent : agents::MakeReplayAgents(std::move(recorded))) {
     agent_names.push_back(agent->name());
     made->push_back(std::move(agent));
+  }
+  for (const config::ModelConfig& m : *models) {
+    if (std::find(agent_names.begin(), agent_names.end(), m.name) != agent_names.end()) {
+      return Fail(Status(StatusCode::kInvalidArgument,
+                         fmt::format("model '{}' has the name of another agent", m.name)));
+    }
+    auto client = std::make_shared<llm::HttpChatClient>(ToEndpoint(m));
+    made->push_back(agents::MakeLlmAgent({ToEndpoint(m), m.attempts, ""}, std::move(client)));
+    agent_names.push_back(m.name);
   }
 
   Progress progress(stderr);
   supervisor::SuiteRunner runner(**store, evaluator, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
+  runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
+                     config_file->budget.max_wall_s});
   std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s), agents %s\n", name.c_str(),
                problems->size(), env->device_type.c_str(), env->device_name.c_str(),
                fmt::format("{}", fmt::join(agent_names, ", ")).c_str());

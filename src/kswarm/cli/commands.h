@@ -36,10 +36,16 @@ struct RunFlags {
   std::vector<std::string> agents;  // empty: the config's, else the device's default set (only
                                     // torch_compile when replaying)
   std::vector<std::string> replay;  // recorded candidates: JSONL files or KernelBench folders
+  std::vector<std::string> models;  // LLM agents from the config's [[models]]; empty: all;
+                                    // "none": no LLM agent
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
   EvalOptions options;
+};
+
+struct DoctorFlags {
+  std::string config_path;
 };
 
 struct ReportFlags {
@@ -65,5 +71,7 @@ int Problems(const ProblemsFlags& flags);
 int Export(const ExportFlags& flags, const std::string& db_path);
 int Run(const RunFlags& flags, const std::string& db_path);
 int Report(const ReportFlags& flags, const std::string& db_path);
+// One tiny call to each configured model endpoint: reachable, key accepted, streaming works.
+int Doctor(const DoctorFlags& flags);
 
 }  // namespace kswarm::cli

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
                       "recorded candidates to evaluate again as their generators' attempts: a "
                       "JSONL file or a folder of KernelBench level_L_problem_P_*.py files "
                       "(repeatable; built-ins then default to torch_compile only)");
+  run_cmd->add_option("--models", run.models,
+                      "LLM agents from the config's [[models]], comma-separated (default: all; "
+                      "none: no LLM agent)")
+      ->delimiter(',');
   run_cmd->add_option("--precision", run.precision,
                       "fp32 (default), or reduced: also allow TF32/bf16 agents (labelled in "
                       "reports)")
@@ -101,6 +105,12 @@ int main(int argc, char** argv) {
   AddEvalOptions(problems_cmd, problems.options);
   problems_cmd->add_flag("--json", problems.json, "print one JSON object");
 
+  DoctorFlags doctor;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check each configured model endpoint with one tiny call");
+  doctor_cmd->add_option("--config", doctor.config_path,
+                         "TOML config file (default: ./kswarm.toml when present)");
+
   for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd, export_cmd}) {
     cmd->add_option("--db", db_path, "database file")->capture_default_str();
   }
@@ -116,5 +126,6 @@ int main(int argc, char** argv) {
   if (report_cmd->parsed()) return Report(report, db_path);
   if (export_cmd->parsed()) return Export(export_flags, db_path);
   if (problems_cmd->parsed()) return Problems(problems);
+  if (doctor_cmd->parsed()) return Doctor(doctor);
   return kExitBadInput;
 }

@@ -48,6 +48,96 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
       config.run.min_gain = *value;
     }
   }
+  if (auto models = table["models"]; models) {
+    auto* list = models.as_array();
+    if (!list) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: models must be an array of tables ([[models]])", origin));
+    }
+    for (size_t i = 0; i < list->size(); ++i) {
+      auto* t = list->get(i)->as_table();
+      auto bad_model = [&](const std::string& key, const char* want) {
+        return Error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: [[models]] #{} {} must be {}", origin, i + 1, key, want));
+      };
+      if (!t) return bad_model("", "a table");
+      ModelConfig m;
+      auto str = [&](const char* key, std::string& out, bool required) -> Status {
+        auto node = (*t)[key];
+        if (!node) {
+          return required ? Status(StatusCode::kInvalidArgument,
+                                   fmt::format("{}: [[models]] #{} needs {}", origin, i + 1, key))
+                          : Status::Ok();
+        }
+        auto v = node.value<std::string>();
+        if (!v) return bad_model(key, "a string").value();
+        out = *v;
+        return Status::Ok();
+      };
+      auto num = [&](const char* key, double& out, double lo, double hi) -> Status {
+        auto node = (*t)[key];
+        if (!node) return Status::Ok();
+        auto v = node.value<double>();
+        if (!v || *v < lo || *v > hi) {
+          return bad_model(key, fmt::format("a number from {} to {}", lo, hi).c_str()).value();
+        }
+        out = *v;
+        return Status::Ok();
+      };
+      double max_out = m.max_output_tokens, concurrency = m.concurrency, attempts = m.attempts,
+             retries = m.max_retries;
+      for (Status st : {str("name", m.name, true), str("api", m.api, true),
+                        str("model", m.model, true), str("base_url", m.base_url, false),
+                        str("key_env", m.key_env, false),
+                        str("reasoning_effort", m.reasoning_effort, false),
+                        num("max_output_tokens", max_out, 1, 1e7),
+                        num("usd_per_mtok_in", m.usd_per_mtok_in, 0, 1e6),
+                        num("usd_per_mtok_out", m.usd_per_mtok_out, 0, 1e6),
+                        num("concurrency", concurrency, 1, 1024), num("attempts", attempts, 1, 100),
+                        num("max_retries", retries, 0, 100),
+                        num("stall_timeout_s", m.stall_timeout_s, 1, 86400)}) {
+        if (!st.ok()) return Error(st);
+      }
+      m.max_output_tokens = static_cast<int>(max_out);
+      m.concurrency = static_cast<int>(concurrency);
+      m.attempts = static_cast<int>(attempts);
+      m.max_retries = static_cast<int>(retries);
+      if (m.api != "openai" && m.api != "openai-compatible" && m.api != "openai-responses" &&
+          m.api != "anthropic") {
+        return bad_model("api", "\"openai\", \"openai-compatible\", \"openai-responses\" or "
+                                "\"anthropic\"");
+      }
+      if (!m.reasoning_effort.empty() && m.reasoning_effort != "low" &&
+          m.reasoning_effort != "medium" && m.reasoning_effort != "high") {
+        return bad_model("reasoning_effort", "\"low\", \"medium\" or \"high\"");
+      }
+      for (const ModelConfig& other : config.models) {
+        if (other.name == m.name) return bad_model("name", "unique");
+      }
+      config.models.push_back(std::move(m));
+    }
+  }
+  if (auto budget = table["budget"]; budget) {
+    auto bad_budget = [&](const char* key) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: [budget] {} must be a positive number", origin, key));
+    };
+    if (auto v = budget["max_tokens"]; v) {
+      auto n = v.value<int64_t>();
+      if (!n || *n <= 0) return bad_budget("max_tokens");
+      config.budget.max_tokens = *n;
+    }
+    if (auto v = budget["max_usd"]; v) {
+      auto n = v.value<double>();
+      if (!n || *n <= 0) return bad_budget("max_usd");
+      config.budget.max_usd = *n;
+    }
+    if (auto v = budget["max_wall_s"]; v) {
+      auto n = v.value<double>();
+      if (!n || *n <= 0) return bad_budget("max_wall_s");
+      config.budget.max_wall_s = *n;
+    }
+  }
   return config;
 }
 

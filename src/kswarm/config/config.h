@@ -2,6 +2,7 @@
 // override what it says.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,34 @@ struct RunConfig {
   std::optional<double> min_gain;                  // [run] min_gain: a fraction in [0, 10]
 };
 
+// One LLM endpoint: a [[models]] table (docs/config.md).
+struct ModelConfig {
+  std::string name;  // the agent's name in reports; unique
+  std::string api;   // "openai", "openai-compatible", "openai-responses", "anthropic"
+  std::string model;
+  std::string base_url;  // empty: the vendor's
+  std::string key_env;   // empty: no key (a local server)
+  int max_output_tokens = 16384;
+  std::string reasoning_effort;  // "", "low", "medium", "high"
+  double usd_per_mtok_in = 0;
+  double usd_per_mtok_out = 0;
+  int concurrency = 4;
+  int attempts = 5;
+  int max_retries = 5;
+  double stall_timeout_s = 120;
+};
+
+// [budget]: what LLM agents may spend over a run; unset is unlimited.
+struct BudgetConfig {
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_usd;
+  std::optional<double> max_wall_s;
+};
+
 struct Config {
   RunConfig run;
+  std::vector<ModelConfig> models;
+  BudgetConfig budget;
 };
 
 // Parses TOML text; `origin` names it in error messages. kInvalidArgument for a syntax error or

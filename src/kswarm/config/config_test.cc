@@ -43,6 +43,53 @@ TEST(ConfigTest, ErrorsNameTheFileAndKey) {
   EXPECT_NE(gain.error().message().find("[run] min_gain"), std::string::npos);
 }
 
+TEST(ConfigTest, ModelsAndBudget) {
+  auto c = ParseConfig(R"toml(
+[[models]]
+name = "gpt"
+api = "openai"
+model = "gpt-5"
+key_env = "OPENAI_API_KEY"
+reasoning_effort = "high"
+usd_per_mtok_in = 1.25
+usd_per_mtok_out = 10
+attempts = 3
+
+[[models]]
+name = "local"
+api = "openai-compatible"
+model = "qwen"
+base_url = "http://127.0.0.1:8000/v1"
+
+[budget]
+max_tokens = 2000000
+max_usd = 25.5
+)toml", "k.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  ASSERT_EQ(c->models.size(), 2u);
+  EXPECT_EQ(c->models[0].name, "gpt");
+  EXPECT_EQ(c->models[0].attempts, 3);
+  EXPECT_DOUBLE_EQ(c->models[0].usd_per_mtok_out, 10);
+  EXPECT_EQ(c->models[1].key_env, "");
+  EXPECT_EQ(c->models[1].attempts, 5);
+  EXPECT_EQ(c->budget.max_tokens, 2000000);
+  EXPECT_DOUBLE_EQ(*c->budget.max_usd, 25.5);
+  EXPECT_FALSE(c->budget.max_wall_s.has_value());
+
+  for (const char* bad : {"[[models]]\nname = \"a\"\napi = \"bard\"\nmodel = \"m\"\n",
+                          "[[models]]\nname = \"a\"\napi = \"openai\"\n",
+                          "[[models]]\nname = \"a\"\napi = \"openai\"\nmodel = \"m\"\n"
+                          "attempts = 0\n",
+                          "[[models]]\nname = \"a\"\napi = \"openai\"\nmodel = \"m\"\n"
+                          "[[models]]\nname = \"a\"\napi = \"openai\"\nmodel = \"n\"\n",
+                          "[budget]\nmax_usd = -3\n"}) {
+    auto r = ParseConfig(bad, "k.toml");
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.error().message().find("k.toml"), std::string::npos);
+  }
+}
+
 TEST(ConfigTest, MissingExplicitFileIsBadInput) {
   auto c = LoadConfig("/nonexistent/kswarm.toml");
   ASSERT_FALSE(c.has_value());

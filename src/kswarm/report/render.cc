@@ -95,6 +95,40 @@ std::string RenderText(const RunSummary& s) {
     out += "\n";
   }
 
+  out += "\nper agent: geomean speedup of its best correct candidate (floor 1)\n";
+  for (const auto& [agent, by_level] : s.agent_geomeans) {
+    out += fmt::format("  {:<32}", agent);
+    for (int level : levels) {
+      auto it = by_level.find(level);
+      out += fmt::format("{:>12}", it == by_level.end() ? std::string("-")
+                                                        : fmt::format("{:.3f}x", it->second));
+    }
+    out += "\n";
+  }
+
+  if (!s.models.empty()) {
+    out += "\nLLM agents: calls, tokens, cost" +
+           (s.budget.empty() ? std::string() : " (budget " + s.budget + ")") + "\n";
+    out += fmt::format("  {:<24}{:>7}{:>8}{:>12}{:>12}{:>10}{:>9}{:>9}{:>14}\n", "model", "calls",
+                       "failed", "tokens in", "tokens out", "cost $", "correct", "faster",
+                       "$ per faster");
+    for (const auto& [agent, u] : s.models) {
+      auto per = u.usd_per_useful();
+      out += fmt::format("  {:<24}{:>7}{:>8}{:>12}{:>12}{:>10.4f}{:>9}{:>9}{:>14}\n", agent,
+                         u.calls, u.failed_calls, u.tokens_in, u.tokens_out, u.cost_usd,
+                         u.correct_candidates, u.faster_candidates,
+                         per ? fmt::format("{:.4f}", *per) : std::string("-"));
+    }
+    out += "correct by attempt (share of model x problem pairs with a correct candidate)\n";
+    for (const auto& [level, curve] : s.correct_by_attempt) {
+      out += fmt::format("  {:<10}", LevelName(level));
+      for (size_t k = 0; k < curve.size(); ++k) {
+        out += fmt::format("  #{} {:>4.0f}%", k + 1, 100 * curve[k]);
+      }
+      out += "\n";
+    }
+  }
+
   out += "\n" + VerificationText(s.verification);
 
   out += fmt::format("\n  {:<5} {:<40} {:>10} {:>10} {:>10} {:>9} {:>10}  {}\n", "level",
@@ -145,10 +179,32 @@ std::string RenderJson(const RunSummary& s) {
     for (const auto& [level, c] : by_level) {
       levels[std::to_string(level)] = {
           {"faster", c.faster}, {"slower", c.slower}, {"incorrect", c.incorrect}};
+      auto g = s.agent_geomeans.find(agent);
+      if (g != s.agent_geomeans.end() && g->second.count(level)) {
+        levels[std::to_string(level)]["geomean"] = g->second.at(level);
+      }
     }
     agents[agent] = levels;
   }
   j["agents"] = agents;
+  ordered_json models = ordered_json::object();
+  for (const auto& [agent, u] : s.models) {
+    auto per = u.usd_per_useful();
+    models[agent] = {{"calls", u.calls},
+                     {"failed_calls", u.failed_calls},
+                     {"tokens_in", u.tokens_in},
+                     {"tokens_out", u.tokens_out},
+                     {"cost_usd", u.cost_usd},
+                     {"latency_ms", u.latency_ms},
+                     {"correct_candidates", u.correct_candidates},
+                     {"faster_candidates", u.faster_candidates},
+                     {"usd_per_faster_candidate", per ? ordered_json(*per) : ordered_json()}};
+  }
+  j["models"] = models;
+  ordered_json by_attempt = ordered_json::object();
+  for (const auto& [level, curve] : s.correct_by_attempt) by_attempt[std::to_string(level)] = curve;
+  j["correct_by_attempt"] = by_attempt;
+  j["budget"] = s.budget;
   j["skipped"] = s.skipped;
   const Verification& v = s.verification;
   j["verification"] = {{"candidates", v.candidates},

@@ -136,6 +136,31 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
 
   std::map<int64_t, const store::EvaluationRecord*> by_id;
   for (const auto& e : *evaluations) by_id[e.id] = &e;
+  auto calls = store.AgentCallsOfRun(run.id);
+  if (!calls) return Error(calls.error());
+  std::set<std::string> metered;
+  for (const store::AgentCallRecord& c : *calls) {
+    metered.insert(c.agent);
+    ModelUsage& u = s.models[c.agent];
+    ++u.calls;
+    if (!c.error.empty()) ++u.failed_calls;
+    u.tokens_in += c.tokens_in;
+    u.tokens_out += c.tokens_out;
+    u.cost_usd += c.cost_usd;
+    u.latency_ms += c.latency_ms;
+  }
+  if (config.is_object() && config.contains("budget") && config["budget"].is_object()) {
+    std::vector<std::string> parts;
+    const auto& b = config["budget"];
+    if (b.value("max_tokens", 0.0) > 0) parts.push_back(fmt::format("{:g} tokens", b.value("max_tokens", 0.0)));
+    if (b.value("max_usd", 0.0) > 0) parts.push_back(fmt::format("${:.2f}", b.value("max_usd", 0.0)));
+    if (b.value("max_wall_s", 0.0) > 0) parts.push_back(fmt::format("{:g} s", b.value("max_wall_s", 0.0)));
+    if (!parts.empty()) s.budget = fmt::format("{}", fmt::join(parts, ", "));
+  }
+  // (level) -> attempt of first success per (agent, problem) pair; 0 for never.
+  std::map<int, std::vector<int>> first_success;
+  int max_attempt = 0;
+  std::map<std::string, std::map<int, std::vector<double>>> agent_speedups;
   std::vector<double> done_speedups;
   for (const store::RunProblemRecord& v : *verdicts) {
     ProblemRow row;
@@ -161,6 +186,8 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     // Per agent on this problem: its best outcome over its attempts. A flagged candidate is
     // not trusted as correct.
     std::map<std::string, int> best_state;  // 0 incorrect, 1 slower, 2 faster
+    std::map<std::string, double> best_speedup;  // passed unflagged, floor 1
+    std::map<std::string, int> first_pass;       // metered agents: attempt of the first pass
     Verification& check = s.verification;
     bool degenerate_here = false;
     for (const auto& e : *evaluations) {
@@ -183,6 +210,17 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
         state = e.evaluation.Speedup().value_or(0) > 1.0 ? 2 : 1;
       }
       best_state[e.generator] = std::max(best_state[e.generator], state);
+      best_speedup[e.generator] =
+          std::max(best_speedup[e.generator],
+                   state > 0 ? std::max(1.0, e.evaluation.Speedup().value_or(1.0)) : 1.0);
+      if (metered.count(e.generator)) {
+        max_attempt = std::max(max_attempt, e.attempt);
+        int& first = first_pass[e.generator];
+        if (state > 0 && (first == 0 || e.attempt < first)) first = e.attempt;
+        ModelUsage& u = s.models[e.generator];
+        if (state > 0) ++u.correct_candidates;
+        if (state == 2) ++u.faster_candidates;
+      }
     }
     if (degenerate_here) {
       row.degenerate = true;
@@ -192,9 +230,22 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
       for (const auto& [agent, state] : best_state) {
         AgentCounts& c = s.agents[agent][row.level];
         (state == 2 ? c.faster : state == 1 ? c.slower : c.incorrect)++;
+        agent_speedups[agent][row.level].push_back(best_speedup[agent]);
       }
+      for (const auto& [agent, first] : first_pass) first_success[row.level].push_back(first);
     }
     s.problems.push_back(std::move(row));
+  }
+  for (const auto& [agent, levels] : agent_speedups) {
+    for (const auto& [level, values] : levels) s.agent_geomeans[agent][level] = Geomean(values);
+  }
+  for (const auto& [level, firsts] : first_success) {
+    std::vector<double>& curve = s.correct_by_attempt[level];
+    for (int k = 1; k <= max_attempt; ++k) {
+      int solved = 0;
+      for (int first : firsts) solved += first > 0 && first <= k;
+      curve.push_back(static_cast<double>(solved) / static_cast<double>(firsts.size()));
+    }
   }
   s.vs_eager = MeansOf(s.problems, false);
   s.vs_compile = MeansOf(s.problems, true);

@@ -64,6 +64,23 @@ struct Distribution {
   std::string BinLabel(size_t i) const;
 };
 
+// One LLM agent's spending and yield over the run (from its recorded model calls).
+struct ModelUsage {
+  int calls = 0;
+  int failed_calls = 0;  // gave up after retries: no candidate
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;       // summed over calls
+  int correct_candidates = 0;  // passed unflagged
+  int faster_candidates = 0;   // of those, faster than eager
+  // Cost per correct-and-faster candidate; nullopt when none.
+  std::optional<double> usd_per_useful() const {
+    if (faster_candidates == 0) return std::nullopt;
+    return cost_usd / faster_candidates;
+  }
+};
+
 struct RunSummary {
   int64_t run_id = 0;
   std::string run_name;
@@ -80,6 +97,15 @@ struct RunSummary {
   std::map<std::string, int> wins;                            // agent (or eager) -> problems
   Distribution distribution;
   Verification verification;
+  // Per agent, per level: geomean over problems of its best passed, unflagged speedup (floor 1;
+  // problems it failed count 1).
+  std::map<std::string, std::map<int, double>> agent_geomeans;
+  // LLM agents only:
+  std::map<std::string, ModelUsage> models;
+  // Level -> entry k-1: the share of (LLM agent, problem) pairs with a passed, unflagged
+  // candidate by attempt k (the seed's success rate by generation attempt).
+  std::map<int, std::vector<double>> correct_by_attempt;
+  std::string budget;  // the run's limits for LLM agents, "" when none
   int done = 0;
   int skipped = 0;
 

@@ -13,7 +13,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -123,6 +123,31 @@ constexpr const char* kMigrateV4 = R"sql(
 ALTER TABLE evaluations ADD COLUMN purpose TEXT NOT NULL DEFAULT 'candidate'
   CHECK (purpose IN ('candidate', 'recheck'));
 ALTER TABLE run_problems ADD COLUMN recheck_evaluation_id INTEGER REFERENCES evaluations(id);
+)sql";
+
+// Version 4 -> 5: every model call an LLM agent made, with its tokens, cost and the attempt it
+// produced (docs/schema.md).
+constexpr const char* kMigrateV5 = R"sql(
+CREATE TABLE agent_calls (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  agent TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  evaluation_id INTEGER REFERENCES evaluations(id),
+  error TEXT,
+  request_json TEXT NOT NULL,
+  reply TEXT NOT NULL,
+  tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  retries INTEGER NOT NULL,
+  truncated INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX agent_calls_run ON agent_calls(run_id, problem_id, agent);
 )sql";
 
 std::string NowUtc() {
@@ -265,6 +290,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
       if (version < 2) db->exec(kMigrateV2);
       if (version < 3) db->exec(kMigrateV3);
       if (version < 4) db->exec(kMigrateV4);
+      if (version < 5) db->exec(kMigrateV5);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -612,6 +638,71 @@ std::string CacheKey(const std::string& problem_sha256, const std::string& candi
       env.backend_flags_json, settings.trials, core::ToleranceName(settings.tolerance),
       settings.shapes, settings.static_policy);
   return Sha256Hex(material);
+}
+
+}  // namespace kswarm::store
+
+namespace kswarm::store {
+
+Result<int64_t> Store::RecordAgentCall(const AgentCallRecord& r) {
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      INSERT INTO agent_calls (run_id, problem_id, agent, attempt, model, evaluation_id, error,
+                               request_json, reply, tokens_in, tokens_out, cost_usd, latency_ms,
+                               retries, truncated, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+    q.bind(1, r.run_id);
+    q.bind(2, r.problem_id);
+    q.bind(3, r.agent);
+    q.bind(4, r.attempt);
+    q.bind(5, r.model);
+    if (r.evaluation_id) q.bind(6, *r.evaluation_id); else q.bind(6);
+    if (r.error.empty()) q.bind(7); else q.bind(7, r.error);
+    q.bind(8, r.request_json);
+    q.bind(9, r.reply);
+    q.bind(10, r.tokens_in);
+    q.bind(11, r.tokens_out);
+    q.bind(12, r.cost_usd);
+    q.bind(13, r.latency_ms);
+    q.bind(14, r.retries);
+    q.bind(15, r.truncated ? 1 : 0);
+    q.bind(16, NowUtc());
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const SQLite::Exception& e) {
+    return Error(StatusCode::kIoError, fmt::format("cannot record a model call: {}", e.what()));
+  }
+}
+
+Result<std::vector<AgentCallRecord>> Store::AgentCallsOfRun(int64_t run_id) {
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM agent_calls WHERE run_id = ? ORDER BY id");
+    q.bind(1, run_id);
+    std::vector<AgentCallRecord> out;
+    while (q.executeStep()) {
+      AgentCallRecord r;
+      r.id = q.getColumn("id").getInt64();
+      r.run_id = q.getColumn("run_id").getInt64();
+      r.problem_id = q.getColumn("problem_id").getInt64();
+      r.agent = q.getColumn("agent").getString();
+      r.attempt = q.getColumn("attempt").getInt();
+      r.model = q.getColumn("model").getString();
+      r.evaluation_id = OptId(q.getColumn("evaluation_id"));
+      r.error = Text(q.getColumn("error"));
+      r.request_json = q.getColumn("request_json").getString();
+      r.reply = q.getColumn("reply").getString();
+      r.tokens_in = q.getColumn("tokens_in").getInt64();
+      r.tokens_out = q.getColumn("tokens_out").getInt64();
+      r.cost_usd = q.getColumn("cost_usd").getDouble();
+      r.latency_ms = q.getColumn("latency_ms").getDouble();
+      r.retries = q.getColumn("retries").getInt();
+      r.truncated = q.getColumn("truncated").getInt() != 0;
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return Error(StatusCode::kIoError, fmt::format("cannot read model calls: {}", e.what()));
+  }
 }
 
 }  // namespace kswarm::store

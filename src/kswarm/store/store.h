@@ -86,6 +86,27 @@ struct RunProblemRecord {
   std::optional<int> level;
 };
 
+// One model call of an LLM agent (table agent_calls). `evaluation_id` is the evaluation of the
+// candidate it produced; `error` is set when the call failed after its retries.
+struct AgentCallRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  int64_t problem_id = 0;
+  std::string agent;
+  int attempt = 1;
+  std::string model;
+  std::optional<int64_t> evaluation_id;
+  std::string error;
+  std::string request_json;
+  std::string reply;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;
+  int retries = 0;
+  bool truncated = false;
+};
+
 class Store {
  public:
   // Opens (creating or migrating) the database at `path`. kInvalidArgument when the file is not a
@@ -119,6 +140,8 @@ class Store {
   Result<std::optional<EvaluationRecord>> FindCached(const std::string& cache_key,
                                                      std::optional<int64_t> run_id = {});
   Result<std::optional<EvaluationRecord>> GetEvaluation(int64_t id);
+  Result<int64_t> RecordAgentCall(const AgentCallRecord& record);
+  Result<std::vector<AgentCallRecord>> AgentCallsOfRun(int64_t run_id);
   Result<std::optional<CandidateRecord>> GetCandidate(int64_t id);
 
  private:

@@ -125,6 +125,44 @@ TEST_F(StoreTest, ARecheckIsKeptButNeverAnswersTheCache) {
   EXPECT_EQ(store->RunProblems(rp.run_id).value().at(0).recheck_evaluation_id, recheck);
 }
 
+TEST_F(StoreTest, ModelCallsAreKeptWithTheirEvaluationOrTheirError) {
+  auto store = Store::Open(path_).value();
+  int64_t evaluation = RecordOne(*store, core::Outcome::kPassed, "k");
+  auto e = store->GetEvaluation(evaluation).value().value();
+  AgentCallRecord call;
+  call.run_id = e.run_id;
+  call.problem_id = e.problem_id;
+  call.agent = "model-a";
+  call.attempt = 2;
+  call.model = "a-1";
+  call.evaluation_id = evaluation;
+  call.request_json = R"({"messages": []})";
+  call.reply = "```python\n```";
+  call.tokens_in = 1200;
+  call.tokens_out = 300;
+  call.cost_usd = 0.0054;
+  call.latency_ms = 8123;
+  call.retries = 1;
+  ASSERT_TRUE(store->RecordAgentCall(call).has_value());
+  AgentCallRecord failed = call;
+  failed.evaluation_id.reset();
+  failed.error = "model 'model-a': gave up after 6 tries";
+  failed.tokens_in = failed.tokens_out = 0;
+  ASSERT_TRUE(store->RecordAgentCall(failed).has_value());
+
+  auto calls = store->AgentCallsOfRun(e.run_id).value();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].evaluation_id, evaluation);
+  EXPECT_EQ(calls[0].tokens_in, 1200);
+  EXPECT_DOUBLE_EQ(calls[0].cost_usd, 0.0054);
+  EXPECT_EQ(calls[0].attempt, 2);
+  EXPECT_TRUE(calls[0].error.empty());
+  EXPECT_FALSE(calls[1].evaluation_id.has_value());
+  EXPECT_EQ(calls[1].error, "model 'model-a': gave up after 6 tries");
+  call.evaluation_id = 999999;  // no such evaluation: the foreign key refuses it
+  EXPECT_FALSE(store->RecordAgentCall(call).has_value());
+}
+
 TEST_F(StoreTest, SurvivesReopenInWalMode) {
   {
     auto store = std::move(Store::Open(path_).value());
@@ -134,7 +172,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 4);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 5);
 }
 
 TEST_F(StoreTest, ManyOpenANewFileAtOnce) {
@@ -191,11 +229,12 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 4);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 5);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
             "candidate");
   EXPECT_TRUE(db.tableExists("run_problems"));
+  EXPECT_TRUE(db.tableExists("agent_calls"));
   auto run = (*store)->FindRun("eval-x").value();
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->status, "finished");

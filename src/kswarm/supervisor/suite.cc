@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -100,6 +102,9 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   }
   auto existing = store_.RunProblems(result.run_id);
   if (!existing) return Error(existing.error());
+  auto calls = store_.AgentCallsOfRun(result.run_id);
+  if (!calls) return Error(calls.error());
+  for (const auto& call : *calls) budget_.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
 
   for (size_t i = 0; i < problem_paths.size(); ++i) {
     const std::string& path = problem_paths[i];
@@ -149,67 +154,146 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
   if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
   emit(ProgressEvent::Kind::kProblemStart);
 
-  agents::AgentRequest request;
-  request.problem = {problem->name, problem->path, problem->source, problem->level};
+  agents::AgentRequest base_request;
+  base_request.problem = {problem->name, problem->path, problem->source, problem->level};
   auto env = evaluator_.Environment();
   if (!env) return env.error();
-  request.device = {env->device_type, env->device_name};
+  base_request.device = {env->device_type,   env->device_name,  env->device_json,
+                         env->torch_version, env->cuda_version, env->triton_version};
+  base_request.trials = settings_.trials;
+  base_request.tolerance = settings_.tolerance == core::Tolerance::kStrict
+                               ? "atol = rtol = 1e-4 (1e-2 for fp16/bf16 outputs)"
+                               : "atol = rtol = 1e-2";
 
+  // Agents propose concurrently when metered (a model call takes seconds to minutes); the
+  // evaluator, the store and the progress callback are used by one agent at a time.
+  std::mutex mu;
   std::optional<store::EvaluationRecord> best, compile;
   std::string best_agent = "eager";
   std::vector<CandidateResult> contenders;  // clearly faster than eager, in the order evaluated
   std::optional<double> any_eager_ms;
-  for (const auto& agent : agents_) {
-    request.history.clear();
-    for (int attempt = 1; attempt <= agent->max_attempts(); ++attempt) {
-      auto proposal = agent->Propose(request);
+  Status failure = Status::Ok();
+  std::optional<std::string> broken;  // the problem itself fails: skip it
+
+  auto run_agent = [&](agents::Agent& agent) {
+    agents::AgentRequest request = base_request;
+    for (int attempt = 1; attempt <= agent.max_attempts(); ++attempt) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure.ok() || broken) return;
+        if (agent.metered()) {
+          if (auto over = budget_.Exceeded(NowS() - started_s_)) {
+            event.agent = agent.name();
+            event.outcome = "budget: " + *over;
+            event.speedup.reset();
+            emit(ProgressEvent::Kind::kCandidate);
+            return;
+          }
+        }
+      }
+      auto proposal = agent.Propose(request);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!failure.ok() || broken) return;
       if (!proposal) {
-        event.agent = agent->name();
+        if (agent.metered()) {
+          store::AgentCallRecord call;
+          call.run_id = run_id;
+          call.problem_id = *problem_id;
+          call.agent = agent.name();
+          call.attempt = attempt;
+          call.error = proposal.error().message();
+          if (auto id = store_.RecordAgentCall(call); !id) failure = id.error();
+        }
+        event.agent = agent.name();
         event.outcome = "agent_error: " + proposal.error().message();
         event.speedup.reset();
         emit(ProgressEvent::Kind::kCandidate);
-        break;
+        return;
       }
-      if (!proposal->has_value()) break;
-      auto file = WriteCandidateFile((*proposal)->source);
-      if (!file) return file.error();
+      if (!proposal->has_value()) return;
+      const agents::Proposal& p = **proposal;
+      if (p.call) budget_.Spend(p.call->tokens_in + p.call->tokens_out, p.call->cost_usd);
+      auto file = WriteCandidateFile(p.source);
+      if (!file) {
+        failure = file.error();
+        return;
+      }
       CandidateResult candidate;
       candidate.problem = *problem;
       candidate.candidate.path = *file;
-      candidate.candidate.source = (*proposal)->source;
-      candidate.candidate.sha256 = Sha256Hex((*proposal)->source);
-      candidate.candidate.generator = agent->name();
+      candidate.candidate.source = p.source;
+      candidate.candidate.sha256 = Sha256Hex(p.source);
+      candidate.candidate.generator = agent.name();
       Status s = EvaluateAndRecord(store_, evaluator_, settings_, run_id, attempt,
                                    /*fresh=*/false, /*same_run_only=*/true, candidate);
       if (s.code() == StatusCode::kInvalidArgument) {
-        // The problem itself is broken (or its reference fails): skip it, keep the run going.
-        verdict.status = "skipped";
-        verdict.message = s.message();
-        verdict.wall_ms = (NowS() - problem_started) * 1e3;
-        if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
-        event.message = s.message();
-        ++result.skipped;
-        emit(ProgressEvent::Kind::kProblemSkipped);
-        return Status::Ok();
+        broken = s.message();
+        return;
       }
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        failure = s;
+        return;
+      }
+      if (p.call) {
+        store::AgentCallRecord call;
+        call.run_id = run_id;
+        call.problem_id = *problem_id;
+        call.agent = agent.name();
+        call.attempt = attempt;
+        call.model = p.call->model;
+        call.evaluation_id = candidate.record.id;
+        call.request_json = p.call->request_json;
+        call.reply = p.call->reply;
+        call.tokens_in = p.call->tokens_in;
+        call.tokens_out = p.call->tokens_out;
+        call.cost_usd = p.call->cost_usd;
+        call.latency_ms = p.call->latency_ms;
+        call.retries = p.call->retries;
+        call.truncated = p.call->truncated;
+        if (auto id = store_.RecordAgentCall(call); !id) {
+          failure = id.error();
+          return;
+        }
+      }
       const core::Evaluation& e = candidate.record.evaluation;
       if (e.baseline) any_eager_ms = e.baseline->median_ms;
       auto speedup = e.Speedup();
-      if (agent->name() == kCompileBaselineAgent && !compile) compile = candidate.record;
+      if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
       if (core::ClearlyFaster(e, min_gain_)) {
         contenders.push_back(candidate);
         if (!best || *speedup > *best->evaluation.Speedup()) best = candidate.record;
       }
-      event.agent = agent->name();
+      event.agent = agent.name();
       event.outcome = std::string(core::OutcomeName(e.outcome));
       event.speedup = speedup;
       event.cached = candidate.cached;
       event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
       emit(ProgressEvent::Kind::kCandidate);
-      request.history.push_back(
-          agents::Attempt{(*proposal)->source, e.outcome, e.message, speedup});
+      request.history.push_back(agents::Attempt{p.source, e.outcome, e.message, speedup});
     }
+  };
+
+  // Unmetered agents (built-ins, replay) one after another, in order; then the metered ones
+  // together.
+  for (const auto& agent : agents_) {
+    if (!agent->metered()) run_agent(*agent);
+  }
+  std::vector<std::thread> threads;
+  for (const auto& agent : agents_) {
+    if (agent->metered()) threads.emplace_back([&run_agent, a = agent.get()] { run_agent(*a); });
+  }
+  for (std::thread& t : threads) t.join();
+  if (!failure.ok()) return failure;
+  if (broken) {
+    // The problem itself is broken (or its reference fails): skip it, keep the run going.
+    verdict.status = "skipped";
+    verdict.message = *broken;
+    verdict.wall_ms = (NowS() - problem_started) * 1e3;
+    if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
+    event.message = *broken;
+    ++result.skipped;
+    emit(ProgressEvent::Kind::kProblemSkipped);
+    return Status::Ok();
   }
 
   // The verdict: the fastest candidate clearly faster than eager that passes again in a fresh

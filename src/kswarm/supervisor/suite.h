@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kswarm/agents/agent.h"
+#include "kswarm/supervisor/budget.h"
 #include "kswarm/core/evaluation.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/store/store.h"
@@ -57,6 +58,10 @@ class SuiteRunner {
               std::vector<std::unique_ptr<agents::Agent>> agents, core::EvalSettings settings,
               ProgressFn progress, double min_gain = core::kDefaultMinGain);
 
+  // Limits what metered agents may spend over the run (a resumed run counts what it spent
+  // before). An agent that finds the budget spent stops proposing; the run goes on.
+  void set_budget(BudgetLimits limits) { budget_ = RunBudget(limits); }
+
   // Runs (or resumes, when `run_id` is set) the named run over `problem_paths`.
   // `config_json` is stored with a new run. Errors end the run early but leave it resumable.
   Result<SuiteResult> Run(const std::string& run_name, std::optional<int64_t> run_id,
@@ -74,6 +79,7 @@ class SuiteRunner {
   core::EvalSettings settings_;
   ProgressFn progress_;
   double min_gain_;
+  RunBudget budget_;
   double started_s_ = 0;
 };
 
