@@ -199,8 +199,14 @@ std::optional<core::TimingStats> ReadTiming(SQLite::Statement& q, const std::str
   return t;
 }
 
+// Evaluations are read with the generator of their candidate.
+constexpr const char* kSelectEvaluations = R"sql(
+  SELECT e.*, c.generator AS generator FROM evaluations e
+  JOIN candidates c ON c.id = e.candidate_id )sql";
+
 EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
   EvaluationRecord r;
+  r.generator = q.getColumn("generator").getString();
   r.id = q.getColumn("id").getInt64();
   r.run_id = q.getColumn("run_id").getInt64();
   r.problem_id = q.getColumn("problem_id").getInt64();
@@ -459,10 +465,10 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
 Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cache_key,
                                                          std::optional<int64_t> run_id) {
   try {
-    SQLite::Statement q(*db_,
-                        "SELECT * FROM evaluations WHERE cache_key = ? AND outcome != 'timeout' "
-                        "AND purpose = 'candidate' AND (? IS NULL OR run_id = ?) "
-                        "ORDER BY id DESC LIMIT 1");
+    SQLite::Statement q(*db_, std::string(kSelectEvaluations) +
+                                  "WHERE e.cache_key = ? AND e.outcome != 'timeout' "
+                                  "AND e.purpose = 'candidate' AND (? IS NULL OR e.run_id = ?) "
+                                  "ORDER BY e.id DESC LIMIT 1");
     q.bind(1, cache_key);
     BindOptional(q, 2, run_id);
     BindOptional(q, 3, run_id);
@@ -475,7 +481,7 @@ Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cac
 
 Result<std::optional<EvaluationRecord>> Store::GetEvaluation(int64_t id) {
   try {
-    SQLite::Statement q(*db_, "SELECT * FROM evaluations WHERE id = ?");
+    SQLite::Statement q(*db_, std::string(kSelectEvaluations) + "WHERE e.id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::optional<EvaluationRecord>();
     return std::optional<EvaluationRecord>(ReadEvaluation(q));
@@ -594,17 +600,11 @@ Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
 
 Result<std::vector<EvaluationRecord>> Store::EvaluationsOfRun(int64_t run_id) {
   try {
-    SQLite::Statement q(*db_, R"sql(
-      SELECT e.*, c.generator AS generator FROM evaluations e
-      JOIN candidates c ON c.id = e.candidate_id
-      WHERE e.run_id = ? ORDER BY e.id)sql");
+    SQLite::Statement q(*db_,
+                        std::string(kSelectEvaluations) + "WHERE e.run_id = ? ORDER BY e.id");
     q.bind(1, run_id);
     std::vector<EvaluationRecord> out;
-    while (q.executeStep()) {
-      EvaluationRecord r = ReadEvaluation(q);
-      r.generator = q.getColumn("generator").getString();
-      out.push_back(std::move(r));
-    }
+    while (q.executeStep()) out.push_back(ReadEvaluation(q));
     return out;
   } catch (const std::exception& e) {
     return Error(DbError(e, "read evaluations"));

@@ -45,7 +45,7 @@ struct EvaluationRecord {
   std::string cache_key;
   std::string created_at;
   int attempt = 1;        // the agent's attempt number on this problem, from 1
-  std::string generator;  // filled by EvaluationsOfRun: who made the candidate
+  std::string generator;  // who made the candidate (read from candidates; not written)
   // "candidate" (an agent's attempt) or "recheck" (a winner re-verified in a fresh process on
   // fresh seeds before the supervisor keeps it). Only candidates answer the cache.
   std::string purpose = "candidate";
