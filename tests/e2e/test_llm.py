@@ -114,6 +114,9 @@ attempts = 3
     assert usage["calls"] == 3 and usage["tokens_in"] == 4500 and usage["tokens_out"] == 900
     assert usage["correct_candidates"] == 1
     assert summary["correct_by_attempt"]["1"] == [0.0, 0.0, 1.0]
+    html = subprocess.run([KSWARM, "report", "llm", "--format", "html", "--db", str(db)],
+                          capture_output=True, text=True, timeout=60).stdout
+    assert "LLM agents: correct by attempt" in html and "fake-gpt" in html
 
 
 def test_a_dead_endpoint_is_reported_and_the_run_finishes(tmp_path, fake_server):
@@ -141,3 +144,30 @@ max_retries = 1
     assert c.execute("SELECT status FROM runs").fetchone() == ("finished",)
     errors = c.execute("SELECT error FROM agent_calls WHERE agent = 'flaky'").fetchall()
     assert len(errors) == 1 and "HTTP 503" in errors[0][0]
+
+
+def test_doctor_checks_each_endpoint_with_one_call(tmp_path, fake_server):
+    port, log = fake_server([
+        {"api": "anthropic", "text": "ok", "tokens_in": 12, "tokens_out": 1},
+        {"status": 401, "error_type": "authentication_error", "message": "invalid x-api-key"},
+    ])
+    config = tmp_path / "kswarm.toml"
+    config.write_text(f"""
+[[models]]
+name = "good"
+api = "anthropic"
+model = "m"
+base_url = "http://127.0.0.1:{port}/v1"
+
+[[models]]
+name = "bad-key"
+api = "openai"
+model = "m"
+base_url = "http://127.0.0.1:{port}/v1"
+""")
+    proc = subprocess.run([KSWARM, "doctor", "--config", str(config)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("good") and " ok " in lines[0] and "12 tokens in" in lines[0]
+    assert lines[1].startswith("bad-key") and "FAIL" in lines[1] and "HTTP 401" in lines[1]

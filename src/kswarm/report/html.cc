@@ -173,6 +173,56 @@ std::string RenderHtml(const RunSummary& s) {
         BarChart("chart-agents", agent_bars,
                  {"correct & faster", "correct but slower", "incorrect"}, true, ""));
 
+  data geomean_rows{data::type::list};
+  for (const auto& [agent, by_level] : s.agent_geomeans) {
+    data row;
+    row.set("name", agent);
+    data cells{data::type::list};
+    for (int level : levels) {
+      auto it = by_level.find(level);
+      cells.push_back(data(it == by_level.end() ? std::string("-") : X(it->second)));
+    }
+    row.set("cells", cells);
+    geomean_rows.push_back(row);
+  }
+  d.set("agent_geomeans", geomean_rows);
+
+  if (!s.models.empty()) {
+    d.set("has_models", data(data::type::bool_true));
+    d.set("budget", s.budget.empty() ? std::string("none") : s.budget);
+    data model_rows{data::type::list};
+    for (const auto& [agent, u] : s.models) {
+      data row;
+      row.set("name", agent);
+      row.set("calls", std::to_string(u.calls));
+      row.set("failed", std::to_string(u.failed_calls));
+      row.set("tokens_in", std::to_string(u.tokens_in));
+      row.set("tokens_out", std::to_string(u.tokens_out));
+      row.set("cost", fmt::format("{:.4f}", u.cost_usd));
+      row.set("correct", std::to_string(u.correct_candidates));
+      row.set("faster", std::to_string(u.faster_candidates));
+      auto per = u.usd_per_useful();
+      row.set("per_faster", per ? fmt::format("{:.4f}", *per) : std::string("-"));
+      model_rows.push_back(row);
+    }
+    d.set("models", model_rows);
+    std::vector<std::string> series;
+    size_t attempts = 0;
+    for (const auto& [level, curve] : s.correct_by_attempt) {
+      series.push_back(LevelName(level));
+      attempts = std::max(attempts, curve.size());
+    }
+    std::vector<Bar> attempt_bars;
+    for (size_t k = 0; k < attempts; ++k) {
+      Bar bar{fmt::format("by attempt {}", k + 1), {}};
+      for (const auto& [level, curve] : s.correct_by_attempt) {
+        bar.values.push_back(k < curve.size() ? 100 * curve[k] : 0);
+      }
+      attempt_bars.push_back(bar);
+    }
+    d.set("chart_attempts", BarChart("chart-attempts", attempt_bars, series, false, "%"));
+  }
+
   data problems{data::type::list};
   for (const ProblemRow& r : s.problems) {
     data row;
