@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -45,6 +49,41 @@ std::string Candidate(double delay_s, const char* expr = "x * 2.0") {
       "    def forward(self, x):\n        time.sleep({})\n        return {}\n",
       delay_s, expr);
 }
+
+// A metered agent, as an LLM agent is: each proposal takes a while and costs tokens; the test sees
+// how many proposals were in flight at once.
+class MeteredAgent : public agents::Agent {
+ public:
+  MeteredAgent(std::string name, std::vector<std::string> sources, std::atomic<int>* in_flight,
+               std::atomic<int>* peak)
+      : name_(std::move(name)), sources_(std::move(sources)), in_flight_(in_flight), peak_(peak) {}
+  std::string name() const override { return name_; }
+  int max_attempts() const override { return static_cast<int>(sources_.size()); }
+  bool metered() const override { return true; }
+  Result<std::optional<agents::Proposal>> Propose(const agents::AgentRequest& request) override {
+    int now = ++*in_flight_;
+    int seen = peak_->load();
+    while (now > seen && !peak_->compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    --*in_flight_;
+    agents::CallRecord call;
+    call.model = "m-1";
+    call.request_json = "{}";
+    call.reply = "reply";
+    call.tokens_in = 600;
+    call.tokens_out = 400;
+    call.cost_usd = 0.01;
+    return std::optional<agents::Proposal>(
+        agents::Proposal{sources_.at(request.history.size()), call});
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> sources_;
+  std::atomic<int>* in_flight_;
+  std::atomic<int>* peak_;
+};
 
 class SuiteTest : public ::testing::Test {
  protected:
@@ -130,6 +169,57 @@ TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
   EXPECT_FALSE(events.empty());
 }
 
+TEST_F(SuiteTest, MeteredAgentsProposeTogetherAndEveryCallIsRecorded) {
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::atomic<int> in_flight{0}, peak{0};
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<MeteredAgent>(
+      "model-a", std::vector<std::string>{Candidate(0.0, "x * 3.0"), Candidate(0.002)},
+      &in_flight, &peak));
+  agents.push_back(std::make_unique<MeteredAgent>(
+      "model-b", std::vector<std::string>{Candidate(0.001)}, &in_flight, &peak));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("m", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_EQ(peak.load(), 2);  // both models were asked at once
+
+  auto calls = store_->AgentCallsOfRun(result->run_id).value();
+  ASSERT_EQ(calls.size(), 3u);
+  std::map<std::string, int> per_agent;
+  for (const auto& c : calls) {
+    ++per_agent[c.agent];
+    ASSERT_TRUE(c.evaluation_id.has_value());
+    auto e = store_->GetEvaluation(*c.evaluation_id).value();
+    EXPECT_EQ(e->generator, c.agent);
+    EXPECT_EQ(e->attempt, c.attempt);
+    EXPECT_EQ(c.tokens_in, 600);
+  }
+  EXPECT_EQ(per_agent["model-a"], 2);
+  EXPECT_EQ(per_agent["model-b"], 1);
+  EXPECT_EQ(store_->RunProblems(result->run_id).value()[0].status, "done");
+}
+
+TEST_F(SuiteTest, AMeteredAgentStopsWhenTheBudgetIsSpent) {
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::atomic<int> in_flight{0}, peak{0};
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<MeteredAgent>(
+      "model-a", std::vector<std::string>{Candidate(0.0, "x * 3.0"), Candidate(0.0, "x * 4.0"),
+                                          Candidate(0.002)},
+      &in_flight, &peak));
+  std::vector<ProgressEvent> events;
+  auto runner = Runner(std::move(agents), &events);
+  runner->set_budget({/*tokens=*/1500, std::nullopt, std::nullopt});
+  auto result = runner->Run("b", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  // 1000 tokens after the first call, 2000 after the second: no third.
+  EXPECT_EQ(store_->AgentCallsOfRun(result->run_id).value().size(), 2u);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.outcome == "budget: tokens: 2000 of 1500";
+  }));
+  EXPECT_EQ(store_->FindRun("b").value()->status, "finished");
+}
+
 TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
   // About 1.7x faster than eager, but the run asks for at least 3x.
   std::string problem = WriteProblem("a.py", SlowProblem(0.02));
@@ -194,9 +284,11 @@ TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
   std::string p1 = WriteProblem("a.py", SlowProblem(0.0));
   std::string p2 = WriteProblem("b.py", SlowProblem(0.0) + "# another problem\n");
   auto agents_for = [] {
+    // Slower than eager, so never kept and never re-verified: one evaluation per problem (a copy
+    // as fast as eager could win on noise and add a recheck).
     std::vector<std::unique_ptr<agents::Agent>> agents;
     agents.push_back(std::make_unique<testing::FakeAgent>(
-        "copy", std::vector<std::string>{Candidate(0.0)}));
+        "copy", std::vector<std::string>{Candidate(0.005)}));
     return agents;
   };
   std::vector<ProgressEvent> events;
