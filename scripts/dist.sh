@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Packs build/kswarm (and the evaluator's tests) with the shared libraries it needs beyond glibc and libstdc++ into dist/, so
-# it runs on another x86-64 Linux machine (the GPU machine) that has Python and torch but not
-# kswarm's build dependencies. The binary finds dist/lib through its RUNPATH ($ORIGIN/lib).
+# Packs build/kswarm (and the evaluator's tests) with the shared libraries it needs beyond glibc and
+# libstdc++ into dist/, so it runs on another x86-64 Linux machine (the GPU machine) that has Python
+# and torch but not kswarm's build dependencies. The binary finds dist/lib through its RUNPATH ($ORIGIN/lib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --build build --target kswarm evaluator_test
@@ -10,7 +10,9 @@ mkdir -p dist/lib
 cp build/kswarm dist/kswarm
 cp build/src/kswarm/evaluator/evaluator_test dist/evaluator_test  # its CUDA test runs there
 strip dist/kswarm dist/evaluator_test
-ldd build/kswarm | awk '/=> \// {print $3}' | grep -E 'libsqlite3|libcrypto|libtomlplusplus' | while read -r lib; do
+# Everything beyond the C and C++ runtimes (libcurl brings its TLS, HTTP/2 and IDN libraries).
+ldd build/kswarm | awk '/=> \// {print $3}' |
+  grep -vE '/(libc|libm|libdl|librt|libpthread|libresolv|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so' | while read -r lib; do
   cp -L "$lib" dist/lib/
 done
 ls -la dist dist/lib

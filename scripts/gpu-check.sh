@@ -5,14 +5,17 @@
 #   - one problem timed twice in two processes gives medians within 2% of each other;
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
 #     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
-#   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it.
+#   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it;
+#   - `kswarm run --replay` re-evaluates the hand-written CUDA and Triton candidates, laid out as a
+#     KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no model called.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
 #   KSWARM_BIN     the kswarm binary (default: dist/kswarm from scripts/dist.sh, else build/kswarm)
 #   KSWARM_PYTHON  interpreter with torch (default: python3)
 #   GPU_CHECK_PARTS  which parts to run, comma-separated: evals (candidates, CUDA error, two
-#                  processes), suite (kswarm problems, a run with a re-verified winner); default both
+#                  processes), suite (kswarm problems, a run with a re-verified winner), replay
+#                  (recorded candidates re-evaluated); default all three
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,7 +37,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 "$KSWARM_PYTHON" -c "import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, '| cuda', torch.version.cuda, '| triton', triton.__version__); p = torch.cuda.get_device_properties(0); print('SMs', p.multi_processor_count, '| L2 bytes', p.L2_cache_size)"
 "$KSWARM" --version
 
-PARTS=",${GPU_CHECK_PARTS:-evals,suite},"
+PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay},"
 failures=0
 rows=()
 if [[ $PARTS == *,evals,* ]]; then
@@ -162,6 +165,46 @@ sys.exit(0 if ok else 1)
 PY
 if [ $? -eq 0 ]; then rows+=("| run_recheck_in_fresh_sandbox | passed | passed | | | | ok |")
 else rows+=("| run_recheck_in_fresh_sandbox | passed | see run.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+fi
+
+if [[ $PARTS == *,replay,* ]]; then
+echo "== kswarm run --replay: the hand-written GPU candidates as a KernelBench folder"
+REPLAY=$OUT_DIR/authors-gpu
+rm -rf "$REPLAY" && mkdir -p "$REPLAY"
+replayed=()
+for dir in "$C"/*/; do
+  stem=$(basename "$dir")
+  problem=$(ls problems/level*/"$stem".py 2>/dev/null | head -1)
+  [ -n "$problem" ] || continue
+  level=${problem#problems/level}; level=${level%%/*}
+  number=$((10#${stem%%_*}))
+  sample=0
+  for kind in cuda triton; do
+    [ -f "$dir/$kind.py" ] || continue
+    cp "$dir/$kind.py" "$REPLAY/level_${level}_problem_${number}_sample_${sample}_kernel.py"
+    sample=$((sample + 1))
+  done
+  [ "$sample" -gt 0 ] && replayed+=("$problem")
+done
+ls "$REPLAY"
+"$KSWARM" run "${replayed[@]}" --replay "$REPLAY" --device cuda --name replay \
+  --db "$OUT_DIR/replay.db" > "$OUT_DIR/replay.txt" 2>>"$OUT_DIR/gpu-check.log"
+cat "$OUT_DIR/replay.txt"
+"$KSWARM_PYTHON" - "$OUT_DIR/replay.db" "$(ls "$REPLAY" | wc -l)" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("select p.name, e.attempt, e.outcome, e.speedup from evaluations e "
+                 "join candidates k on k.id = e.candidate_id join problems p on p.id = e.problem_id "
+                 "where k.generator = 'authors-gpu' and e.purpose = 'candidate' "
+                 "order by p.name, e.attempt").fetchall()
+for r in rows:
+    print("replayed:", r)
+ok = len(rows) == int(sys.argv[2]) and all(r[2] == "passed" for r in rows)
+print(f"replay: {len(rows)} recorded candidates evaluated, all passed: {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+if [ $? -eq 0 ]; then rows+=("| replay_recorded_candidates | passed | passed | | | | ok |")
+else rows+=("| replay_recorded_candidates | passed | see replay.txt | | | | FAIL |"); failures=$((failures + 1)); fi
 fi
 
 echo
