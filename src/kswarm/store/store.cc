@@ -1,6 +1,7 @@
 #include "kswarm/store/store.h"
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <ctime>
 
@@ -310,6 +311,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
 
 Result<int64_t> Store::CreateRun(const std::string& name, const std::string& command,
                                  const std::string& config_json) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_,
                         "INSERT INTO runs(name, command, started_at, status, config_json) "
@@ -326,6 +328,7 @@ Result<int64_t> Store::CreateRun(const std::string& name, const std::string& com
 }
 
 Status Store::FinishRun(int64_t run_id, const std::string& status) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?");
     q.bind(1, NowUtc());
@@ -339,6 +342,7 @@ Status Store::FinishRun(int64_t run_id, const std::string& status) {
 }
 
 Result<int64_t> Store::UpsertProblem(const ProblemRecord& p) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement find(*db_,
                            "SELECT id FROM problems WHERE source_sha256 = ? AND path = ?");
@@ -366,6 +370,7 @@ Result<int64_t> Store::UpsertProblem(const ProblemRecord& p) {
 }
 
 Result<int64_t> Store::UpsertCandidate(const CandidateRecord& c) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement find(*db_,
                            "SELECT id FROM candidates WHERE problem_id = ? AND sha256 = ? AND "
@@ -391,6 +396,7 @@ Result<int64_t> Store::UpsertCandidate(const CandidateRecord& c) {
 }
 
 Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_, R"sql(
@@ -464,6 +470,7 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
 
 Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cache_key,
                                                          std::optional<int64_t> run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, std::string(kSelectEvaluations) +
                                   "WHERE e.cache_key = ? AND e.outcome != 'timeout' "
@@ -480,6 +487,7 @@ Result<std::optional<EvaluationRecord>> Store::FindCached(const std::string& cac
 }
 
 Result<std::optional<EvaluationRecord>> Store::GetEvaluation(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, std::string(kSelectEvaluations) + "WHERE e.id = ?");
     q.bind(1, id);
@@ -513,6 +521,7 @@ std::optional<int64_t> OptId(const SQLite::Column& c) {
 
 Result<std::optional<RunRecord>> Store::NewestRunWhere(const char* column,
                                                       const std::string& value) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(
         *db_, fmt::format("SELECT * FROM runs WHERE {} = ? ORDER BY id DESC LIMIT 1", column));
@@ -533,6 +542,7 @@ Result<std::optional<RunRecord>> Store::LatestRun(const std::string& command) {
 }
 
 Status Store::PutRunProblem(const RunProblemRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, R"sql(
       INSERT OR REPLACE INTO run_problems(run_id, problem_id, position, status, message,
@@ -562,6 +572,7 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
 }
 
 Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, R"sql(
       SELECT rp.*, p.name AS problem_name, p.level AS problem_level, p.path AS problem_path,
@@ -599,6 +610,7 @@ Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
 }
 
 Result<std::vector<EvaluationRecord>> Store::EvaluationsOfRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_,
                         std::string(kSelectEvaluations) + "WHERE e.run_id = ? ORDER BY e.id");
@@ -612,6 +624,7 @@ Result<std::vector<EvaluationRecord>> Store::EvaluationsOfRun(int64_t run_id) {
 }
 
 Result<std::optional<CandidateRecord>> Store::GetCandidate(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, "SELECT * FROM candidates WHERE id = ?");
     q.bind(1, id);
@@ -645,6 +658,7 @@ std::string CacheKey(const std::string& problem_sha256, const std::string& candi
 namespace kswarm::store {
 
 Result<int64_t> Store::RecordAgentCall(const AgentCallRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, R"sql(
       INSERT INTO agent_calls (run_id, problem_id, agent, attempt, model, evaluation_id, error,
@@ -675,6 +689,7 @@ Result<int64_t> Store::RecordAgentCall(const AgentCallRecord& r) {
 }
 
 Result<std::vector<AgentCallRecord>> Store::AgentCallsOfRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   try {
     SQLite::Statement q(*db_, "SELECT * FROM agent_calls WHERE run_id = ? ORDER BY id");
     q.bind(1, run_id);

@@ -1,10 +1,12 @@
 // The embedded database: runs, problems, candidates, evaluations (docs/schema.md).
 //
-// Thread-safety: one Store per thread. SQLite in WAL mode lets several processes share the file.
+// Thread-safety: a Store may be shared by threads; each call holds its lock for its statements
+// (and transaction). SQLite in WAL mode lets several processes share the file.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -149,6 +151,7 @@ class Store {
   static Result<std::unique_ptr<Store>> OpenOnce(const std::string& path);
   // The newest run whose `column` (a fixed column name, never user input) equals `value`.
   Result<std::optional<RunRecord>> NewestRunWhere(const char* column, const std::string& value);
+  std::mutex mu_;  // one call at a time on the connection (transactions span statements)
   std::unique_ptr<SQLite::Database> db_;
 };
 

@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+
+#include <fmt/format.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -271,6 +274,29 @@ TEST_F(StoreTest, RunsAndTheirProblemVerdicts) {
   ASSERT_EQ(evals.size(), 1u);
   EXPECT_EQ(evals[0].generator, "user");
   EXPECT_EQ(evals[0].attempt, 1);
+}
+
+TEST_F(StoreTest, ThreadsShareOneStore) {
+  // One run's problems evaluated on several GPUs at once record through one Store.
+  auto store = std::move(Store::Open(path_).value());
+  std::vector<std::thread> threads;
+  std::vector<std::vector<int64_t>> ids(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        ids[t].push_back(RecordOne(*store, core::Outcome::kPassed, fmt::format("k{}-{}", t, i)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<int64_t> unique;
+  for (const auto& v : ids) unique.insert(v.begin(), v.end());
+  EXPECT_EQ(unique.size(), 100u);
+  for (int t = 0; t < 4; ++t) {
+    auto found = store->FindCached(fmt::format("k{}-24", t)).value();
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->id, ids[t].back());
+  }
 }
 
 TEST(CacheKeyTest, ChangesWithEveryField) {
