@@ -36,12 +36,15 @@ def _exception_chain(exc):
 
 
 def is_build_error(exc: BaseException) -> bool:
-    """True when the exception comes from building custom code (C++/CUDA extension, Triton)."""
+    """True when the exception comes from building custom code (C++/CUDA extension, Triton,
+    NVRTC)."""
     for e in _exception_chain(exc):
         if isinstance(e, (SyntaxError, subprocess.CalledProcessError)):
             return True
         kind = f"{type(e).__module__}.{type(e).__name__}"
         if kind.startswith("triton.") and "Compilation" in kind:
+            return True
+        if kind == "kswarm_rt._runtime.CompileError":  # NVRTC, through the fast CUDA path
             return True
         text = str(e)
         if "Error building extension" in text or "Error compiling objects for extension" in text:
