@@ -113,12 +113,16 @@ def hello(device: str, index: int) -> dict:
         triton_version = triton.__version__
     except Exception:
         triton_version = None
+    from . import buildcache
+    info = device_info(device, index)
     return {
         "worker_version": WORKER_VERSION,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "triton": triton_version,
-        "device": device_info(device, index),
+        "device": info,
         "backend_flags": backend_flags(),
+        "build_arch": buildcache.arch_of(device, info.get("capability", "")),
+        "device_count": torch.cuda.device_count() if device == "cuda" else 1,
     }

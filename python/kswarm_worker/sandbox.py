@@ -15,7 +15,7 @@ import time
 import torch
 import torch.nn as nn
 
-from . import exchange, guards, inputs as inputs_mod, timing
+from . import buildcache, exchange, guards, inputs as inputs_mod, timing
 from .compare import flatten_outputs, inputs_unchanged
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
     is_cuda_failure
@@ -38,6 +38,10 @@ class Sandbox:
         self.problem_path = ""
         self.integrity = None
         self.flags = backend_flags()  # as the process started; restored before every candidate
+        capability = ""
+        if device_type == "cuda":
+            capability = "{}.{}".format(*torch.cuda.get_device_capability(self.device))
+        self.arch = buildcache.arch_of(device_type, capability)
 
     # -- running candidate code ------------------------------------------------------------------
 
@@ -104,6 +108,8 @@ class Sandbox:
         self.integrity = guards.Integrity([inputs_mod, timing, guards, exchange,
                                            sys.modules[__name__]])
         try:
+            with open(req["candidate_path"], "rb") as f:
+                buildcache.prepare(f.read(), self.arch)  # its extensions build (or are found) there
             candidate = inputs_mod.load_module(req["candidate_path"], "kswarm_candidate_")
         except FileNotFoundError:
             raise Outcome("rejected", f"{req['candidate_path']}: no such file")

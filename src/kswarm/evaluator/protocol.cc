@@ -104,12 +104,17 @@ std::string EncodeProbe(int64_t id, const ProbeJob& job) {
       .dump();
 }
 
-Result<core::Environment> DecodeHello(std::string_view line, int64_t id) {
+Result<HelloReply> DecodeHello(std::string_view line, int64_t id) {
   auto reply = Envelope(line, id);
   if (!reply) return Error(reply.error());
   const json& r = *reply;
   const json& device = r.contains("device") ? r["device"] : json::object();
-  core::Environment env;
+  HelloReply hello;
+  hello.build_arch = StringOr(r, "build_arch");
+  if (r.contains("device_count") && r["device_count"].is_number_integer()) {
+    hello.device_count = r["device_count"].get<int>();
+  }
+  core::Environment& env = hello.env;
   env.device_type = StringOr(device, "type");
   env.device_name = StringOr(device, "name");
   env.driver = StringOr(device, "driver");
@@ -124,7 +129,7 @@ Result<core::Environment> DecodeHello(std::string_view line, int64_t id) {
     return Error(StatusCode::kInternal,
                  fmt::format("worker reported an unknown device type '{}'", env.device_type));
   }
-  return env;
+  return hello;
 }
 
 Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id) {

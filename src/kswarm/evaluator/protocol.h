@@ -45,6 +45,13 @@ struct ProbeReply {
   core::TimingStats eager;
 };
 
+// The hello reply: the environment every evaluation records, and what scheduling needs.
+struct HelloReply {
+  core::Environment env;
+  std::string build_arch;  // what candidates build for: "sm_90", "cpu-x86_64"
+  int device_count = 1;    // CUDA devices the worker can see (1 on CPU)
+};
+
 struct EvaluateReply {
   core::Evaluation evaluation;  // wall_ms is left 0: the caller measures it
   bool poisoned = false;        // the worker must be restarted before the next job
@@ -57,7 +64,7 @@ std::string EncodeProbe(int64_t id, const ProbeJob& job);
 
 // Decoding. A reply with ok=false becomes an error: kind "problem" or "device" -> kInvalidArgument
 // (bad user input), anything else -> kInternal. A line that is not a v1 reply to `id` -> kInternal.
-Result<core::Environment> DecodeHello(std::string_view line, int64_t id);
+Result<HelloReply> DecodeHello(std::string_view line, int64_t id);
 Result<EvaluateReply> DecodeEvaluate(std::string_view line, int64_t id);
 Result<ProbeReply> DecodeProbe(std::string_view line, int64_t id);
 

@@ -67,13 +67,16 @@ TEST(ProtocolTest, EncodesProbeAndDecodesItsReply) {
 }
 
 TEST(ProtocolTest, DecodesHello) {
-  auto env = DecodeHello(
+  auto hello = DecodeHello(
       R"({"protocol":1,"id":1,"ok":true,"worker_version":"0.1.0","python":"3.11.7",
           "torch":"2.11.0","cuda":"13.0","triton":null,
           "device":{"type":"cuda","name":"NVIDIA H100","driver":"580.1","l2_bytes":52428800},
-          "backend_flags":{"cudnn_benchmark":false}})",
+          "backend_flags":{"cudnn_benchmark":false},"build_arch":"sm_90","device_count":2})",
       1);
-  ASSERT_TRUE(env.has_value()) << env.error().ToString();
+  ASSERT_TRUE(hello.has_value()) << hello.error().ToString();
+  EXPECT_EQ(hello->build_arch, "sm_90");
+  EXPECT_EQ(hello->device_count, 2);
+  const core::Environment* env = &hello->env;
   EXPECT_EQ(env->device_type, "cuda");
   EXPECT_EQ(env->device_name, "NVIDIA H100");
   EXPECT_EQ(env->driver, "580.1");

@@ -1,0 +1,87 @@
+"""The content-addressed build cache. Every candidate builds its C++/CUDA extensions
+(`torch.utils.cpp_extension.load_inline`) in a folder of its own under the extensions root
+($TORCH_EXTENSIONS_DIR as the process started), named by a hash of the candidate's source and of
+everything else that changes the binary: the torch, CUDA and Python versions, the machine, the
+target architecture, the compilers and the compiler flags taken from the environment. A candidate
+seen before loads its built library without compiling, in any process and any later run; a new
+torch or CUDA version, another GPU architecture or another compiler builds afresh.
+
+CUDA builds target only the device's architecture (TORCH_CUDA_ARCH_LIST), which is also what lets
+the build pool (build.py) compile with no GPU in sight. Kernels compiled through kswarm_rt (NVRTC)
+keep their own content-addressed cache; KSWARM_RT_ARCH tells them the target here."""
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+import torch
+
+_FORMAT = 1  # bump when the layout of a build folder changes
+# Environment variables that torch's extension builder passes to the compilers.
+_FLAG_VARIABLES = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "NVCC_PREPEND_FLAGS",
+                   "NVCC_APPEND_FLAGS", "CUDA_HOME", "CUDA_PATH")
+_ROOT = os.environ.get("TORCH_EXTENSIONS_DIR", "")
+
+
+def root() -> str:
+    return _ROOT or os.path.join(os.path.expanduser("~"), ".cache", "kswarm", "torch_extensions")
+
+
+@functools.lru_cache(maxsize=None)
+def _tool_version(tool: str) -> str:
+    """The last line of `tool --version` (the compiler's release), or "" when it is not there."""
+    path = shutil.which(tool)
+    if path is None:
+        return ""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    return f"{path}: {lines[0] if tool != 'nvcc' else lines[-1]}" if lines else path
+
+
+def arch_of(device_type: str, capability: str = "") -> str:
+    """The build target: "sm_90" for a CUDA device of capability "9.0", else "cpu-<machine>"."""
+    if device_type == "cuda":
+        major, _, minor = capability.partition(".")
+        return f"sm_{major}{minor or '0'}"
+    return f"cpu-{platform.machine()}"
+
+
+def build_key(source: bytes, arch: str) -> str:
+    fields = {
+        "format": _FORMAT,
+        "source": hashlib.sha256(source).hexdigest(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "python": sys.implementation.cache_tag,
+        "machine": platform.machine(),
+        "arch": arch,
+        "env": {k: os.environ.get(k, "") for k in _FLAG_VARIABLES},
+        "cxx": _tool_version(os.environ.get("CXX", "c++")),
+        "nvcc": _tool_version("nvcc") if arch.startswith("sm_") else "",
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def prepare(source: bytes, arch: str) -> str:
+    """Points this process's extension builds at the candidate's own folder and returns it.
+    Called before the candidate is imported."""
+    folder = os.path.join(root(), build_key(source, arch))
+    os.environ["TORCH_EXTENSIONS_DIR"] = folder
+    if arch.startswith("sm_"):
+        version = arch[3:]
+        os.environ["TORCH_CUDA_ARCH_LIST"] = f"{version[:-1]}.{version[-1]}"
+        os.environ["KSWARM_RT_ARCH"] = arch
+    # torch names a rebuilt extension name_v1, name_v2, ... within one process; every candidate
+    # has a folder of its own, so each one's extension keeps its plain name and is found there by
+    # any later process.
+    from torch.utils import cpp_extension
+    cpp_extension.JIT_EXTENSION_VERSIONER.entries.clear()
+    return folder
