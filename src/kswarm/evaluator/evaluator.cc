@@ -23,11 +23,6 @@ Clock::time_point After(double seconds) {
                             std::chrono::duration<double>(seconds));
 }
 
-// Where compiled candidate extensions are kept between runs, unless the user chose a place.
-std::string TorchExtensionsDir() {
-  return EnvOr("TORCH_EXTENSIONS_DIR", CacheDir() + "/torch_extensions");
-}
-
 }  // namespace
 
 #ifndef KSWARM_DEFAULT_PYTHON
@@ -70,23 +65,33 @@ std::string Evaluator::StderrExcerpt(size_t max_lines) {
   return out;
 }
 
-Status Evaluator::EnsureWorker() {
-  if (worker_) return Status::Ok();
-  std::string pythonpath = config_.worker_dir;
+std::vector<std::string> WorkerEnvironment(const WorkerConfig& config) {
+  std::string pythonpath = config.worker_dir;
   if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
     pythonpath += std::string(":") + existing;
   }
+  // Compiled code is kept between runs, where the user has not chosen a place: candidates'
+  // extensions (one folder per candidate, python/kswarm_worker/buildcache.py), kswarm_rt's
+  // kernels, Triton's kernels and torch.compile's caches.
+  std::string cache = CacheDir();
   std::vector<std::string> overrides = {
       "PYTHONPATH=" + pythonpath,
       "PYTHONUNBUFFERED=1",
       "PYTHONDONTWRITEBYTECODE=1",
-      "TORCH_EXTENSIONS_DIR=" + TorchExtensionsDir(),
+      "TORCH_EXTENSIONS_DIR=" + EnvOr("TORCH_EXTENSIONS_DIR", cache + "/torch_extensions"),
+      "KSWARM_RT_CACHE=" + EnvOr("KSWARM_RT_CACHE", cache + "/nvrtc"),
+      "TRITON_CACHE_DIR=" + EnvOr("TRITON_CACHE_DIR", cache + "/triton"),
+      "TORCHINDUCTOR_CACHE_DIR=" + EnvOr("TORCHINDUCTOR_CACHE_DIR", cache + "/inductor"),
   };
-  overrides.insert(overrides.end(), config_.extra_env.begin(), config_.extra_env.end());
+  overrides.insert(overrides.end(), config.extra_env.begin(), config.extra_env.end());
+  return ScrubbedEnvironment(environ, overrides);
+}
 
+Status Evaluator::EnsureWorker() {
+  if (worker_) return Status::Ok();
   SpawnOptions options;
   options.argv = {config_.python, "-m", "kswarm_worker", "--device", config_.device};
-  options.env = ScrubbedEnvironment(environ, overrides);
+  options.env = WorkerEnvironment(config_);
   auto proc = Subprocess::Spawn(options);
   if (!proc) {
     return Status(StatusCode::kInternal,
@@ -113,18 +118,23 @@ Status Evaluator::EnsureWorker() {
                               config_.python, config_.worker_dir, why,
                               log.empty() ? "" : "; its last output:\n", log));
   }
-  auto env = DecodeHello(*line, id);
-  if (!env) {
+  auto hello = DecodeHello(*line, id);
+  if (!hello) {
     DiscardWorker();
-    return env.error();
+    return hello.error();
   }
-  environment_ = *env;
+  hello_ = *hello;
   return Status::Ok();
 }
 
 Result<core::Environment> Evaluator::Environment() {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
-  return *environment_;
+  return hello_->env;
+}
+
+Result<HelloReply> Evaluator::Hello() {
+  if (Status s = EnsureWorker(); !s.ok()) return Error(s);
+  return *hello_;
 }
 
 Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
@@ -139,6 +149,7 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
     return e;
   };
 
+  ++jobs_sent_;
   Status sent = worker_->WriteLine(EncodeEvaluate(id, job), deadline);
   auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
   if (!line && line.error().code() == StatusCode::kDeadlineExceeded) {

@@ -34,6 +34,10 @@ struct WorkerConfig {
 // Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
 WorkerConfig DefaultWorkerConfig();
 
+// The environment of every process that runs candidate code (the worker, its sandbox, the build
+// pool's builds): this process's, without secrets, with the worker's path and the build caches.
+std::vector<std::string> WorkerEnvironment(const WorkerConfig& config);
+
 class Evaluator {
  public:
   explicit Evaluator(WorkerConfig config);
@@ -42,6 +46,8 @@ class Evaluator {
   // The worker's device and versions, starting it if needed. kInvalidArgument when the requested
   // device is not usable; kInternal when the worker cannot be started.
   Result<core::Environment> Environment();
+  // The worker's whole hello (the environment, the build target, the devices it sees).
+  Result<HelloReply> Hello();
 
   // Evaluates one candidate. The outcome (passed, wrong, timeout, crashed, ...) is data. Errors:
   // kInvalidArgument for a broken problem file (the message names the file and what is wrong),
@@ -55,6 +61,8 @@ class Evaluator {
 
   // How many worker processes this evaluator has started (for tests and diagnostics).
   int workers_started() const { return workers_started_; }
+  // How many evaluate jobs this evaluator has sent to its workers.
+  int jobs_sent() const { return jobs_sent_; }
 
  private:
   Status EnsureWorker();
@@ -63,9 +71,10 @@ class Evaluator {
 
   WorkerConfig config_;
   std::unique_ptr<Subprocess> worker_;
-  std::optional<core::Environment> environment_;
+  std::optional<HelloReply> hello_;
   int64_t next_id_ = 1;
   int workers_started_ = 0;
+  int jobs_sent_ = 0;
 };
 
 }  // namespace kswarm::evaluator

@@ -34,8 +34,11 @@ std::vector<std::string> ScrubbedEnvironment(const char* const* environ_entries,
     });
     if (!overridden) out.emplace_back(entry);
   }
-  for (const std::string& o : overrides) {
-    if (!IsSecretName(NameOf(o))) out.push_back(o);
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    std::string_view name = NameOf(overrides[i]);
+    bool later = std::any_of(overrides.begin() + i + 1, overrides.end(),
+                             [&](const std::string& o) { return NameOf(o) == name; });
+    if (!later && !IsSecretName(name)) out.push_back(overrides[i]);
   }
   return out;
 }

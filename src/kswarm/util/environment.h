@@ -12,7 +12,7 @@ namespace kswarm {
 bool IsSecretName(std::string_view name);
 
 // `environ`-style "NAME=value" entries without the secret ones, with `overrides` ("NAME=value")
-// replacing or adding entries.
+// replacing or adding entries; of two overrides of one name, the later wins.
 std::vector<std::string> ScrubbedEnvironment(const char* const* environ_entries,
                                              const std::vector<std::string>& overrides);
 

@@ -25,5 +25,11 @@ TEST(EnvironmentTest, ScrubDropsSecretsAndAppliesOverrides) {
   EXPECT_THAT(out, ElementsAre("PATH=/bin", "HOME=/root", "PYTHONPATH=/new"));
 }
 
+TEST(EnvironmentTest, TheLaterOfTwoOverridesWins) {
+  const char* env[] = {"PATH=/bin", "CACHE=/env", nullptr};
+  auto out = ScrubbedEnvironment(env, {"CACHE=/default", "X=1", "CACHE=/chosen"});
+  EXPECT_THAT(out, ElementsAre("PATH=/bin", "X=1", "CACHE=/chosen"));
+}
+
 }  // namespace
 }  // namespace kswarm
