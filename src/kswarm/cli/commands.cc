@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +19,7 @@
 #include "kswarm/config/config.h"
 #include "kswarm/cli/problems_output.h"
 #include "kswarm/cli/progress.h"
+#include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/report/export.h"
 #include "kswarm/report/html.h"
@@ -35,6 +39,15 @@ using nlohmann::json;
 int Fail(const Status& status) {
   std::fprintf(stderr, "kswarm: %s\n", status.message().c_str());
   return status.code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitInternal;
+}
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 core::EvalSettings Settings(const EvalOptions& o) {
@@ -197,8 +210,42 @@ int Run(const RunFlags& given, const std::string& db_path) {
   evaluator::WorkerConfig worker = evaluator::DefaultWorkerConfig();
   worker.device = flags.options.device;
   evaluator::Evaluator evaluator(worker);
-  auto env = evaluator.Environment();
-  if (!env) return Fail(env.error());
+  auto hello = evaluator.Hello();
+  if (!hello) return Fail(hello.error());
+  const core::Environment* env = &hello->env;
+  // One worker per GPU it can see: the first one, then one per further GPU, each shown only its
+  // own (started here, by the thread that outlives them).
+  std::vector<std::unique_ptr<evaluator::Evaluator>> more_devices;
+  std::vector<evaluator::Evaluator*> devices = {&evaluator};
+  if (env->device_type == "cuda") {
+    std::vector<std::string> visible;
+    if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v && *v) {
+      visible = SplitCommas(v);
+    }
+    for (int i = 1; i < hello->device_count; ++i) {
+      evaluator::WorkerConfig one = worker;
+      one.extra_env.push_back("CUDA_VISIBLE_DEVICES=" +
+                              (i < static_cast<int>(visible.size()) ? visible[i]
+                                                                    : std::to_string(i)));
+      more_devices.push_back(std::make_unique<evaluator::Evaluator>(one));
+      if (auto started = more_devices.back()->Environment(); !started) {
+        return Fail(started.error());
+      }
+      devices.push_back(more_devices.back().get());
+    }
+  }
+  std::unique_ptr<evaluator::BuildPool> pool;
+  int jobs = flags.build_jobs >= 0 ? flags.build_jobs
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  if (jobs > 0) {
+    evaluator::BuildPoolConfig build;
+    build.worker = worker;
+    build.build_arch = hello->build_arch;
+    build.jobs = jobs;
+    build.timeout_s = flags.options.timeout_s;
+    build.static_policy = flags.options.static_check;
+    pool = std::make_unique<evaluator::BuildPool>(build);
+  }
 
   std::vector<agents::RecordedCandidate> recorded;
   for (const std::string& path : flags.replay) {
@@ -260,13 +307,15 @@ int Run(const RunFlags& given, const std::string& db_path) {
   }
 
   Progress progress(stderr);
-  supervisor::SuiteRunner runner(**store, evaluator, std::move(*made), Settings(flags.options),
+  supervisor::SuiteRunner runner(**store, devices, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
+  runner.set_build_pool(pool.get());
   runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
                      config_file->budget.max_wall_s});
-  std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s), agents %s\n", name.c_str(),
+  std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s%s), agents %s\n", name.c_str(),
                problems->size(), env->device_type.c_str(), env->device_name.c_str(),
+               devices.size() > 1 ? fmt::format(" x{}", devices.size()).c_str() : "",
                fmt::format("{}", fmt::join(agent_names, ", ")).c_str());
   auto result = runner.Run(name, resume_id, config, *problems);
   progress.Finish();
@@ -301,7 +350,8 @@ int Export(const ExportFlags& flags, const std::string& db_path) {
   if (!store) return Fail(store.error());
   auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());
-  auto result = report::ExportRun(**store, *run, flags.out);
+  auto result = report::ExportRun(**store, *run, flags.out,
+                                  evaluator::DefaultWorkerConfig().worker_dir);
   if (!result) return Fail(result.error());
   std::printf("exported %d winners of run '%s' to %s (%d problems keep eager); see manifest.json\n",
               result->modules, run->name.c_str(), flags.out.c_str(), result->kept_eager);

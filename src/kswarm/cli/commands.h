@@ -41,6 +41,7 @@ struct RunFlags {
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
+  int build_jobs = -1;              // candidates built ahead at once; 0: none; -1: one per core
   EvalOptions options;
 };
 

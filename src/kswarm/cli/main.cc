@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
                       "keep a candidate only when it is at least this fraction faster than eager "
                       "and its timing quartiles clear eager's (default 0.01)")
       ->check(CLI::Range(0.0, 10.0));
+  run_cmd->add_option("--build-jobs", run.build_jobs,
+                      "candidates compiled ahead of their evaluation at once, in processes that "
+                      "see no GPU (default: one per CPU core; 0: each builds in its evaluation)")
+      ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--config", run.config_path,
                       "TOML config file (default: ./kswarm.toml when present; flags win)");
   AddEvalOptions(run_cmd, run.options);

@@ -1,10 +1,12 @@
 #include "kswarm/supervisor/evaluate_candidate.h"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <random>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "kswarm/supervisor/problem_file.h"
 
@@ -40,6 +42,14 @@ Result<bool> AnswerFromStore(store::Store& store, const core::Environment& env,
   return true;
 }
 
+// Adds a phase (name -> ms) to the evaluation's phase_ms_json object.
+void AddPhase(core::Evaluation& e, const char* phase, double ms) {
+  nlohmann::json phases = nlohmann::json::parse(e.phase_ms_json, nullptr, false);
+  if (!phases.is_object()) phases = nlohmann::json::object();
+  phases[phase] = std::round(ms * 1000) / 1000;
+  e.phase_ms_json = phases.dump();
+}
+
 }  // namespace
 
 // EvaluateAndRecord, recording the evaluation with `purpose` ("candidate" or "recheck"; a recheck
@@ -47,13 +57,15 @@ Result<bool> AnswerFromStore(store::Store& store, const core::Environment& env,
 Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
                            const core::EvalSettings& settings, int64_t run_id, int attempt,
                            bool fresh, bool same_run_only, const std::string& purpose,
-                           CandidateResult& result);
+                           CandidateResult& result,
+                           const evaluator::BuildOutcome* prebuilt = nullptr);
 
 Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
                          const core::EvalSettings& settings, int64_t run_id, int attempt,
-                         bool fresh, bool same_run_only, CandidateResult& result) {
+                         bool fresh, bool same_run_only, CandidateResult& result,
+                         const evaluator::BuildOutcome* prebuilt) {
   return EvaluateAndRecordAs(store, evaluator, settings, run_id, attempt, fresh, same_run_only,
-                             "candidate", result);
+                             "candidate", result, prebuilt);
 }
 
 Result<store::EvaluationRecord> RecheckAndRecord(store::Store& store,
@@ -70,7 +82,7 @@ Result<store::EvaluationRecord> RecheckAndRecord(store::Store& store,
 Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
                            const core::EvalSettings& settings, int64_t run_id, int attempt,
                            bool fresh, bool same_run_only, const std::string& purpose,
-                           CandidateResult& result) {
+                           CandidateResult& result, const evaluator::BuildOutcome* prebuilt) {
   auto env = evaluator.Environment();
   if (!env) return env.error();
   if (!fresh) {
@@ -91,8 +103,17 @@ Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
   job.settings = settings;
   job.seed = FreshSeed();
   job.fresh_process = purpose == "recheck";
-  auto evaluation = evaluator.Evaluate(job);
-  if (!evaluation) return evaluation.error();
+  Result<core::Evaluation> evaluation = core::Evaluation{};
+  if (prebuilt && prebuilt->kind == evaluator::BuildOutcome::Kind::kCompileError) {
+    evaluation->outcome = core::Outcome::kCompileError;
+    evaluation->message = prebuilt->message;
+    evaluation->seed = job.seed;
+    evaluation->wall_ms = prebuilt->wall_ms;
+  } else {
+    evaluation = evaluator.Evaluate(job);
+    if (!evaluation) return evaluation.error();
+  }
+  if (prebuilt) AddPhase(*evaluation, "prebuild", prebuilt->wall_ms);
 
   store::EvaluationRecord& record = result.record;
   record.run_id = run_id;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kswarm/core/evaluation.h"
+#include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/store/store.h"
 #include "kswarm/util/status.h"
@@ -35,9 +36,12 @@ Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evalua
 // candidate.path) for `problem`, under run `run_id` as the agent's `attempt`, and records it.
 // The store answers instead when it holds the same question: from any run, or with `same_run_only`
 // from this run alone (a resumed run). Fills result.record and result.cached.
+// With `prebuilt` (the build pool's outcome for this candidate), its time is recorded as the
+// "prebuild" phase, and a compile error found there is the verdict: the worker is not asked.
 Status EvaluateAndRecord(store::Store& store, evaluator::Evaluator& evaluator,
                          const core::EvalSettings& settings, int64_t run_id, int attempt,
-                         bool fresh, bool same_run_only, CandidateResult& result);
+                         bool fresh, bool same_run_only, CandidateResult& result,
+                         const evaluator::BuildOutcome* prebuilt = nullptr);
 
 // Re-verifies a candidate already evaluated in `candidate` (its record filled): evaluated again in
 // a sandbox process no earlier job touched, on a new seed, and recorded with purpose "recheck".

@@ -1,6 +1,8 @@
 #include "kswarm/supervisor/suite.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -35,8 +37,9 @@ Result<std::string> WriteCandidateFile(const std::string& source) {
   }
   fs::path path = dir / (Sha256Hex(source) + ".py");
   if (!fs::exists(path)) {
+    static std::atomic<int> counter{0};  // agents of several threads may write at once
     fs::path tmp = path;
-    tmp += fmt::format(".tmp{}", ::getpid());
+    tmp += fmt::format(".tmp{}.{}", ::getpid(), counter++);
     std::ofstream(tmp, std::ios::binary) << source;
     fs::rename(tmp, path, ec);
     if (ec) return Error(StatusCode::kIoError, fmt::format("cannot write {}", path.string()));
@@ -76,11 +79,11 @@ Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>
   return out;
 }
 
-SuiteRunner::SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
+SuiteRunner::SuiteRunner(store::Store& store, std::vector<evaluator::Evaluator*> devices,
                          std::vector<std::unique_ptr<agents::Agent>> agents,
                          core::EvalSettings settings, ProgressFn progress, double min_gain)
     : store_(store),
-      evaluator_(evaluator),
+      devices_(std::move(devices)),
       agents_(std::move(agents)),
       settings_(std::move(settings)),
       progress_(std::move(progress)),
@@ -106,6 +109,7 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   if (!calls) return Error(calls.error());
   for (const auto& call : *calls) budget_.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
 
+  std::vector<size_t> todo;
   for (size_t i = 0; i < problem_paths.size(); ++i) {
     const std::string& path = problem_paths[i];
     auto finished = std::find_if(existing->begin(), existing->end(), [&](const auto& rp) {
@@ -113,33 +117,111 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
     });
     if (finished != existing->end()) {
       ++result.already_done;
-      continue;
+    } else {
+      todo.push_back(i);
     }
-    Status s = RunProblem(result.run_id, static_cast<int>(i), result.problems, path, result);
-    if (!s.ok()) return Error(s);  // the run stays 'running': resumable
   }
+
+  // On a GPU the pool compiles beside the timing: every problem's first unmetered attempts are
+  // queued now, so that no problem waits for its own compiles.
+  if (pool_ && !todo.empty()) {
+    auto env = devices_.front()->Environment();
+    if (!env) return Error(env.error());
+    if (env->device_type == "cuda") {
+      for (size_t i : todo) {
+        auto problem = ReadProblemFile(problem_paths[i]);
+        if (!problem) continue;  // RunProblem reports it
+        prefetched_[problem_paths[i]] = ProposeFirst(BaseRequest(*problem, *env));
+      }
+    }
+  }
+
+  // Each device takes the next problem when it is free.
+  std::atomic<size_t> next{0};
+  Status failure = Status::Ok();
+  auto drive = [&](evaluator::Evaluator& device) {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(shared_mu_);
+        if (!failure.ok()) return;
+      }
+      size_t k = next++;
+      if (k >= todo.size()) return;
+      size_t i = todo[k];
+      Status s = RunProblem(device, result.run_id, static_cast<int>(i), result.problems,
+                            problem_paths[i], result);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(shared_mu_);
+        if (failure.ok()) failure = s;
+        return;
+      }
+    }
+  };
+  if (devices_.size() == 1) {
+    drive(*devices_[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (evaluator::Evaluator* device : devices_) threads.emplace_back(drive, std::ref(*device));
+    for (std::thread& t : threads) t.join();
+  }
+  if (!failure.ok()) return Error(failure);  // the run stays 'running': resumable
   if (Status s = store_.FinishRun(result.run_id, "finished"); !s.ok()) return Error(s);
   return result;
 }
 
-Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const std::string& path,
-                               SuiteResult& result) {
+agents::AgentRequest SuiteRunner::BaseRequest(const store::ProblemRecord& problem,
+                                              const core::Environment& env) const {
+  agents::AgentRequest request;
+  request.problem = {problem.name, problem.path, problem.source, problem.level};
+  request.device = {env.device_type,   env.device_name,  env.device_json,
+                    env.torch_version, env.cuda_version, env.triton_version};
+  request.trials = settings_.trials;
+  request.tolerance = settings_.tolerance == core::Tolerance::kStrict
+                          ? "atol = rtol = 1e-4 (1e-2 for fp16/bf16 outputs)"
+                          : "atol = rtol = 1e-2";
+  return request;
+}
+
+SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest& base) {
+  FirstProposals proposals;
+  for (const auto& agent : agents_) {
+    if (agent->metered()) continue;
+    auto proposal = agent->Propose(base);
+    if (proposal && proposal->has_value()) {
+      if (auto file = WriteCandidateFile((*proposal)->source)) {
+        pool_->Submit(*file, Sha256Hex((*proposal)->source));
+      }
+    }
+    proposals.emplace(agent.get(), std::move(proposal));
+  }
+  return proposals;
+}
+
+void SuiteRunner::Emit(ProgressEvent event, ProgressEvent::Kind kind) {
+  std::lock_guard<std::mutex> lock(shared_mu_);
+  event.kind = kind;
+  event.elapsed_s = NowS() - started_s_;
+  if (progress_) progress_(event);
+}
+
+Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int position,
+                               int total, const std::string& path, SuiteResult& result) {
   double problem_started = NowS();
   ProgressEvent event;
   event.index = position;
   event.total = total;
   event.problem = path;
-  auto emit = [&](ProgressEvent::Kind kind) {
-    event.kind = kind;
-    event.elapsed_s = NowS() - started_s_;
-    if (progress_) progress_(event);
+  auto emit = [&](ProgressEvent::Kind kind) { Emit(event, kind); };
+  auto count = [&](int SuiteResult::*field) {
+    std::lock_guard<std::mutex> lock(shared_mu_);
+    ++(result.*field);
   };
 
   auto problem = ReadProblemFile(path);
   if (!problem) {
     // Not even readable: nothing to record against; say so and go on.
     event.message = problem.error().message();
-    ++result.skipped;
+    count(&SuiteResult::skipped);
     emit(ProgressEvent::Kind::kProblemSkipped);
     return Status::Ok();
   }
@@ -154,16 +236,9 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
   if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
   emit(ProgressEvent::Kind::kProblemStart);
 
-  agents::AgentRequest base_request;
-  base_request.problem = {problem->name, problem->path, problem->source, problem->level};
-  auto env = evaluator_.Environment();
+  auto env = device.Environment();
   if (!env) return env.error();
-  base_request.device = {env->device_type,   env->device_name,  env->device_json,
-                         env->torch_version, env->cuda_version, env->triton_version};
-  base_request.trials = settings_.trials;
-  base_request.tolerance = settings_.tolerance == core::Tolerance::kStrict
-                               ? "atol = rtol = 1e-4 (1e-2 for fp16/bf16 outputs)"
-                               : "atol = rtol = 1e-2";
+  agents::AgentRequest base_request = BaseRequest(*problem, *env);
 
   // Agents propose concurrently when metered (a model call takes seconds to minutes); the
   // evaluator, the store and the progress callback are used by one agent at a time.
@@ -175,6 +250,31 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
   Status failure = Status::Ok();
   std::optional<std::string> broken;  // the problem itself fails: skip it
 
+  // Builds ahead (set_build_pool): on a GPU beside other candidates' timing, on the CPU never.
+  bool overlap = env->device_type == "cuda";
+  auto prebuild = [&](const std::string& file, const std::string& source)
+      -> std::optional<evaluator::BuildOutcome> {
+    if (!pool_) return std::nullopt;
+    std::string sha = Sha256Hex(source);
+    pool_->Submit(file, sha);
+    return pool_->Wait(sha);
+  };
+  // The unmetered agents' first attempts do not depend on any verdict: built together, at the
+  // start of the run on a GPU, else now.
+  FirstProposals first_proposals;
+  if (pool_) {
+    std::unique_lock<std::mutex> shared(shared_mu_);
+    auto prefetched = prefetched_.find(path);
+    if (prefetched != prefetched_.end()) {
+      first_proposals = std::move(prefetched->second);
+      prefetched_.erase(prefetched);
+    } else {
+      shared.unlock();
+      first_proposals = ProposeFirst(base_request);
+      if (!overlap) pool_->WaitAll();
+    }
+  }
+
   auto run_agent = [&](agents::Agent& agent) {
     agents::AgentRequest request = base_request;
     for (int attempt = 1; attempt <= agent.max_attempts(); ++attempt) {
@@ -182,7 +282,12 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
         std::lock_guard<std::mutex> lock(mu);
         if (!failure.ok() || broken) return;
         if (agent.metered()) {
-          if (auto over = budget_.Exceeded(NowS() - started_s_)) {
+          std::optional<std::string> over;
+          {
+            std::lock_guard<std::mutex> shared(shared_mu_);
+            over = budget_.Exceeded(NowS() - started_s_);
+          }
+          if (over) {
             event.agent = agent.name();
             event.outcome = "budget: " + *over;
             event.speedup.reset();
@@ -191,7 +296,15 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
           }
         }
       }
-      auto proposal = agent.Propose(request);
+      auto prefetched = attempt == 1 ? first_proposals.find(&agent) : first_proposals.end();
+      auto proposal = prefetched != first_proposals.end() ? std::move(prefetched->second)
+                                                          : agent.Propose(request);
+      std::optional<Result<std::string>> file;
+      std::optional<evaluator::BuildOutcome> prebuilt;
+      if (proposal && proposal->has_value()) {
+        file = WriteCandidateFile((*proposal)->source);
+        if (*file && overlap) prebuilt = prebuild(**file, (*proposal)->source);
+      }
       std::lock_guard<std::mutex> lock(mu);
       if (!failure.ok() || broken) return;
       if (!proposal) {
@@ -212,20 +325,24 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
       }
       if (!proposal->has_value()) return;
       const agents::Proposal& p = **proposal;
-      if (p.call) budget_.Spend(p.call->tokens_in + p.call->tokens_out, p.call->cost_usd);
-      auto file = WriteCandidateFile(p.source);
-      if (!file) {
-        failure = file.error();
+      if (p.call) {
+        std::lock_guard<std::mutex> shared(shared_mu_);
+        budget_.Spend(p.call->tokens_in + p.call->tokens_out, p.call->cost_usd);
+      }
+      if (!*file) {
+        failure = file->error();
         return;
       }
+      if (!overlap) prebuilt = prebuild(**file, p.source);  // under the lock: no timing beside it
       CandidateResult candidate;
       candidate.problem = *problem;
-      candidate.candidate.path = *file;
+      candidate.candidate.path = **file;
       candidate.candidate.source = p.source;
       candidate.candidate.sha256 = Sha256Hex(p.source);
       candidate.candidate.generator = agent.name();
-      Status s = EvaluateAndRecord(store_, evaluator_, settings_, run_id, attempt,
-                                   /*fresh=*/false, /*same_run_only=*/true, candidate);
+      Status s = EvaluateAndRecord(store_, device, settings_, run_id, attempt,
+                                   /*fresh=*/false, /*same_run_only=*/true, candidate,
+                                   prebuilt ? &*prebuilt : nullptr);
       if (s.code() == StatusCode::kInvalidArgument) {
         broken = s.message();
         return;
@@ -291,7 +408,7 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
     verdict.wall_ms = (NowS() - problem_started) * 1e3;
     if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
     event.message = *broken;
-    ++result.skipped;
+    count(&SuiteResult::skipped);
     emit(ProgressEvent::Kind::kProblemSkipped);
     return Status::Ok();
   }
@@ -303,7 +420,7 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
     return *a.record.evaluation.Speedup() > *b.record.evaluation.Speedup();
   });
   for (const CandidateResult& contender : contenders) {
-    auto recheck = RecheckAndRecord(store_, evaluator_, settings_, run_id, contender);
+    auto recheck = RecheckAndRecord(store_, device, settings_, run_id, contender);
     if (!recheck) return recheck.error();
     const core::Evaluation& e = recheck->evaluation;
     verdict.recheck_evaluation_id = recheck->id;
@@ -341,7 +458,7 @@ Status SuiteRunner::RunProblem(int64_t run_id, int position, int total, const st
   }
   verdict.wall_ms = (NowS() - problem_started) * 1e3;
   if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
-  ++result.done;
+  count(&SuiteResult::done);
   event.speedup = best_speedup;
   event.best_so_far = best_speedup;
   event.agent = best_agent;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "kswarm/agents/agent.h"
 #include "kswarm/supervisor/budget.h"
 #include "kswarm/core/evaluation.h"
+#include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/store/store.h"
 #include "kswarm/util/status.h"
@@ -54,13 +57,29 @@ class SuiteRunner {
  public:
   // `agents` must include kCompileBaselineAgent; it runs first on every problem. A candidate is
   // kept only when it is core::ClearlyFaster than eager by `min_gain`.
-  SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
+  //
+  // `devices` holds one evaluator per device (one worker per GPU), started by the caller's
+  // thread: problems are spread across them, one problem per device at a time, and every
+  // candidate of a problem runs on that problem's device. The verdicts do not depend on how many
+  // devices there are. Workers that a device's thread has to restart end with the run.
+  SuiteRunner(store::Store& store, std::vector<evaluator::Evaluator*> devices,
               std::vector<std::unique_ptr<agents::Agent>> agents, core::EvalSettings settings,
               ProgressFn progress, double min_gain = core::kDefaultMinGain);
+  SuiteRunner(store::Store& store, evaluator::Evaluator& evaluator,
+              std::vector<std::unique_ptr<agents::Agent>> agents, core::EvalSettings settings,
+              ProgressFn progress, double min_gain = core::kDefaultMinGain)
+      : SuiteRunner(store, std::vector<evaluator::Evaluator*>{&evaluator}, std::move(agents),
+                    std::move(settings), std::move(progress), min_gain) {}
 
   // Limits what metered agents may spend over the run (a resumed run counts what it spent
   // before). An agent that finds the budget spent stops proposing; the run goes on.
   void set_budget(BudgetLimits limits) { budget_ = RunBudget(limits); }
+
+  // Builds candidates ahead of their evaluation in `pool` (not owned; nullptr: each candidate
+  // builds in its evaluation). The first attempts of the unmetered agents are built together as a
+  // problem starts; a metered agent's candidate is built as it arrives. On a GPU the builds
+  // overlap other candidates' timing; on the CPU, which they would disturb, they do not.
+  void set_build_pool(evaluator::BuildPool* pool) { pool_ = pool; }
 
   // Runs (or resumes, when `run_id` is set) the named run over `problem_paths`.
   // `config_json` is stored with a new run. Errors end the run early but leave it resumable.
@@ -69,17 +88,26 @@ class SuiteRunner {
                           const std::vector<std::string>& problem_paths);
 
  private:
-  // Evaluates every agent's candidates on one problem and records the verdict.
-  Status RunProblem(int64_t run_id, int position, int total, const std::string& path,
-                    SuiteResult& result);
+  // Evaluates every agent's candidates on one problem on `device` and records the verdict.
+  Status RunProblem(evaluator::Evaluator& device, int64_t run_id, int position, int total,
+                    const std::string& path, SuiteResult& result);
+  void Emit(ProgressEvent event, ProgressEvent::Kind kind);
+  agents::AgentRequest BaseRequest(const store::ProblemRecord& problem,
+                                   const core::Environment& env) const;
+  // The unmetered agents' first proposals for a problem, each submitted to the pool.
+  using FirstProposals = std::map<const agents::Agent*, Result<std::optional<agents::Proposal>>>;
+  FirstProposals ProposeFirst(const agents::AgentRequest& base);
 
   store::Store& store_;
-  evaluator::Evaluator& evaluator_;
+  std::vector<evaluator::Evaluator*> devices_;
   std::vector<std::unique_ptr<agents::Agent>> agents_;
   core::EvalSettings settings_;
   ProgressFn progress_;
   double min_gain_;
+  evaluator::BuildPool* pool_ = nullptr;
+  std::mutex shared_mu_;  // guards budget_, progress_ and the run's counts across devices
   RunBudget budget_;
+  std::map<std::string, FirstProposals> prefetched_;  // by problem path, until its turn
   double started_s_ = 0;
 };
 

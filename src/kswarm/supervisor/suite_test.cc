@@ -169,6 +169,103 @@ TEST_F(SuiteTest, KeepsTheFastestPassedCandidateAndFloorsAtEager) {
   EXPECT_FALSE(events.empty());
 }
 
+TEST_F(SuiteTest, ProblemsAreSpreadAcrossDevicesWithTheVerdictsOfOneDevice) {
+  // Two CPU workers stand in for two GPUs: the scheduler is the same.
+  std::vector<std::string> problems;
+  for (int i = 0; i < 2; ++i) {
+    problems.push_back(WriteProblem(fmt::format("p{}.py", i),
+                                    SlowProblem(i % 2 ? 0.0 : 0.02) + fmt::format("# {}\n", i)));
+  }
+  auto agents_for = [] {
+    std::vector<std::unique_ptr<agents::Agent>> agents;
+    agents.push_back(std::make_unique<testing::FakeAgent>(
+        "wrong_then_fast", std::vector<std::string>{Candidate(0.0, "x * 3.0"), Candidate(0.0)}));
+    return agents;
+  };
+  std::vector<ProgressEvent> events;
+  auto one = Runner(agents_for(), &events)->Run("one", std::nullopt, "{}", problems);
+  ASSERT_TRUE(one.has_value()) << one.error().ToString();
+
+  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+  config.device = "cpu";
+  evaluator::Evaluator first(config), second(config);
+  ASSERT_TRUE(first.Environment().has_value());
+  ASSERT_TRUE(second.Environment().has_value());
+  SuiteRunner two(*store_, {&first, &second}, agents_for(), settings_,
+                  [&](const ProgressEvent& e) { events.push_back(e); });
+  auto spread = two.Run("two", std::nullopt, "{}", problems);
+  ASSERT_TRUE(spread.has_value()) << spread.error().ToString();
+  EXPECT_EQ(spread->done, 2);
+  EXPECT_GT(first.jobs_sent(), 0);
+  EXPECT_GT(second.jobs_sent(), 0);
+
+  auto a = store_->RunProblems(one->run_id).value();
+  auto b = store_->RunProblems(spread->run_id).value();
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  auto kept = [&](const store::RunProblemRecord& r) {
+    if (!r.best_evaluation_id) return std::string("eager");
+    auto e = store_->GetEvaluation(*r.best_evaluation_id).value();
+    return fmt::format("{} attempt {}", e->generator, e->attempt);
+  };
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(a[i].problem_path, b[i].problem_path);
+    EXPECT_EQ(a[i].position, b[i].position);
+    EXPECT_EQ(b[i].status, "done");
+    EXPECT_EQ(kept(a[i]), kept(b[i])) << a[i].problem_path;
+  }
+  EXPECT_EQ(kept(b[0]), "wrong_then_fast attempt 2");  // 20 ms of waiting skipped
+  EXPECT_EQ(kept(b[1]), "eager");
+}
+
+TEST_F(SuiteTest, TheBuildPoolBuildsFirstAttemptsAheadAndItsCompileErrorIsTheVerdict) {
+  // Candidates that compile a CUDA kernel with NVRTC at import (no GPU needed to compile); slower
+  // than eager, so never kept and never re-verified.
+  auto rt_candidate = [](const char* body) {
+    return fmt::format(R"py(import kswarm_rt, time, torch.nn as nn
+kswarm_rt.compile_cubin('extern "C" __global__ void k(float* y) {{ y[0] = {}; }}', 'k', arch='sm_90')
+class ModelNew(nn.Module):
+    def forward(self, x):
+        time.sleep(0.005)
+        return x * 2.0
+)py",
+                       body);
+  };
+  std::string problem = WriteProblem("a.py", SlowProblem(0.0));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "good", std::vector<std::string>{rt_candidate("1.0f")}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "bad", std::vector<std::string>{rt_candidate("no_such_value")}));
+  evaluator::BuildPoolConfig build;
+  build.worker = evaluator::DefaultWorkerConfig();
+  build.worker.extra_env = {"KSWARM_RT_CACHE=" + (dir_ / "nvrtc").string()};
+  build.build_arch = "cpu-x86_64";
+  build.jobs = 2;
+  evaluator::BuildPool pool(build);
+  std::vector<ProgressEvent> events;
+  auto runner = Runner(std::move(agents), &events);
+  runner->set_build_pool(&pool);
+  auto result = runner->Run("pool", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_EQ(pool.builds_started(), 2);
+
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_EQ(evals[0].generator, "good");
+  EXPECT_EQ(evals[0].evaluation.outcome, core::Outcome::kPassed) << evals[0].evaluation.message;
+  EXPECT_NE(evals[0].evaluation.phase_ms_json.find("\"prebuild\""), std::string::npos);
+  EXPECT_NE(evals[0].evaluation.phase_ms_json.find("\"verify\""), std::string::npos);
+  // The compile error came from the pool; the worker never saw the candidate.
+  EXPECT_EQ(evals[1].generator, "bad");
+  EXPECT_EQ(evals[1].evaluation.outcome, core::Outcome::kCompileError);
+  EXPECT_NE(evals[1].evaluation.message.find("no_such_value"), std::string::npos)
+      << evals[1].evaluation.message;
+  EXPECT_NE(evals[1].evaluation.phase_ms_json.find("\"prebuild\""), std::string::npos);
+  EXPECT_EQ(evals[1].evaluation.phase_ms_json.find("\"verify\""), std::string::npos);
+  EXPECT_EQ(evaluator_->jobs_sent(), 1);
+}
+
 TEST_F(SuiteTest, MeteredAgentsProposeTogetherAndEveryCallIsRecorded) {
   std::string problem = WriteProblem("a.py", SlowProblem(0.02));
   std::atomic<int> in_flight{0}, peak{0};
