@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,10 +32,36 @@ bool Write(const fs::path& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+bool ImportsRuntime(const std::string& source) {
+  static const std::regex kImport(R"((^|\n)[ \t]*(import|from)[ \t]+kswarm_rt\b)");
+  return std::regex_search(source, kImport);
+}
+
+// Copies the kswarm_rt package (its .py files) into out_dir/kswarm_rt.
+Status CopyRuntime(const std::string& runtime_dir, const std::string& out_dir) {
+  fs::path from = fs::path(runtime_dir) / "kswarm_rt";
+  fs::path to = fs::path(out_dir) / "kswarm_rt";
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  int copied = 0;
+  for (const auto& entry : fs::directory_iterator(from, ec)) {
+    if (entry.path().extension() != ".py") continue;
+    fs::copy_file(entry.path(), to / entry.path().filename(),
+                  fs::copy_options::overwrite_existing, ec);
+    if (ec) break;
+    ++copied;
+  }
+  if (ec || copied == 0) {
+    return Status(StatusCode::kIoError, fmt::format("cannot copy the kswarm_rt package from {} "
+                                                    "to {}", from.string(), to.string()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
-                               const std::string& out_dir) {
+                               const std::string& out_dir, const std::string& runtime_dir) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) {
@@ -85,6 +112,10 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
       return Error(StatusCode::kIoError, fmt::format("cannot write {}/{}.py", out_dir, module));
     }
     ++result.modules;
+    if (ImportsRuntime((*candidate)->source) && !result.runtime) {
+      if (Status s = CopyRuntime(runtime_dir, out_dir); !s.ok()) return Error(s);
+      result.runtime = true;
+    }
     entry["kept"] = (*candidate)->generator;
     entry["module"] = module;
     entry["class"] = "ModelNew";
@@ -103,6 +134,7 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
       {"environment", environment},
       {"usage", "from <module> import ModelNew; use ModelNew wherever Model was built, with the "
                 "same constructor arguments"},
+      {"runtime", result.runtime ? ordered_json("kswarm_rt") : ordered_json(nullptr)},
       {"problems", entries}};
   if (!Write(fs::path(out_dir) / "manifest.json", manifest.dump(2) + "\n")) {
     return Error(StatusCode::kIoError, fmt::format("cannot write {}/manifest.json", out_dir));

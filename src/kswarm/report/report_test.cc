@@ -52,8 +52,8 @@ class ReportTest : public ::testing::Test {
 
   int64_t Eval(int64_t problem, const std::string& agent, core::Outcome outcome, double eager_ms,
                double cand_ms, const std::string& flags_json = "",
-               const std::string& purpose = "candidate") {
-    std::string source = agent + std::to_string(problem);
+               const std::string& purpose = "candidate", std::string source = "") {
+    if (source.empty()) source = agent + std::to_string(problem);
     store::CandidateRecord c{problem, source, Sha256Hex(source), agent, ""};
     store::EvaluationRecord r;
     r.run_id = run_;
@@ -91,6 +91,8 @@ class ReportTest : public ::testing::Test {
     v.speedup_vs_compile = std::max(1.0, compile_ms / best_ms);
     ASSERT_TRUE(store_->PutRunProblem(v).ok());
   }
+
+  static std::string RuntimeDir() { return std::string(std::getenv("KSWARM_SOURCE_DIR")) + "/python"; }
 
   RunSummary Summary() {
     auto run = store_->FindRun("golden").value();
@@ -185,10 +187,12 @@ TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {
 TEST_F(ReportTest, ExportWritesWinnersAndAManifest) {
   auto run = store_->FindRun("golden").value();
   fs::path out = dir_ / "export";
-  auto result = ExportRun(*store_, *run, out.string());
+  auto result = ExportRun(*store_, *run, out.string(), RuntimeDir());
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   EXPECT_EQ(result->modules, 2);
   EXPECT_EQ(result->kept_eager, 1);
+  EXPECT_FALSE(result->runtime);  // no winner needs kswarm_rt
+  EXPECT_FALSE(fs::exists(out / "kswarm_rt"));
   auto graph = ReadFile((out / "level1_01_matmul.py").string());
   ASSERT_TRUE(graph.has_value());
   EXPECT_EQ(*graph, "cuda_graph1");  // the kept candidate's source, verbatim
@@ -200,6 +204,27 @@ TEST_F(ReportTest, ExportWritesWinnersAndAManifest) {
   EXPECT_NE(manifest->find("\"problem_sha256\": \"" + Sha256Hex("01_matmul") + "\""),
             std::string::npos);
   EXPECT_NE(manifest->find("\"device_name\": \"NVIDIA H100 80GB HBM3\""), std::string::npos);
+}
+
+TEST_F(ReportTest, ExportShipsKswarmRtWithAWinnerThatImportsIt) {
+  run_ = store_->CreateRun("rt", "run", "{}").value();
+  int64_t p = Problem("07_gelu", 1);
+  int64_t c = Eval(p, "torch_compile", core::Outcome::kPassed, 1.0, 1.0);
+  int64_t w = Eval(p, "llm", core::Outcome::kPassed, 1.0, 0.5, "", "candidate",
+                   "import torch\nfrom kswarm_rt import kernel\nclass ModelNew: pass\n");
+  Verdict(p, 0, w, c, 1.0, 1.0, 0.5);
+  fs::path out = dir_ / "export_rt";
+  auto result = ExportRun(*store_, *store_->FindRun("rt").value(), out.string(), RuntimeDir());
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_TRUE(result->runtime);
+  EXPECT_TRUE(fs::exists(out / "kswarm_rt" / "__init__.py"));
+  EXPECT_TRUE(fs::exists(out / "kswarm_rt" / "_runtime.py"));
+  EXPECT_NE(ReadFile((out / "manifest.json").string())->find("\"runtime\": \"kswarm_rt\""),
+            std::string::npos);
+  auto missing = ExportRun(*store_, *store_->FindRun("rt").value(), (dir_ / "x").string(),
+                           (dir_ / "nowhere").string());
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), StatusCode::kIoError);
 }
 
 }  // namespace
