@@ -6,8 +6,9 @@
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
 #     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
 #   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it;
-#   - `kswarm run --replay` re-evaluates the hand-written CUDA and Triton candidates, laid out as a
-#     KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no model called.
+#   - `kswarm run --replay` re-evaluates the hand-written CUDA, Triton and NVRTC (kswarm_rt)
+#     candidates, laid out as a KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no
+#     model called; the build pool compiles the C++ extensions side by side first.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
@@ -168,7 +169,7 @@ else rows+=("| run_recheck_in_fresh_sandbox | passed | see run.txt | | | | FAIL 
 fi
 
 if [[ $PARTS == *,replay,* ]]; then
-echo "== kswarm run --replay: the hand-written GPU candidates as a KernelBench folder"
+echo "== kswarm run --replay: the hand-written GPU candidates as a KernelBench folder ($(date -u +%T))"
 REPLAY=$OUT_DIR/authors-gpu
 rm -rf "$REPLAY" && mkdir -p "$REPLAY"
 replayed=()
@@ -179,7 +180,7 @@ for dir in "$C"/*/; do
   level=${problem#problems/level}; level=${level%%/*}
   number=$((10#${stem%%_*}))
   sample=0
-  for kind in cuda triton; do
+  for kind in cuda triton nvrtc; do
     [ -f "$dir/$kind.py" ] || continue
     cp "$dir/$kind.py" "$REPLAY/level_${level}_problem_${number}_sample_${sample}_kernel.py"
     sample=$((sample + 1))
