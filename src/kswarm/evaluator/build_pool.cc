@@ -35,6 +35,13 @@ void RemoveStaleLocks(const std::string& folder) {
 
 }  // namespace
 
+bool CompilesOnImport(const std::string& source) {
+  for (const char* marker : {"load_inline", "cpp_extension", "kswarm_rt"}) {
+    if (source.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
 BuildPool::BuildPool(BuildPoolConfig config) : config_(std::move(config)) {
   int jobs = std::max(1, config_.jobs);
   for (int i = 0; i < jobs; ++i) threads_.emplace_back([this] { Work(); });

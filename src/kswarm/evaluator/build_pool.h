@@ -21,6 +21,11 @@
 
 namespace kswarm::evaluator {
 
+// Whether a candidate compiles anything when imported: it uses torch's extension builder
+// (load_inline, cpp_extension) or kswarm_rt. The pool skips the rest, for which a build process
+// would only import torch (a candidate it misses builds in its evaluation, as without a pool).
+bool CompilesOnImport(const std::string& source);
+
 struct BuildOutcome {
   enum class Kind {
     kBuilt,         // imported; whatever it compiles is in the cache

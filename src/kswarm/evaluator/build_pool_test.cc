@@ -77,6 +77,12 @@ class BuildPoolTest : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST(CompilesOnImportTest, ExtensionsAndKswarmRtButNotPlainTorch) {
+  EXPECT_TRUE(CompilesOnImport("from torch.utils.cpp_extension import load_inline\n"));
+  EXPECT_TRUE(CompilesOnImport("import kswarm_rt\n"));
+  EXPECT_FALSE(CompilesOnImport("import torch\nclass ModelNew(torch.nn.Module): pass\n"));
+}
+
 TEST_F(BuildPoolTest, BuildsIntoTheCacheOncePerContent) {
   BuildPool pool(Config());
   auto [path, sha] = Write("a.py", RtCandidate("2.0f * x[i]"));

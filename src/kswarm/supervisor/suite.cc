@@ -187,7 +187,8 @@ SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest
   for (const auto& agent : agents_) {
     if (agent->metered()) continue;
     auto proposal = agent->Propose(base);
-    if (proposal && proposal->has_value()) {
+    if (proposal && proposal->has_value() &&
+        evaluator::CompilesOnImport((*proposal)->source)) {
       if (auto file = WriteCandidateFile((*proposal)->source)) {
         pool_->Submit(*file, Sha256Hex((*proposal)->source));
       }
@@ -254,7 +255,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   bool overlap = env->device_type == "cuda";
   auto prebuild = [&](const std::string& file, const std::string& source)
       -> std::optional<evaluator::BuildOutcome> {
-    if (!pool_) return std::nullopt;
+    if (!pool_ || !evaluator::CompilesOnImport(source)) return std::nullopt;
     std::string sha = Sha256Hex(source);
     pool_->Submit(file, sha);
     return pool_->Wait(sha);
