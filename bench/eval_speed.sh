@@ -3,10 +3,11 @@
 # build cache. Needs a CUDA machine with torch (scripts/dist.sh carries the binary there).
 #   1. kswarm_rt: compile time of the bundled NVRTC candidates' kernels, cold (empty cache) and
 #      cached, and one launch checked against torch;
-#   2. `kswarm eval` (100 trials) of each NVRTC candidate, twice: wall time and phases, the first
-#      with its kernel cold, the second cached;
-#   3. a load_inline candidate evaluated twice with the same build cache: the second's build
-#      phase is the load of the cached library.
+#   2. `kswarm eval` (100 trials) of each NVRTC candidate: wall time (a fresh worker and sandbox
+#      included) and phases;
+#   3. `kswarm eval` of a load_inline candidate already in the build cache (run this after
+#      scripts/gpu-check.sh's replay part with the same TORCH_EXTENSIONS_DIR, which builds it):
+#      its build phase is the load of the cached library.
 # Usage: bench/eval_speed.sh [OUTDIR]   (KSWARM_BIN, KSWARM_PYTHON as for scripts/gpu-check.sh;
 #        TORCH_EXTENSIONS_DIR: the build cache, default OUTDIR/torch_extensions)
 set -uo pipefail
@@ -18,7 +19,7 @@ KSWARM=${KSWARM_BIN:-$( [ -x dist/kswarm ] && echo dist/kswarm || echo build/ksw
 export KSWARM_PYTHON=${KSWARM_PYTHON:-python3}
 export KSWARM_WORKER_DIR=$ROOT/python
 export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-$OUT_DIR/torch_extensions}
-export KSWARM_RT_CACHE=$OUT_DIR/nvrtc
+export KSWARM_RT_CACHE=$OUT_DIR/nvrtc  # empty: the first compile of each kernel is cold
 rm -rf "$KSWARM_RT_CACHE"
 C=testing/candidates
 L1=problems/level1/07_gelu.py
@@ -73,12 +74,9 @@ PY
 }
 
 echo "== kswarm eval, 100 trials"
-eval_row l1_nvrtc_cold   "$L1" $C/07_gelu/nvrtc.py
-eval_row l1_nvrtc_cached "$L1" $C/07_gelu/nvrtc.py
-eval_row l2_nvrtc_cold   "$L2" $C/01_linear_gelu_scale/nvrtc.py
-eval_row l2_nvrtc_cached "$L2" $C/01_linear_gelu_scale/nvrtc.py
-eval_row l1_load_inline_a "$L1" $C/07_gelu/cuda.py
-eval_row l1_load_inline_b "$L1" $C/07_gelu/cuda.py
+eval_row l1_nvrtc "$L1" $C/07_gelu/nvrtc.py
+eval_row l2_nvrtc "$L2" $C/01_linear_gelu_scale/nvrtc.py
+eval_row l1_load_inline_cached "$L1" $C/07_gelu/cuda.py
 
 echo
 echo "| eval | outcome | wall s | load s | build s | verify s | time s | speedup |"
