@@ -128,8 +128,9 @@ Status Evaluator::EnsureWorker() {
 }
 
 Result<core::Environment> Evaluator::Environment() {
-  if (Status s = EnsureWorker(); !s.ok()) return Error(s);
-  return hello_->env;
+  auto hello = Hello();
+  if (!hello) return Error(hello.error());
+  return hello->env;
 }
 
 Result<HelloReply> Evaluator::Hello() {

@@ -182,15 +182,20 @@ agents::AgentRequest SuiteRunner::BaseRequest(const store::ProblemRecord& proble
   return request;
 }
 
+bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source) {
+  if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
+  pool_->Submit(file, Sha256Hex(source));
+  return true;
+}
+
 SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest& base) {
   FirstProposals proposals;
   for (const auto& agent : agents_) {
     if (agent->metered()) continue;
     auto proposal = agent->Propose(base);
-    if (proposal && proposal->has_value() &&
-        evaluator::CompilesOnImport((*proposal)->source)) {
+    if (proposal && proposal->has_value()) {
       if (auto file = WriteCandidateFile((*proposal)->source)) {
-        pool_->Submit(*file, Sha256Hex((*proposal)->source));
+        SubmitBuild(*file, (*proposal)->source);
       }
     }
     proposals.emplace(agent.get(), std::move(proposal));
@@ -255,10 +260,8 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   bool overlap = env->device_type == "cuda";
   auto prebuild = [&](const std::string& file, const std::string& source)
       -> std::optional<evaluator::BuildOutcome> {
-    if (!pool_ || !evaluator::CompilesOnImport(source)) return std::nullopt;
-    std::string sha = Sha256Hex(source);
-    pool_->Submit(file, sha);
-    return pool_->Wait(sha);
+    if (!SubmitBuild(file, source)) return std::nullopt;
+    return pool_->Wait(Sha256Hex(source));
   };
   // The unmetered agents' first attempts do not depend on any verdict: built together, at the
   // start of the run on a GPU, else now.

@@ -94,6 +94,9 @@ class SuiteRunner {
   void Emit(ProgressEvent event, ProgressEvent::Kind kind);
   agents::AgentRequest BaseRequest(const store::ProblemRecord& problem,
                                    const core::Environment& env) const;
+  // Queues the candidate in the pool when there is one and the candidate compiles on import;
+  // returns whether it did.
+  bool SubmitBuild(const std::string& file, const std::string& source);
   // The unmetered agents' first proposals for a problem, each submitted to the pool.
   using FirstProposals = std::map<const agents::Agent*, Result<std::optional<agents::Proposal>>>;
   FirstProposals ProposeFirst(const agents::AgentRequest& base);
