@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The built-in sweep of a suite on one GPU and then on every GPU of the host, each with empty
+# caches of its own (Inductor, Triton, builds), and whether both kept the same winners.
+# Usage: bench/multi_gpu_sweep.sh OUTDIR PATH... [-- kswarm run flags]
+# Prints both sweeps' rates (bench/sweep_rate.sh), the speed-up of all GPUs over one, and a
+# table of each problem's kept agent in both runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$1; shift
+mkdir -p "$out"
+export KSWARM_PYTHON=${KSWARM_PYTHON:-python3} KSWARM_WORKER_DIR=${KSWARM_WORKER_DIR:-$PWD/python}
+args=("$@")
+[[ " ${args[*]} " == *" -- "* ]] || args+=(--)
+gpus=$(nvidia-smi -L | wc -l)
+all=$(seq -s, 0 $((gpus - 1)))
+run() {  # run NAME CUDA_VISIBLE_DEVICES
+  rm -rf "$out/$1"; mkdir -p "$out/$1/cache"
+  local start end
+  start=$(date +%s.%N)
+  CUDA_VISIBLE_DEVICES=$2 XDG_CACHE_HOME=$out/$1/cache SWEEP_DB=$out/$1/sweep.db \
+    bench/sweep_rate.sh "${args[@]}" > "$out/$1/sweep.txt" 2>&1 || { cat "$out/$1/sweep.txt"; exit 1; }
+  end=$(date +%s.%N)
+  echo "$1 (CUDA_VISIBLE_DEVICES=$2): $(python3 -c "print(f'{$end - $start:.1f}')") s"
+  grep -E "problems per minute" "$out/$1/sweep.txt"
+}
+echo "== $gpus GPUs: $(nvidia-smi --query-gpu=name --format=csv,noheader | sort | uniq -c | xargs)"
+run one 0
+run all "$all"
+python3 - "$out" <<'PY'
+import re, sqlite3, sys
+out = sys.argv[1]
+def wall(name):
+    m = re.search(r"this invocation: ([0-9.]+) s", open(f"{out}/{name}/sweep.txt").read())
+    return float(m.group(1))
+def winners(name):
+    c = sqlite3.connect(f"{out}/{name}/sweep.db")
+    rows = c.execute("""select p.name, rp.status, coalesce(c.generator, 'eager'), rp.speedup
+                        from run_problems rp join problems p on p.id = rp.problem_id
+                        left join evaluations e on e.id = rp.best_evaluation_id
+                        left join candidates c on c.id = e.candidate_id order by rp.position""")
+    return {n: (s, g, sp) for n, s, g, sp in rows}
+one, all_ = winners("one"), winners("all")
+print(f"\nwall time: one GPU {wall('one'):.1f} s, all GPUs {wall('all'):.1f} s: "
+      f"{wall('one') / wall('all'):.2f}x")
+print("| problem | one GPU: kept (speedup) | all GPUs: kept (speedup) | same |\n|---|---|---|---|")
+same = 0
+for name in one:
+    a, b = one[name], all_.get(name, ("missing", "-", None))
+    eq = a[1] == b[1]
+    same += eq
+    fmt = lambda w: f"{w[1]} ({w[2]:.3f}x)" if w[2] else f"{w[1]} ({w[0]})"
+    print(f"| {name} | {fmt(a)} | {fmt(b)} | {'yes' if eq else 'NO'} |")
+print(f"\nsame winner on {same} of {len(one)} problems")
+PY
