@@ -63,6 +63,8 @@ class Evaluator {
   int workers_started() const { return workers_started_; }
   // How many evaluate jobs this evaluator has sent to its workers.
   int jobs_sent() const { return jobs_sent_; }
+  // How its workers are started (the tools of tools.h start theirs alike).
+  const WorkerConfig& config() const { return config_; }
 
  private:
   Status EnsureWorker();
