@@ -1,5 +1,6 @@
 #include "kswarm/config/config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -98,6 +99,37 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
                         num("stall_timeout_s", m.stall_timeout_s, 1, 86400)}) {
         if (!st.ok()) return Error(st);
       }
+      for (Status st : {str("profile_helper", m.profile_helper, false)}) {
+        if (!st.ok()) return Error(st);
+      }
+      if (auto contexts = (*t)["contexts"]; contexts) {
+        auto* items = contexts.as_array();
+        if (!items || items->empty()) {
+          return bad_model("contexts", "a list of \"none\", \"reference\", \"profile\", \"both\"");
+        }
+        m.contexts.clear();
+        for (const auto& item : *items) {
+          auto v = item.value<std::string>();
+          if (!v || (*v != "none" && *v != "reference" && *v != "profile" && *v != "both")) {
+            return bad_model("contexts",
+                             "a list of \"none\", \"reference\", \"profile\", \"both\"");
+          }
+          if (std::find(m.contexts.begin(), m.contexts.end(), *v) != m.contexts.end()) {
+            return bad_model("contexts", "a list without repeats");
+          }
+          m.contexts.push_back(*v);
+        }
+      }
+      if (auto v = (*t)["max_tokens"]; v) {
+        auto n = v.value<int64_t>();
+        if (!n || *n <= 0) return bad_model("max_tokens", "a positive integer");
+        m.max_tokens = *n;
+      }
+      if (auto v = (*t)["max_usd"]; v) {
+        auto n = v.value<double>();
+        if (!n || *n <= 0) return bad_model("max_usd", "a positive number");
+        m.max_usd = *n;
+      }
       m.max_output_tokens = static_cast<int>(max_out);
       m.concurrency = static_cast<int>(concurrency);
       m.attempts = static_cast<int>(attempts);
@@ -136,6 +168,33 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
       auto n = v.value<double>();
       if (!n || *n <= 0) return bad_budget("max_wall_s");
       config.budget.max_wall_s = *n;
+    }
+  }
+  for (const ModelConfig& m : config.models) {
+    if (m.profile_helper.empty()) continue;
+    bool known = std::any_of(config.models.begin(), config.models.end(),
+                             [&](const ModelConfig& o) { return o.name == m.profile_helper; });
+    if (!known) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: [[models]] '{}' profile_helper names no [[models]] ('{}')",
+                               origin, m.name, m.profile_helper));
+    }
+  }
+  if (auto context = table["context"]; context) {
+    auto bad_context = [&](const char* key, const char* want) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: [context] {} must be {}", origin, key, want));
+    };
+    if (!context.is_table()) return bad_context("", "a table");
+    if (auto v = context["reference"]; v) {
+      auto path = v.value<std::string>();
+      if (!path) return bad_context("reference", "a path (a file or a folder)");
+      config.context.reference = *path;
+    }
+    if (auto v = context["inductor"]; v) {
+      auto flag = v.value<bool>();
+      if (!flag) return bad_context("inductor", "true or false");
+      config.context.inductor = *flag;
     }
   }
   return config;

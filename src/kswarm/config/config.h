@@ -32,6 +32,21 @@ struct ModelConfig {
   int attempts = 5;
   int max_retries = 5;
   double stall_timeout_s = 120;
+  // The context configurations this model runs as, each a swarm member of its own (named
+  // `name`, `name+reference`, `name+profile`, `name+both`): "none", "reference", "profile", "both".
+  std::vector<std::string> contexts = {"none"};
+  // Another [[models]] name whose model reads profiles and writes the advice for the next attempt
+  // ("": the rule-based summary goes in as it is).
+  std::string profile_helper;
+  // What each of this model's members may spend over a run; unset is unlimited.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_usd;
+};
+
+// [context]: where reference implementations come from (docs/config.md).
+struct ContextConfig {
+  std::string reference;  // a file, or a folder of files named after problems ("": none)
+  bool inductor = true;   // else torch.compile's generated code for the problem
 };
 
 // [budget]: what LLM agents may spend over a run; unset is unlimited.
@@ -45,6 +60,7 @@ struct Config {
   RunConfig run;
   std::vector<ModelConfig> models;
   BudgetConfig budget;
+  ContextConfig context;
 };
 
 // Parses TOML text; `origin` names it in error messages. kInvalidArgument for a syntax error or

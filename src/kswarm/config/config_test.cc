@@ -90,6 +90,49 @@ max_usd = 25.5
   }
 }
 
+TEST(ConfigTest, ContextConfigurationsPerModel) {
+  auto c = ParseConfig(R"toml(
+[context]
+reference = "refs/"
+inductor = false
+
+[[models]]
+name = "gpt"
+api = "openai"
+model = "gpt-5"
+contexts = ["none", "reference", "profile", "both"]
+profile_helper = "mini"
+max_tokens = 100000
+max_usd = 2.5
+
+[[models]]
+name = "mini"
+api = "openai"
+model = "gpt-5-mini"
+)toml", "k.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->context.reference, "refs/");
+  EXPECT_FALSE(c->context.inductor);
+  EXPECT_EQ(c->models[0].contexts,
+            (std::vector<std::string>{"none", "reference", "profile", "both"}));
+  EXPECT_EQ(c->models[0].profile_helper, "mini");
+  EXPECT_EQ(c->models[0].max_tokens, 100000);
+  EXPECT_DOUBLE_EQ(*c->models[0].max_usd, 2.5);
+  EXPECT_EQ(c->models[1].contexts, std::vector<std::string>{"none"});  // the default
+  EXPECT_TRUE(ParseConfig("", "k.toml")->context.inductor);
+
+  const std::string head = "[[models]]\nname = \"a\"\napi = \"openai\"\nmodel = \"m\"\n";
+  for (const std::string& bad :
+       {head + "contexts = [\"all\"]\n", head + "contexts = []\n",
+        head + "contexts = [\"none\", \"none\"]\n", head + "profile_helper = \"nobody\"\n",
+        head + "max_usd = 0\n", std::string("[context]\ninductor = \"yes\"\n")}) {
+    auto r = ParseConfig(bad, "k.toml");
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.error().message().find("k.toml"), std::string::npos);
+  }
+}
+
 TEST(ConfigTest, MissingExplicitFileIsBadInput) {
   auto c = LoadConfig("/nonexistent/kswarm.toml");
   ASSERT_FALSE(c.has_value());
