@@ -22,6 +22,8 @@ using kainjow::mustache::mustache;
 using nlohmann::json;
 
 constexpr size_t kMaxFeedbackChars = 4000;
+constexpr size_t kMaxReferenceChars = 24000;
+constexpr size_t kMaxMetricsChars = 12000;
 
 Result<std::string> Render(const std::string& dir, const std::string& name, const data& vars) {
   std::string path = (std::filesystem::path(dir) / (name + ".mustache")).string();
@@ -40,9 +42,9 @@ Result<std::string> Render(const std::string& dir, const std::string& name, cons
 
 // Keeps the head and the tail of a long evaluator message (a compiler's first error and the
 // traceback's last lines matter most).
-std::string Trim(const std::string& message) {
-  if (message.size() <= kMaxFeedbackChars) return message;
-  size_t half = kMaxFeedbackChars / 2;
+std::string Trim(const std::string& message, size_t limit = kMaxFeedbackChars) {
+  if (message.size() <= limit) return message;
+  size_t half = limit / 2;
   return message.substr(0, half) + fmt::format("\n[... {} characters cut ...]\n",
                                                message.size() - 2 * half) +
          message.substr(message.size() - half);
@@ -50,8 +52,32 @@ std::string Trim(const std::string& message) {
 
 std::string Round(double value, int digits) { return fmt::format("{:.{}f}", value, digits); }
 
+// The model call behind `chat`, for the record (never holds credentials).
+CallRecord Record(const llm::Endpoint& endpoint, const llm::ChatRequest& chat,
+                  const llm::ChatResult& result) {
+  CallRecord call;
+  call.model = endpoint.model;
+  json messages = json::array();
+  for (const auto& m : chat.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+  call.request_json = json{{"system", chat.system}, {"messages", messages}}.dump();
+  call.reply = result.reply.text;
+  call.tokens_in = result.reply.tokens_in;
+  call.tokens_out = result.reply.tokens_out;
+  call.cost_usd = (call.tokens_in * endpoint.usd_per_mtok_in +
+                   call.tokens_out * endpoint.usd_per_mtok_out) / 1e6;
+  call.latency_ms = result.latency_ms;
+  call.retries = result.retries;
+  call.truncated = result.reply.truncated;
+  return call;
+}
+
 data TaskVars(const AgentRequest& r) {
   data vars;
+  if (r.reference) {
+    vars.set("reference", true);
+    vars.set("reference_origin", r.reference->origin);
+    vars.set("reference_code", Trim(r.reference->code, kMaxReferenceChars));
+  }
   vars.set("problem_name", r.problem.name);
   vars.set("problem_source", r.problem.source);
   vars.set("trials", std::to_string(r.trials));
@@ -90,25 +116,16 @@ class LlmAgent : public Agent {
   std::string name() const override { return config_.endpoint.name; }
   int max_attempts() const override { return config_.attempts; }
   bool metered() const override { return true; }
+  ContextConfig context() const override { return config_.context; }
+  MemberBudget budget() const override { return config_.budget; }
+  ProfileAdvisor* advisor() const override { return config_.advisor.get(); }
 
   Result<std::optional<Proposal>> Propose(const AgentRequest& request) override {
     auto chat = BuildChat(config_.prompts_dir, request);
     if (!chat) return Error(chat.error());
     auto result = client_->Chat(*chat);
     if (!result) return Error(result.error());
-    CallRecord call;
-    call.model = config_.endpoint.model;
-    json messages = json::array();
-    for (const auto& m : chat->messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-    call.request_json = json{{"system", chat->system}, {"messages", messages}}.dump();
-    call.reply = result->reply.text;
-    call.tokens_in = result->reply.tokens_in;
-    call.tokens_out = result->reply.tokens_out;
-    call.cost_usd = (call.tokens_in * config_.endpoint.usd_per_mtok_in +
-                     call.tokens_out * config_.endpoint.usd_per_mtok_out) / 1e6;
-    call.latency_ms = result->latency_ms;
-    call.retries = result->retries;
-    call.truncated = result->reply.truncated;
+    CallRecord call = Record(config_.endpoint, *chat, *result);
 
     ExtractedCode code = ExtractCode(result->reply.text);
     Proposal proposal;
@@ -129,6 +146,31 @@ class LlmAgent : public Agent {
  private:
   LlmAgentConfig config_;
   std::shared_ptr<llm::ChatClient> client_;
+};
+
+class LlmAdvisor : public ProfileAdvisor {
+ public:
+  LlmAdvisor(llm::Endpoint endpoint, std::shared_ptr<llm::ChatClient> client,
+             std::string prompts_dir)
+      : endpoint_(std::move(endpoint)),
+        client_(std::move(client)),
+        prompts_dir_(prompts_dir.empty() ? PromptsDir() : std::move(prompts_dir)) {}
+
+  Result<Advice> Advise(const AdviceRequest& request) override {
+    auto chat = BuildAdviceChat(prompts_dir_, request);
+    if (!chat) return Error(chat.error());
+    auto result = client_->Chat(*chat);
+    if (!result) return Error(result.error());
+    Advice advice;
+    advice.text = result->reply.text;
+    advice.call = Record(endpoint_, *chat, *result);
+    return advice;
+  }
+
+ private:
+  llm::Endpoint endpoint_;
+  std::shared_ptr<llm::ChatClient> client_;
+  std::string prompts_dir_;
 };
 
 }  // namespace
@@ -162,10 +204,31 @@ Result<llm::ChatRequest> BuildChat(const std::string& dir, const AgentRequest& r
     bool slower = !a.speedup || *a.speedup <= 1.0;
     vars.set("slower", slower);
     if (a.speedup) vars.set("speedup", Round(*a.speedup, 2));
+    if (!a.profile.empty()) vars.set("profile", Trim(a.profile, kMaxMetricsChars));
     auto feedback = Render(dir, "feedback", vars);
     if (!feedback) return Error(feedback.error());
     chat.messages.push_back({"user", *feedback});
   }
+  return chat;
+}
+
+Result<llm::ChatRequest> BuildAdviceChat(const std::string& dir, const AdviceRequest& request) {
+  llm::ChatRequest chat;
+  auto system = Render(dir, "hints_system", data());
+  if (!system) return Error(system.error());
+  chat.system = *system;
+  AgentRequest task;
+  task.problem = request.problem;
+  task.device = request.device;
+  data vars = TaskVars(task);
+  vars.set("candidate_source", request.source);
+  if (request.speedup) vars.set("speedup", Round(*request.speedup, 2));
+  vars.set("tool", request.tool);
+  vars.set("metrics", Trim(request.metrics_json, kMaxMetricsChars));
+  vars.set("summary", request.summary);
+  auto user = Render(dir, "hints", vars);
+  if (!user) return Error(user.error());
+  chat.messages.push_back({"user", *user});
   return chat;
 }
 
@@ -214,6 +277,13 @@ ExtractedCode ExtractCode(const std::string& reply) {
     return {reply, true, false};
   }
   return {};
+}
+
+std::shared_ptr<ProfileAdvisor> MakeLlmAdvisor(llm::Endpoint endpoint,
+                                               std::shared_ptr<llm::ChatClient> client,
+                                               std::string prompts_dir) {
+  return std::make_shared<LlmAdvisor>(std::move(endpoint), std::move(client),
+                                      std::move(prompts_dir));
 }
 
 std::unique_ptr<Agent> MakeLlmAgent(LlmAgentConfig config,

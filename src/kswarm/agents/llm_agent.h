@@ -15,9 +15,12 @@
 namespace kswarm::agents {
 
 struct LlmAgentConfig {
-  llm::Endpoint endpoint;
+  llm::Endpoint endpoint;  // endpoint.name is the agent's name
   int attempts = 5;
   std::string prompts_dir;  // empty: PromptsDir()
+  ContextConfig context;
+  MemberBudget budget;
+  std::shared_ptr<ProfileAdvisor> advisor;  // may be null
 };
 
 // $KSWARM_PROMPTS_DIR, else the prompts/ folder of the source tree kswarm was built from.
@@ -25,6 +28,15 @@ std::string PromptsDir();
 
 // The chat for the next attempt of `request`. kInvalidArgument when a template is missing.
 Result<llm::ChatRequest> BuildChat(const std::string& prompts_dir, const AgentRequest& request);
+
+// The helper's chat for one profile (prompts/hints_system.mustache, prompts/hints.mustache).
+Result<llm::ChatRequest> BuildAdviceChat(const std::string& prompts_dir,
+                                         const AdviceRequest& request);
+
+// A profile helper that asks `client` (the endpoint of another [[models]] entry).
+std::shared_ptr<ProfileAdvisor> MakeLlmAdvisor(llm::Endpoint endpoint,
+                                               std::shared_ptr<llm::ChatClient> client,
+                                               std::string prompts_dir = "");
 
 struct ExtractedCode {
   std::string code;

@@ -86,16 +86,18 @@ TEST(LlmAgentTest, EachAttemptReplaysTheConversationWithTheEvaluatorsVerdicts) {
   endpoint.model = "x-1";
   endpoint.usd_per_mtok_in = 2;
   endpoint.usd_per_mtok_out = 10;
-  auto agent = MakeLlmAgent({endpoint, 5, ""}, client);
+  LlmAgentConfig config;
+  config.endpoint = endpoint;
+  auto agent = MakeLlmAgent(config, client);
   EXPECT_EQ(agent->name(), "model-x");
   EXPECT_EQ(agent->max_attempts(), 5);
   EXPECT_TRUE(agent->metered());
 
   AgentRequest request = Request("cpu");
   request.history.push_back({"first source", core::Outcome::kCompileError,
-                             "error: expected ';' before '}' token", std::nullopt});
+                             "error: expected ';' before '}' token", std::nullopt, ""});
   request.history.push_back({"second source", core::Outcome::kPassed,
-                             "candidate 2.0 ms vs eager 1.5 ms", 0.75});
+                             "candidate 2.0 ms vs eager 1.5 ms", 0.75, ""});
   auto proposal = agent->Propose(request);
   ASSERT_TRUE(proposal.has_value() && proposal->has_value());
   EXPECT_EQ((*proposal)->source, "class ModelNew(nn.Module): pass  # third\n");
@@ -120,11 +122,72 @@ TEST(LlmAgentTest, EachAttemptReplaysTheConversationWithTheEvaluatorsVerdicts) {
 
 TEST(LlmAgentTest, AReplyWithoutCodeBecomesAFileWithoutModelNew) {
   auto client = std::make_shared<ScriptedClient>(std::vector<std::string>{"I'd rather not."});
-  auto agent = MakeLlmAgent({llm::Endpoint{}, 5, ""}, client);
+  auto agent = MakeLlmAgent(LlmAgentConfig{}, client);
   auto proposal = agent->Propose(Request("cpu"));
   ASSERT_TRUE(proposal.has_value() && proposal->has_value());
   EXPECT_EQ((*proposal)->source.find("class ModelNew"), std::string::npos);
   EXPECT_NE((*proposal)->source.find("# I'd rather not."), std::string::npos);
+}
+
+TEST(LlmAgentTest, TheReferenceAndTheProfileGoWhereTheyBelong) {
+  AgentRequest plain = Request("cpu");
+  plain.history.push_back({"first source", core::Outcome::kPassed, "ok", 1.3, ""});
+  auto without = BuildChat(PromptsDir(), plain);
+  ASSERT_TRUE(without.has_value());
+  EXPECT_EQ(without->messages[0].content.find("reference implementation"), std::string::npos);
+  EXPECT_EQ(without->messages[2].content.find("Profile of attempt"), std::string::npos);
+
+  AgentRequest rich = plain;
+  rich.reference = ReferenceContext{"torch.compile's generated code (cpu)",
+                                    "def cpp_fused_marker(): pass"};
+  rich.history[0].profile = "One call takes 0.3 ms (the evaluation's median).";
+  auto with = BuildChat(PromptsDir(), rich);
+  ASSERT_TRUE(with.has_value());
+  const std::string& task = with->messages[0].content;
+  EXPECT_NE(task.find("A reference implementation: torch.compile's generated code (cpu)"),
+            std::string::npos) << task;
+  EXPECT_NE(task.find("def cpp_fused_marker(): pass"), std::string::npos);
+  EXPECT_LT(task.find("cpp_fused_marker"), task.find("## The target"));
+  const std::string& feedback = with->messages[2].content;
+  EXPECT_NE(feedback.find("## Profile of attempt 1"), std::string::npos) << feedback;
+  EXPECT_NE(feedback.find("One call takes 0.3 ms (the evaluation's median)."), std::string::npos);
+
+  LlmAgentConfig config;
+  config.context = *ParseContext("both");
+  auto agent = MakeLlmAgent(config, std::make_shared<ScriptedClient>(std::vector<std::string>{}));
+  EXPECT_TRUE(agent->context().reference && agent->context().profile);
+  EXPECT_EQ(agent->advisor(), nullptr);
+  EXPECT_EQ(ContextName(agent->context()), "both");
+  EXPECT_FALSE(ParseContext("all").has_value());
+}
+
+TEST(LlmAgentTest, TheProfileHelperReadsTheMetricsWithTheSource) {
+  auto client = std::make_shared<ScriptedClient>(
+      std::vector<std::string>{"- Memory-bound at 38% of DRAM peak: fuse the multiply."});
+  llm::Endpoint endpoint;
+  endpoint.name = "helper";
+  endpoint.model = "helper-1";
+  auto advisor = MakeLlmAdvisor(endpoint, client);
+  AdviceRequest request;
+  request.problem = Request("cuda").problem;
+  request.device = Request("cuda").device;
+  request.source = "class ModelNew: pass  # profiled";
+  request.speedup = 1.25;
+  request.tool = "ncu";
+  request.metrics_json = R"({"kernels": [{"name": "gelu_kernel", "dram_pct": 38.3}]})";
+  request.summary = "One call takes 0.2 ms.";
+  auto advice = advisor->Advise(request);
+  ASSERT_TRUE(advice.has_value()) << advice.error().message();
+  EXPECT_EQ(advice->text, "- Memory-bound at 38% of DRAM peak: fuse the multiply.");
+  EXPECT_EQ(advice->call.model, "helper-1");
+  const auto& asked = client->asked.at(0);
+  ASSERT_EQ(asked.messages.size(), 1u);
+  const std::string& prompt = asked.messages[0].content;
+  for (const char* part : {"class ModelNew: pass  # profiled", "gelu_kernel", "38.3",
+                           "One call takes 0.2 ms.", "1.25x", "The profile (ncu)"}) {
+    EXPECT_NE(prompt.find(part), std::string::npos) << part << "\n" << prompt;
+  }
+  EXPECT_NE(asked.system.find("You do not write the code"), std::string::npos);
 }
 
 TEST(LlmAgentTest, AMissingTemplateIsBadInput) {
