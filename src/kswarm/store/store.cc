@@ -14,7 +14,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -149,6 +149,26 @@ CREATE TABLE agent_calls (
   created_at TEXT NOT NULL
 );
 CREATE INDEX agent_calls_run ON agent_calls(run_id, problem_id, agent);
+)sql";
+
+// Version 5 -> 6: profiles of passed candidates for the profile context configurations, and the
+// purpose of a model call (a proposal, or a helper's advice on a profile) (docs/schema.md).
+constexpr const char* kMigrateV6 = R"sql(
+CREATE TABLE profiles (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+  agent TEXT NOT NULL,
+  tool TEXT,
+  metrics_json TEXT,
+  summary TEXT,
+  error TEXT,
+  wall_ms REAL NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX profiles_run ON profiles(run_id, evaluation_id);
+ALTER TABLE agent_calls ADD COLUMN purpose TEXT NOT NULL DEFAULT 'propose'
+  CHECK (purpose IN ('propose', 'profile_advice'));
 )sql";
 
 std::string NowUtc() {
@@ -298,6 +318,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
       if (version < 3) db->exec(kMigrateV3);
       if (version < 4) db->exec(kMigrateV4);
       if (version < 5) db->exec(kMigrateV5);
+      if (version < 6) db->exec(kMigrateV6);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -663,8 +684,8 @@ Result<int64_t> Store::RecordAgentCall(const AgentCallRecord& r) {
     SQLite::Statement q(*db_, R"sql(
       INSERT INTO agent_calls (run_id, problem_id, agent, attempt, model, evaluation_id, error,
                                request_json, reply, tokens_in, tokens_out, cost_usd, latency_ms,
-                               retries, truncated, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+                               retries, truncated, created_at, purpose)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
     q.bind(1, r.run_id);
     q.bind(2, r.problem_id);
     q.bind(3, r.agent);
@@ -681,6 +702,7 @@ Result<int64_t> Store::RecordAgentCall(const AgentCallRecord& r) {
     q.bind(14, r.retries);
     q.bind(15, r.truncated ? 1 : 0);
     q.bind(16, NowUtc());
+    q.bind(17, r.purpose);
     q.exec();
     return db_->getLastInsertRowid();
   } catch (const SQLite::Exception& e) {
@@ -712,11 +734,88 @@ Result<std::vector<AgentCallRecord>> Store::AgentCallsOfRun(int64_t run_id) {
       r.latency_ms = q.getColumn("latency_ms").getDouble();
       r.retries = q.getColumn("retries").getInt();
       r.truncated = q.getColumn("truncated").getInt() != 0;
+      r.purpose = q.getColumn("purpose").getString();
       out.push_back(std::move(r));
     }
     return out;
   } catch (const SQLite::Exception& e) {
     return Error(StatusCode::kIoError, fmt::format("cannot read model calls: {}", e.what()));
+  }
+}
+
+Result<int64_t> Store::RecordProfile(const ProfileRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      INSERT INTO profiles (run_id, evaluation_id, agent, tool, metrics_json, summary, error,
+                            wall_ms, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+    q.bind(1, r.run_id);
+    q.bind(2, r.evaluation_id);
+    q.bind(3, r.agent);
+    BindTextOrNull(q, 4, r.tool);
+    BindTextOrNull(q, 5, r.metrics_json);
+    BindTextOrNull(q, 6, r.summary);
+    BindTextOrNull(q, 7, r.error);
+    q.bind(8, r.wall_ms);
+    q.bind(9, NowUtc());
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const SQLite::Exception& e) {
+    return Error(StatusCode::kIoError, fmt::format("cannot record a profile: {}", e.what()));
+  }
+}
+
+Result<std::vector<ProfileRecord>> Store::ProfilesOfRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM profiles WHERE run_id = ? ORDER BY id");
+    q.bind(1, run_id);
+    std::vector<ProfileRecord> out;
+    while (q.executeStep()) {
+      ProfileRecord r;
+      r.id = q.getColumn("id").getInt64();
+      r.run_id = q.getColumn("run_id").getInt64();
+      r.evaluation_id = q.getColumn("evaluation_id").getInt64();
+      r.agent = q.getColumn("agent").getString();
+      r.tool = Text(q.getColumn("tool"));
+      r.metrics_json = Text(q.getColumn("metrics_json"));
+      r.summary = Text(q.getColumn("summary"));
+      r.error = Text(q.getColumn("error"));
+      r.wall_ms = q.getColumn("wall_ms").getDouble();
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return Error(StatusCode::kIoError, fmt::format("cannot read profiles: {}", e.what()));
+  }
+}
+
+Result<std::optional<WinnerRecord>> Store::BestWinnerOnOtherDevice(
+    const std::string& problem_sha256, const std::string& device_type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_, R"sql(
+      SELECT c.source, e.device_type, e.device_name, rp.speedup, r.name
+      FROM run_problems rp
+      JOIN problems p ON p.id = rp.problem_id
+      JOIN evaluations e ON e.id = rp.best_evaluation_id
+      JOIN candidates c ON c.id = e.candidate_id
+      JOIN runs r ON r.id = rp.run_id
+      WHERE p.source_sha256 = ? AND rp.status = 'done' AND e.device_type != ?
+      ORDER BY rp.speedup DESC, rp.run_id DESC LIMIT 1)sql");
+    q.bind(1, problem_sha256);
+    q.bind(2, device_type);
+    if (!q.executeStep()) return std::optional<WinnerRecord>();
+    WinnerRecord w;
+    w.source = q.getColumn(0).getString();
+    w.device_type = q.getColumn(1).getString();
+    w.device_name = q.getColumn(2).getString();
+    w.speedup = q.getColumn(3).isNull() ? 1.0 : q.getColumn(3).getDouble();
+    w.run_name = q.getColumn(4).getString();
+    return std::optional<WinnerRecord>(std::move(w));
+  } catch (const SQLite::Exception& e) {
+    return Error(StatusCode::kIoError, fmt::format("cannot read winners: {}", e.what()));
   }
 }
 

@@ -107,6 +107,29 @@ struct AgentCallRecord {
   double latency_ms = 0;
   int retries = 0;
   bool truncated = false;
+  std::string purpose = "propose";  // or "profile_advice": a helper read a profile of `attempt`
+};
+
+// A profile of a passed candidate, taken for an agent of a profile configuration.
+struct ProfileRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  int64_t evaluation_id = 0;  // the profiled candidate's evaluation
+  std::string agent;
+  std::string tool;  // "ncu", "torch.profiler"; empty when profiling failed
+  std::string metrics_json;
+  std::string summary;  // the rule-based reading of the metrics
+  std::string error;    // why there is no profile
+  double wall_ms = 0;
+};
+
+// A kept candidate of an earlier run, as reference for another device.
+struct WinnerRecord {
+  std::string source;
+  std::string device_type;
+  std::string device_name;
+  double speedup = 1;
+  std::string run_name;
 };
 
 class Store {
@@ -145,6 +168,12 @@ class Store {
   Result<int64_t> RecordAgentCall(const AgentCallRecord& record);
   Result<std::vector<AgentCallRecord>> AgentCallsOfRun(int64_t run_id);
   Result<std::optional<CandidateRecord>> GetCandidate(int64_t id);
+  Result<int64_t> RecordProfile(const ProfileRecord& record);
+  Result<std::vector<ProfileRecord>> ProfilesOfRun(int64_t run_id);
+  // The fastest candidate kept for the problem (by source hash) by any finished problem of any
+  // run on a device type other than `device_type`; nullopt when there is none.
+  Result<std::optional<WinnerRecord>> BestWinnerOnOtherDevice(const std::string& problem_sha256,
+                                                              const std::string& device_type);
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);

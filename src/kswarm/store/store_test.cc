@@ -166,6 +166,63 @@ TEST_F(StoreTest, ModelCallsAreKeptWithTheirEvaluationOrTheirError) {
   EXPECT_FALSE(store->RecordAgentCall(call).has_value());
 }
 
+TEST_F(StoreTest, ProfilesAndAdviceCallsAreKept) {
+  auto store = Store::Open(path_).value();
+  int64_t evaluation = RecordOne(*store, core::Outcome::kPassed, "k");
+  auto e = store->GetEvaluation(evaluation).value().value();
+  ProfileRecord profile;
+  profile.run_id = e.run_id;
+  profile.evaluation_id = evaluation;
+  profile.agent = "model-a+profile";
+  profile.tool = "torch.profiler";
+  profile.metrics_json = R"({"per_call_ms": 0.5})";
+  profile.summary = "One call takes 0.5 ms.";
+  profile.wall_ms = 4200;
+  ASSERT_TRUE(store->RecordProfile(profile).has_value());
+  ProfileRecord failed = profile;
+  failed.tool = failed.metrics_json = failed.summary = "";
+  failed.error = "the candidate raised under the profiler";
+  ASSERT_TRUE(store->RecordProfile(failed).has_value());
+  auto profiles = store->ProfilesOfRun(e.run_id).value();
+  ASSERT_EQ(profiles.size(), 2u);
+  EXPECT_EQ(profiles[0].summary, "One call takes 0.5 ms.");
+  EXPECT_EQ(profiles[0].agent, "model-a+profile");
+  EXPECT_EQ(profiles[1].tool, "");
+  EXPECT_EQ(profiles[1].error, "the candidate raised under the profiler");
+
+  AgentCallRecord advice;
+  advice.run_id = e.run_id;
+  advice.problem_id = e.problem_id;
+  advice.agent = "model-a+profile";
+  advice.model = "helper-1";
+  advice.purpose = "profile_advice";
+  ASSERT_TRUE(store->RecordAgentCall(advice).has_value());
+  EXPECT_EQ(store->AgentCallsOfRun(e.run_id).value().at(0).purpose, "profile_advice");
+  advice.purpose = "chat";  // not a purpose the schema knows
+  EXPECT_FALSE(store->RecordAgentCall(advice).has_value());
+}
+
+TEST_F(StoreTest, AWinnerOnOneDeviceIsFoundFromAnother) {
+  auto store = Store::Open(path_).value();
+  int64_t evaluation = RecordOne(*store, core::Outcome::kPassed, "k");  // on the CPU
+  EXPECT_FALSE(store->BestWinnerOnOtherDevice(Sha256Hex("src"), "cuda").value().has_value());
+  RunProblemRecord rp;
+  rp.run_id = store->CreateRun("cpu-sweep", "run").value();
+  rp.problem_id = store->GetEvaluation(evaluation).value()->problem_id;
+  rp.status = "done";
+  rp.best_evaluation_id = evaluation;
+  rp.speedup = 2.0;
+  ASSERT_TRUE(store->PutRunProblem(rp).ok());
+  auto winner = store->BestWinnerOnOtherDevice(Sha256Hex("src"), "cuda").value();
+  ASSERT_TRUE(winner.has_value());
+  EXPECT_EQ(winner->source, "cand");
+  EXPECT_EQ(winner->device_type, "cpu");
+  EXPECT_EQ(winner->run_name, "cpu-sweep");
+  EXPECT_DOUBLE_EQ(winner->speedup, 2.0);
+  EXPECT_FALSE(store->BestWinnerOnOtherDevice(Sha256Hex("src"), "cpu").value().has_value());
+  EXPECT_FALSE(store->BestWinnerOnOtherDevice(Sha256Hex("other"), "cuda").value().has_value());
+}
+
 TEST_F(StoreTest, SurvivesReopenInWalMode) {
   {
     auto store = std::move(Store::Open(path_).value());
@@ -175,7 +232,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 5);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
 }
 
 TEST_F(StoreTest, ManyOpenANewFileAtOnce) {
@@ -232,7 +289,7 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 5);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
             "candidate");
