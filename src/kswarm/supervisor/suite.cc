@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "kswarm/evaluator/tools.h"
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
 #include "kswarm/util/environment.h"
@@ -107,7 +108,17 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   if (!existing) return Error(existing.error());
   auto calls = store_.AgentCallsOfRun(result.run_id);
   if (!calls) return Error(calls.error());
-  for (const auto& call : *calls) budget_.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
+  for (const auto& agent : agents_) {
+    agents::MemberBudget b = agent->budget();
+    if (b.max_tokens || b.max_usd) member_budgets_.emplace(agent->name(), RunBudget({b.max_tokens, b.max_usd, {}}));
+  }
+  for (const auto& call : *calls) {
+    budget_.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
+    auto member = member_budgets_.find(call.agent);
+    if (member != member_budgets_.end()) {
+      member->second.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
+    }
+  }
 
   std::vector<size_t> todo;
   for (size_t i = 0; i < problem_paths.size(); ++i) {
@@ -245,6 +256,22 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   auto env = device.Environment();
   if (!env) return env.error();
   agents::AgentRequest base_request = BaseRequest(*problem, *env);
+  std::optional<agents::ReferenceContext> reference;
+  if (std::any_of(agents_.begin(), agents_.end(),
+                  [](const auto& a) { return a->context().reference; })) {
+    auto hello = device.Hello();
+    if (!hello) return hello.error();
+    ReferenceQuery query;
+    query.problem = &*problem;
+    query.device_type = env->device_type;
+    query.build_arch = hello->build_arch;
+    query.torch_version = env->torch_version;
+    query.shapes = settings_.shapes;
+    query.timeout_s = std::max(600.0, settings_.timeout_s);
+    auto found = FindReference(store_, device.config(), references_, query);
+    if (!found) return found.error();
+    reference = std::move(*found);
+  }
 
   // Agents propose concurrently when metered (a model call takes seconds to minutes); the
   // evaluator, the store and the progress callback are used by one agent at a time.
@@ -279,9 +306,68 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     }
   }
 
+  // Records a metered call (a proposal's or an advice's) and charges it to the budgets; under mu.
+  auto record_call = [&](const agents::Agent& agent, int attempt, const agents::CallRecord& c,
+                         std::optional<int64_t> evaluation_id, const std::string& error,
+                         const std::string& purpose) -> Status {
+    {
+      std::lock_guard<std::mutex> shared(shared_mu_);
+      budget_.Spend(c.tokens_in + c.tokens_out, c.cost_usd);
+      auto member = member_budgets_.find(agent.name());
+      if (member != member_budgets_.end()) {
+        member->second.Spend(c.tokens_in + c.tokens_out, c.cost_usd);
+      }
+    }
+    store::AgentCallRecord call;
+    call.run_id = run_id;
+    call.problem_id = *problem_id;
+    call.agent = agent.name();
+    call.attempt = attempt;
+    call.model = c.model;
+    call.evaluation_id = evaluation_id;
+    call.error = error;
+    call.request_json = c.request_json;
+    call.reply = c.reply;
+    call.tokens_in = c.tokens_in;
+    call.tokens_out = c.tokens_out;
+    call.cost_usd = c.cost_usd;
+    call.latency_ms = c.latency_ms;
+    call.retries = c.retries;
+    call.truncated = c.truncated;
+    call.purpose = purpose;
+    auto id = store_.RecordAgentCall(call);
+    return id ? Status::Ok() : id.error();
+  };
+
   auto run_agent = [&](agents::Agent& agent) {
     agents::AgentRequest request = base_request;
+    if (agent.context().reference) request.reference = reference;
+    // A profile waiting for the agent's advisor (read outside the lock: a model call).
+    std::optional<agents::AdviceRequest> to_advise;
+    int64_t advised_evaluation = 0;
     for (int attempt = 1; attempt <= agent.max_attempts(); ++attempt) {
+      if (to_advise) {
+        auto advice = agent.advisor()->Advise(*to_advise);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure.ok() || broken) return;
+        std::string& profile = request.history.back().profile;
+        Status s = Status::Ok();
+        if (advice) {
+          profile = advice->text + "\n\nThe measurements behind this advice:\n\n" +
+                    to_advise->summary;
+          s = record_call(agent, attempt - 1, advice->call, advised_evaluation, "",
+                          "profile_advice");
+        } else {
+          agents::CallRecord none;  // the helper failed: the summary goes in as it is
+          s = record_call(agent, attempt - 1, none, advised_evaluation,
+                          advice.error().message(), "profile_advice");
+        }
+        to_advise.reset();
+        if (!s.ok()) {
+          failure = s;
+          return;
+        }
+      }
       {
         std::lock_guard<std::mutex> lock(mu);
         if (!failure.ok() || broken) return;
@@ -290,6 +376,11 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
           {
             std::lock_guard<std::mutex> shared(shared_mu_);
             over = budget_.Exceeded(NowS() - started_s_);
+            auto member = member_budgets_.find(agent.name());
+            if (!over && member != member_budgets_.end()) {
+              over = member->second.Exceeded(NowS() - started_s_);
+              if (over) *over = "member " + *over;
+            }
           }
           if (over) {
             event.agent = agent.name();
@@ -313,13 +404,9 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       if (!failure.ok() || broken) return;
       if (!proposal) {
         if (agent.metered()) {
-          store::AgentCallRecord call;
-          call.run_id = run_id;
-          call.problem_id = *problem_id;
-          call.agent = agent.name();
-          call.attempt = attempt;
-          call.error = proposal.error().message();
-          if (auto id = store_.RecordAgentCall(call); !id) failure = id.error();
+          Status s = record_call(agent, attempt, agents::CallRecord{}, std::nullopt,
+                                 proposal.error().message(), "propose");
+          if (!s.ok()) failure = s;
         }
         event.agent = agent.name();
         event.outcome = "agent_error: " + proposal.error().message();
@@ -329,10 +416,6 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       }
       if (!proposal->has_value()) return;
       const agents::Proposal& p = **proposal;
-      if (p.call) {
-        std::lock_guard<std::mutex> shared(shared_mu_);
-        budget_.Spend(p.call->tokens_in + p.call->tokens_out, p.call->cost_usd);
-      }
       if (!*file) {
         failure = file->error();
         return;
@@ -356,23 +439,9 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
         return;
       }
       if (p.call) {
-        store::AgentCallRecord call;
-        call.run_id = run_id;
-        call.problem_id = *problem_id;
-        call.agent = agent.name();
-        call.attempt = attempt;
-        call.model = p.call->model;
-        call.evaluation_id = candidate.record.id;
-        call.request_json = p.call->request_json;
-        call.reply = p.call->reply;
-        call.tokens_in = p.call->tokens_in;
-        call.tokens_out = p.call->tokens_out;
-        call.cost_usd = p.call->cost_usd;
-        call.latency_ms = p.call->latency_ms;
-        call.retries = p.call->retries;
-        call.truncated = p.call->truncated;
-        if (auto id = store_.RecordAgentCall(call); !id) {
-          failure = id.error();
+        if (Status rs = record_call(agent, attempt, *p.call, candidate.record.id, "", "propose");
+            !rs.ok()) {
+          failure = rs;
           return;
         }
       }
@@ -390,7 +459,50 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       event.cached = candidate.cached;
       event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
       emit(ProgressEvent::Kind::kCandidate);
-      request.history.push_back(agents::Attempt{p.source, e.outcome, e.message, speedup});
+      request.history.push_back(agents::Attempt{p.source, e.outcome, e.message, speedup, ""});
+      // Profile configurations: an attempt that passed is profiled for the next one, here, while
+      // this problem holds its device.
+      if (agent.context().profile && attempt < agent.max_attempts() &&
+          e.outcome == core::Outcome::kPassed && !e.flagged() && e.candidate) {
+        evaluator::ProfileJob job;
+        job.problem_path = problem->path;
+        job.candidate_path = **file;
+        job.device_type = env->device_type;
+        job.shapes = settings_.shapes;
+        job.seed = static_cast<int>(e.seed);
+        job.measured_ms = e.candidate->median_ms;
+        job.timeout_s = settings_.timeout_s;
+        auto report = evaluator::ProfileCandidate(device.config(), job);
+        if (!report) {
+          failure = report.error();
+          return;
+        }
+        store::ProfileRecord record;
+        record.run_id = run_id;
+        record.evaluation_id = candidate.record.id;
+        record.agent = agent.name();
+        record.tool = report->tool;
+        record.metrics_json = report->metrics_json;
+        record.summary = report->summary;
+        record.error = report->error;
+        record.wall_ms = report->wall_ms;
+        if (auto id = store_.RecordProfile(record); !id) {
+          failure = id.error();
+          return;
+        }
+        std::string& profile = request.history.back().profile;
+        if (!report->error.empty()) {
+          profile = "Profiling this attempt failed: " + report->error;
+        } else if (agent.advisor()) {
+          profile = report->summary;  // until the advisor's reading replaces it
+          to_advise = agents::AdviceRequest{base_request.problem, base_request.device, p.source,
+                                            speedup,              report->tool,
+                                            report->metrics_json, report->summary};
+          advised_evaluation = candidate.record.id;
+        } else {
+          profile = report->summary;
+        }
+      }
     }
   };
 

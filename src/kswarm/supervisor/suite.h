@@ -13,6 +13,7 @@
 
 #include "kswarm/agents/agent.h"
 #include "kswarm/supervisor/budget.h"
+#include "kswarm/supervisor/context.h"
 #include "kswarm/core/evaluation.h"
 #include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
@@ -81,6 +82,12 @@ class SuiteRunner {
   // overlap other candidates' timing; on the CPU, which they would disturb, they do not.
   void set_build_pool(evaluator::BuildPool* pool) { pool_ = pool; }
 
+  // Where the reference implementations of agents with a reference context come from (found
+  // once per problem, as the problem starts on its device). Agents with a profile context get
+  // each attempt that passed profiled on its device (nothing else is timed there meanwhile),
+  // and the profile, or their advisor's reading of it, goes into their next attempt.
+  void set_reference_sources(ReferenceSources sources) { references_ = std::move(sources); }
+
   // Runs (or resumes, when `run_id` is set) the named run over `problem_paths`.
   // `config_json` is stored with a new run. Errors end the run early but leave it resumable.
   Result<SuiteResult> Run(const std::string& run_name, std::optional<int64_t> run_id,
@@ -110,6 +117,8 @@ class SuiteRunner {
   evaluator::BuildPool* pool_ = nullptr;
   std::mutex shared_mu_;  // guards budget_, progress_ and the run's counts across devices
   RunBudget budget_;
+  std::map<std::string, RunBudget> member_budgets_;  // agents with a budget of their own
+  ReferenceSources references_;
   std::map<std::string, FirstProposals> prefetched_;  // by problem path, until its turn
   double started_s_ = 0;
 };
