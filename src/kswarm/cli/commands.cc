@@ -67,7 +67,8 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
           {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
           {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
           {"static_check", f.options.static_check},
-          {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)}};
+          {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)},
+          {"reference", f.reference}};
 }
 
 // A stored run's configuration back into flags, so a resumed run continues as it began.
@@ -83,6 +84,7 @@ RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.options.device = c.value("device", flags.options.device);
   flags.options.static_check = c.value("static_check", flags.options.static_check);
   if (c.contains("min_gain")) flags.min_gain = c.value("min_gain", core::kDefaultMinGain);
+  flags.reference = c.value("reference", flags.reference);
   return flags;
 }
 
@@ -188,6 +190,9 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (flags.agents.empty() && config_file->run.agents) flags.agents = *config_file->run.agents;
   if (flags.precision.empty()) flags.precision = config_file->run.precision.value_or("fp32");
   if (!flags.min_gain) flags.min_gain = config_file->run.min_gain;
+  if (flags.reference.empty()) flags.reference = config_file->context.reference;
+  supervisor::ReferenceSources references{flags.reference, config_file->context.inductor};
+  if (Status s = supervisor::CheckSources(references); !s.ok()) return Fail(s);
   std::string name = flags.name;
   if (name.empty()) {
     // The same command names the same run, so running it again after a kill resumes it.
@@ -296,21 +301,44 @@ int Run(const RunFlags& given, const std::string& db_path) {
     agent_names.push_back(agent->name());
     made->push_back(std::move(agent));
   }
+  // Each model runs once per context configuration, each a swarm member of its own.
+  json members = json::array();
   for (const config::ModelConfig& m : *models) {
-    if (std::find(agent_names.begin(), agent_names.end(), m.name) != agent_names.end()) {
-      return Fail(Status(StatusCode::kInvalidArgument,
-                         fmt::format("model '{}' has the name of another agent", m.name)));
-    }
     auto client = std::make_shared<llm::HttpChatClient>(ToEndpoint(m));
-    made->push_back(agents::MakeLlmAgent({ToEndpoint(m), m.attempts, ""}, std::move(client)));
-    agent_names.push_back(m.name);
+    std::shared_ptr<agents::ProfileAdvisor> advisor;
+    if (!m.profile_helper.empty()) {
+      auto helper = std::find_if(config_file->models.begin(), config_file->models.end(),
+                                 [&](const auto& h) { return h.name == m.profile_helper; });
+      llm::Endpoint endpoint = ToEndpoint(*helper);  // the parser checked the name
+      advisor = agents::MakeLlmAdvisor(endpoint, std::make_shared<llm::HttpChatClient>(endpoint));
+    }
+    for (const std::string& context : m.contexts) {
+      agents::LlmAgentConfig agent;
+      agent.endpoint = ToEndpoint(m);
+      agent.endpoint.name = context == "none" ? m.name : m.name + "+" + context;
+      agent.attempts = m.attempts;
+      agent.context = *agents::ParseContext(context);
+      agent.budget = {m.max_tokens, m.max_usd};
+      if (agent.context.profile) agent.advisor = advisor;
+      const std::string& name = agent.endpoint.name;
+      if (std::find(agent_names.begin(), agent_names.end(), name) != agent_names.end()) {
+        return Fail(Status(StatusCode::kInvalidArgument,
+                           fmt::format("model '{}' has the name of another agent", name)));
+      }
+      members.push_back({{"agent", name}, {"model", m.name}, {"context", context}});
+      made->push_back(agents::MakeLlmAgent(std::move(agent), client));
+      agent_names.push_back(name);
+    }
   }
+  config_json["members"] = members;
+  config = config_json.dump();
 
   Progress progress(stderr);
   supervisor::SuiteRunner runner(**store, devices, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
   runner.set_build_pool(pool.get());
+  runner.set_reference_sources(references);
   runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
                      config_file->budget.max_wall_s});
   std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s%s), agents %s\n", name.c_str(),

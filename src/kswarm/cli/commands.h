@@ -42,6 +42,8 @@ struct RunFlags {
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
   int build_jobs = -1;              // candidates built ahead at once; 0: none; -1: one per core
+  std::string reference;            // reference implementations (file or folder); empty: the
+                                    // config's [context] reference
   EvalOptions options;
 };
 

@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
                       "candidates compiled ahead of their evaluation at once, in processes that "
                       "see no GPU (default: one per CPU core; 0: each builds in its evaluation)")
       ->check(CLI::Range(0, 1024));
+  run_cmd->add_option("--reference", run.reference,
+                      "reference implementations for LLM agents with a reference context: a file, "
+                      "or a folder of files or folders named after the problems (default: the "
+                      "config's [context] reference)");
   run_cmd->add_option("--config", run.config_path,
                       "TOML config file (default: ./kswarm.toml when present; flags win)");
   AddEvalOptions(run_cmd, run.options);
