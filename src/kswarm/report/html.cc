@@ -39,7 +39,8 @@ struct Bar {
 std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
                      const std::vector<std::string>& series, bool stacked,
                      const std::string& unit) {
-  const std::vector<std::string> colours = {"#3b7dd8", "#e08a2b", "#c43c3c", "#5aa05a"};
+  const std::vector<std::string> colours = {"#3b7dd8", "#e08a2b", "#c43c3c", "#5aa05a",
+                                            "#999999"};
   const int label_w = 240, chart_w = 560, row_h = stacked ? 22 : 14 * static_cast<int>(series.size()) + 8;
   double max_v = 0;
   for (const Bar& b : bars) {
@@ -78,7 +79,7 @@ std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
     }
     if (stacked) {
       std::string parts;
-      for (double v : bars[i].values) parts += (parts.empty() ? "" : "/") + fmt::format("{:g}", v);
+      for (double v : bars[i].values) parts += (parts.empty() ? "" : "/") + fmt::format("{:.3g}", v);
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{}</text>\n", x + 4, y + 10, parts);
     }
   }
@@ -221,6 +222,30 @@ std::string RenderHtml(const RunSummary& s) {
       attempt_bars.push_back(bar);
     }
     d.set("chart_attempts", BarChart("chart-attempts", attempt_bars, series, false, "%"));
+  }
+
+  if (!s.contexts.empty()) {
+    d.set("has_contexts", data(data::type::bool_true));
+    std::vector<std::string> order = s.contexts;
+    order.push_back("eager");
+    std::vector<Bar> best_bars;  // the seed's "best agent context configuration by level"
+    for (const auto& [level, counts] : s.best_context) {
+      int total = 0;
+      for (const auto& [c, n] : counts) total += n;
+      Bar bar{LevelName(level), {}};
+      for (const std::string& c : order) {
+        auto it = counts.find(c);
+        bar.values.push_back(total && it != counts.end() ? 100.0 * it->second / total : 0.0);
+      }
+      best_bars.push_back(bar);
+    }
+    d.set("chart_best_context", BarChart("chart-best-context", best_bars, order, true, "%"));
+    std::vector<Bar> geomean_bars;
+    for (const std::string& c : s.contexts) {
+      geomean_bars.push_back({c, {s.context_geomean_overall.at(c)}});
+    }
+    d.set("chart_context_geomeans",
+          BarChart("chart-context-geomeans", geomean_bars, {"geomean speedup"}, false, "x"));
   }
 
   data problems{data::type::list};

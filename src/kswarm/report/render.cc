@@ -129,6 +129,41 @@ std::string RenderText(const RunSummary& s) {
     }
   }
 
+  if (!s.contexts.empty()) {
+    std::set<int> context_levels;
+    for (const auto& [level, counts] : s.best_context) context_levels.insert(level);
+    out += "\ncontext configurations of the LLM agents: geomean speedup of their best correct "
+           "candidate (floor 1)\n";
+    out += fmt::format("  {:<12}{:>10}", "context", "overall");
+    for (int level : context_levels) out += fmt::format("{:>12}", LevelName(level));
+    out += "\n";
+    for (const std::string& c : s.contexts) {
+      out += fmt::format("  {:<12}{:>10}", c,
+                         fmt::format("{:.3f}x", s.context_geomean_overall.at(c)));
+      for (int level : context_levels) {
+        auto it = s.context_geomeans.at(c).find(level);
+        out += fmt::format("{:>12}", it == s.context_geomeans.at(c).end()
+                                         ? std::string("-")
+                                         : fmt::format("{:.3f}x", it->second));
+      }
+      out += "\n";
+    }
+    out += "best context configuration by level (share of problems; eager: none beat it)\n";
+    for (const auto& [level, counts] : s.best_context) {
+      int total = 0;
+      for (const auto& [c, n] : counts) total += n;
+      out += fmt::format("  {:<10}", LevelName(level));
+      std::vector<std::string> order = s.contexts;
+      order.push_back("eager");
+      for (const std::string& c : order) {
+        auto it = counts.find(c);
+        int n = it == counts.end() ? 0 : it->second;
+        out += fmt::format("  {} {:.0f}%", c, total ? 100.0 * n / total : 0.0);
+      }
+      out += "\n";
+    }
+  }
+
   out += "\n" + VerificationText(s.verification);
 
   out += fmt::format("\n  {:<5} {:<40} {:>10} {:>10} {:>10} {:>9} {:>10}  {}\n", "level",
@@ -205,6 +240,22 @@ std::string RenderJson(const RunSummary& s) {
   for (const auto& [level, curve] : s.correct_by_attempt) by_attempt[std::to_string(level)] = curve;
   j["correct_by_attempt"] = by_attempt;
   j["budget"] = s.budget;
+  if (!s.contexts.empty()) {
+    ordered_json contexts = ordered_json::object();
+    for (const std::string& c : s.contexts) {
+      ordered_json by_level = ordered_json::object();
+      for (const auto& [level, g] : s.context_geomeans.at(c)) by_level[std::to_string(level)] = g;
+      contexts[c] = {{"geomean_speedup", s.context_geomean_overall.at(c)},
+                     {"by_level", by_level}};
+    }
+    ordered_json best = ordered_json::object();
+    for (const auto& [level, counts] : s.best_context) {
+      ordered_json row = ordered_json::object();
+      for (const auto& [c, n] : counts) row[c] = n;
+      best[std::to_string(level)] = row;
+    }
+    j["contexts"] = {{"configurations", contexts}, {"best_by_level", best}};
+  }
   j["skipped"] = s.skipped;
   const Verification& v = s.verification;
   j["verification"] = {{"candidates", v.candidates},

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -117,6 +119,47 @@ class ReportTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   int64_t run_ = 0;
 };
+
+TEST_F(ReportTest, ContextConfigurationsGetGeomeansAndTheBestByLevel) {
+  // A run of its own: one model as four members, over the fixture's three problems.
+  run_ = store_->CreateRun("contexts", "run", R"({"members": [
+      {"agent": "m", "model": "m", "context": "none"},
+      {"agent": "m+reference", "model": "m", "context": "reference"},
+      {"agent": "m+profile", "model": "m", "context": "profile"},
+      {"agent": "m+both", "model": "m", "context": "both"}]})").value();
+  int64_t p1 = Problem("01_matmul", 1), p2 = Problem("01_linear_gelu", 2),
+          p3 = Problem("02_conv_relu", 2);
+  int64_t r1 = Eval(p1, "m+reference", core::Outcome::kPassed, 4.0, 2.0, "", "candidate", "r1");
+  Eval(p1, "m", core::Outcome::kPassed, 4.0, 3.0, "", "candidate", "n1");  // 1.33x
+  Eval(p1, "m+profile", core::Outcome::kWrong, 0, 0, "", "candidate", "p1");
+  Verdict(p1, 0, r1, r1, 4.0, 2.0, 2.0);
+  int64_t b2 = Eval(p2, "m+both", core::Outcome::kPassed, 1.0, 0.25, "", "candidate", "b2");
+  Eval(p2, "m+profile", core::Outcome::kPassed, 1.0, 0.5, "", "candidate", "f2");  // 2x
+  Verdict(p2, 1, b2, b2, 1.0, 0.25, 0.25);
+  int64_t n3 = Eval(p3, "m", core::Outcome::kPassed, 1.0, 2.0, "", "candidate", "n3");  // slower
+  Verdict(p3, 2, std::nullopt, n3, 1.0, 2.0, 1.0);
+  auto s = Summarize(*store_, *store_->FindRun("contexts").value());
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  EXPECT_EQ(s->contexts, (std::vector<std::string>{"none", "reference", "profile", "both"}));
+  EXPECT_NEAR(s->context_geomeans.at("none").at(1), 4.0 / 3.0, 1e-9);
+  EXPECT_NEAR(s->context_geomeans.at("reference").at(1), 2.0, 1e-9);
+  EXPECT_NEAR(s->context_geomeans.at("profile").at(2), std::sqrt(2.0), 1e-9);  // 2x and 1x
+  EXPECT_NEAR(s->context_geomeans.at("both").at(2), 2.0, 1e-9);                // 4x and 1x
+  EXPECT_NEAR(s->context_geomean_overall.at("both"), std::cbrt(4.0), 1e-9);
+  EXPECT_EQ(s->best_context.at(1).at("reference"), 1);
+  EXPECT_EQ(s->best_context.at(2).at("both"), 1);
+  EXPECT_EQ(s->best_context.at(2).at("eager"), 1);
+  std::string text = RenderText(*s);
+  EXPECT_NE(text.find("best context configuration by level"), std::string::npos) << text;
+  EXPECT_NE(text.find("level 2     none 0%  reference 0%  profile 0%  both 50%  eager 50%"),
+            std::string::npos) << text;
+  std::string json = RenderJson(*s);
+  json.erase(std::remove_if(json.begin(), json.end(), ::isspace), json.end());
+  EXPECT_NE(json.find(R"("best_by_level":{"1":{"reference":1})"), std::string::npos) << json;
+  std::string html = RenderHtml(*s);
+  EXPECT_NE(html.find("chart-best-context"), std::string::npos);
+  EXPECT_EQ(Summary().contexts.size(), 0u);  // a run without LLM members has no such section
+}
 
 TEST_F(ReportTest, GeomeansAreFlooredAndPerLevel) {
   RunSummary s = Summary();

@@ -162,6 +162,23 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   int max_attempt = 0;
   std::map<std::string, std::map<int, std::vector<double>>> agent_speedups;
   std::vector<double> done_speedups;
+  // LLM members by context configuration (the run's config "members").
+  std::map<std::string, std::string> member_context;
+  if (config.is_object() && config.contains("members") && config["members"].is_array()) {
+    for (const auto& m : config["members"]) {
+      if (m.is_object()) member_context[m.value("agent", "")] = m.value("context", "none");
+    }
+  }
+  for (const char* c : {"none", "reference", "profile", "both"}) {
+    for (const auto& [agent, context] : member_context) {
+      if (context == c) {
+        s.contexts.push_back(c);
+        break;
+      }
+    }
+  }
+  std::map<std::string, std::map<int, std::vector<double>>> context_speedups;
+  std::map<std::string, std::vector<double>> context_all;
   for (const store::RunProblemRecord& v : *verdicts) {
     ProblemRow row;
     row.name = v.problem_name;
@@ -233,11 +250,35 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
         agent_speedups[agent][row.level].push_back(best_speedup[agent]);
       }
       for (const auto& [agent, first] : first_pass) first_success[row.level].push_back(first);
+      if (!s.contexts.empty()) {
+        std::string winner = "eager";
+        double winning = 1.0;
+        for (const std::string& context : s.contexts) {
+          double best = 1.0;
+          for (const auto& [agent, c] : member_context) {
+            auto state = best_state.find(agent);
+            if (c == context && state != best_state.end() && state->second == 2) {
+              best = std::max(best, best_speedup[agent]);
+            }
+          }
+          context_speedups[context][row.level].push_back(best);
+          context_all[context].push_back(best);
+          if (best > winning) {
+            winning = best;
+            winner = context;
+          }
+        }
+        ++s.best_context[row.level][winner];
+      }
     }
     s.problems.push_back(std::move(row));
   }
   for (const auto& [agent, levels] : agent_speedups) {
     for (const auto& [level, values] : levels) s.agent_geomeans[agent][level] = Geomean(values);
+  }
+  for (const auto& [context, levels] : context_speedups) {
+    for (const auto& [level, values] : levels) s.context_geomeans[context][level] = Geomean(values);
+    s.context_geomean_overall[context] = Geomean(context_all[context]);
   }
   for (const auto& [level, firsts] : first_success) {
     std::vector<double>& curve = s.correct_by_attempt[level];

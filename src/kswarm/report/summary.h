@@ -106,6 +106,14 @@ struct RunSummary {
   // candidate by attempt k (the seed's success rate by generation attempt).
   std::map<int, std::vector<double>> correct_by_attempt;
   std::string budget;  // the run's limits for LLM agents, "" when none
+  // Context configurations of the LLM members (none, reference, profile, both), when the run had
+  // any. Per configuration: the geomean over finished problems of the best speedup its members
+  // reached (floor 1), per level and overall; and per level, how many problems each
+  // configuration gave the best candidate of all configurations ("eager": none beat eager).
+  std::vector<std::string> contexts;  // in the order none, reference, profile, both
+  std::map<std::string, std::map<int, double>> context_geomeans;
+  std::map<std::string, double> context_geomean_overall;
+  std::map<int, std::map<std::string, int>> best_context;
   int done = 0;
   int skipped = 0;
 
