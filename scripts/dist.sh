@@ -4,12 +4,13 @@
 # and torch but not kswarm's build dependencies. The binary finds dist/lib through its RUNPATH ($ORIGIN/lib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --build build --target kswarm evaluator_test
+cmake --build build --target kswarm evaluator_test fake_llm_server
 rm -rf dist
 mkdir -p dist/lib
 cp build/kswarm dist/kswarm
 cp build/src/kswarm/evaluator/evaluator_test dist/evaluator_test  # its CUDA test runs there
-strip dist/kswarm dist/evaluator_test
+cp build/testing/fake_llm_server dist/fake_llm_server  # scripts/gpu-check.sh's context part
+strip dist/kswarm dist/evaluator_test dist/fake_llm_server
 # Everything beyond the C and C++ runtimes (libcurl brings its TLS, HTTP/2 and IDN libraries).
 ldd build/kswarm | awk '/=> \// {print $3}' |
   grep -vE '/(libc|libm|libdl|librt|libpthread|libresolv|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so' | while read -r lib; do

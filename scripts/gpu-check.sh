@@ -8,7 +8,12 @@
 #   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it;
 #   - `kswarm run --replay` re-evaluates the hand-written CUDA, Triton and NVRTC (kswarm_rt)
 #     candidates, laid out as a KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no
-#     model called; the build pool compiles the C++ extensions side by side first.
+#     model called; the build pool compiles the C++ extensions side by side first;
+#   - context: `kswarm run` with one LLM member of the `both` context configuration against the
+#     fake LLM server (testing/fake_llm_server, in dist/): its first attempt (the NVRTC GELU
+#     candidate) passes, the product profiles it under Nsight Compute, and the ncu summary and
+#     torch.compile's Triton code (the reference) appear in the stored prompt of attempt 2, kept in
+#     OUTDIR/next_attempt_prompt.md.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
@@ -16,7 +21,8 @@
 #   KSWARM_PYTHON  interpreter with torch (default: python3)
 #   GPU_CHECK_PARTS  which parts to run, comma-separated: evals (candidates, CUDA error, two
 #                  processes), suite (kswarm problems, a run with a re-verified winner), replay
-#                  (recorded candidates re-evaluated); default all three
+#                  (recorded candidates re-evaluated), context (profile and reference context
+#                  through a real run); default all four
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,7 +44,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 "$KSWARM_PYTHON" -c "import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, '| cuda', torch.version.cuda, '| triton', triton.__version__); p = torch.cuda.get_device_properties(0); print('SMs', p.multi_processor_count, '| L2 bytes', p.L2_cache_size)"
 "$KSWARM" --version
 
-PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay},"
+PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay,context},"
 failures=0
 rows=()
 if [[ $PARTS == *,evals,* ]]; then
@@ -206,6 +212,65 @@ sys.exit(0 if ok else 1)
 PY
 if [ $? -eq 0 ]; then rows+=("| replay_recorded_candidates | passed | passed | | | | ok |")
 else rows+=("| replay_recorded_candidates | passed | see replay.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+fi
+
+if [[ $PARTS == *,context,* ]]; then
+echo "== context configurations: ncu profile and torch.compile reference through kswarm run ($(date -u +%T))"
+FAKE=${KSWARM_FAKE_LLM:-$(dirname "$KSWARM")/fake_llm_server}
+[ -x "$FAKE" ] || FAKE=$(dirname "$KSWARM")/testing/fake_llm_server
+CTX=$OUT_DIR/context
+mkdir -p "$CTX"
+"$KSWARM_PYTHON" - "$C/07_gelu/nvrtc.py" "$CTX/script.json" <<'PY'
+import json, sys
+source = open(sys.argv[1]).read()
+reply = {"api": "openai", "text": "```python\n" + source + "```", "tokens_in": 10, "tokens_out": 10}
+json.dump({"replies": [reply] * 3}, open(sys.argv[2], "w"))
+PY
+coproc FAKE_SERVER { "$FAKE" "$CTX/script.json" "$CTX/requests.jsonl"; }
+read -r port <&"${FAKE_SERVER[0]}"
+printf '[[models]]\nname = "fake"\napi = "openai"\nmodel = "fake-1"\nbase_url = "http://127.0.0.1:%s/v1"\nattempts = 2\ncontexts = ["both"]\n' \
+  "$port" > "$CTX/kswarm.toml"
+"$KSWARM" run "$L1" --config "$CTX/kswarm.toml" --agents torch_compile --device cuda \
+  --name context --db "$CTX/context.db" > "$CTX/run.txt" 2>>"$OUT_DIR/gpu-check.log"
+echo "   kswarm run exited $?"
+exec {FAKE_SERVER[1]}>&-
+"$KSWARM_PYTHON" - "$CTX/context.db" "$OUT_DIR/next_attempt_prompt.md" <<'PY'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+prof = c.execute("select tool, summary, metrics_json, error, wall_ms from profiles").fetchall()
+calls = c.execute("select attempt, request_json from agent_calls where agent = 'fake+both' "
+                  "and purpose = 'propose' order by attempt").fetchall()
+outcomes = c.execute("select e.attempt, e.outcome, e.candidate_median_ms, e.baseline_median_ms "
+                     "from evaluations e join candidates k on k.id = e.candidate_id "
+                     "where k.generator = 'fake+both' and e.purpose = 'candidate' "
+                     "order by e.attempt").fetchall()
+print("attempts (attempt, outcome, candidate ms, eager ms):", outcomes)
+ok = len(prof) == 1 and prof[0][0] == "ncu" and len(calls) == 2
+if prof:
+    tool, summary, metrics, error, wall_ms = prof[0]
+    print(f"profile: tool {tool}, {wall_ms / 1e3:.1f} s, error {error}")
+    print(summary)
+    for k in json.loads(metrics or "{}").get("kernels", [])[:3]:
+        print("kernel:", {key: k.get(key) for key in ("name", "time_ms_per_call", "dram_pct",
+                                                       "sm_pct", "occupancy_pct",
+                                                       "launches_per_call")})
+if len(calls) == 2:
+    messages = json.loads(calls[1][1])["messages"]
+    task, feedback = messages[0]["content"], messages[-1]["content"]
+    has_summary = bool(prof) and bool(prof[0][1]) and prof[0][1] in feedback
+    has_reference = "torch.compile (Inductor" in task and "triton" in task
+    print(f"attempt 2 prompt: ncu summary {'present' if has_summary else 'MISSING'}, "
+          f"Triton reference {'present' if has_reference else 'MISSING'}")
+    ok = ok and has_summary and has_reference
+    with open(sys.argv[2], "w") as f:
+        f.write("# The stored prompt of attempt 2 (fake+both, 07_gelu)\n\n")
+        for m in messages:
+            f.write(f"## {m['role']}\n\n{m['content']}\n\n")
+print(f"context: ncu profile in the next attempt's prompt: {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+if [ $? -eq 0 ]; then rows+=("| context_ncu_profile_in_prompt | present | present | | | | ok |")
+else rows+=("| context_ncu_profile_in_prompt | present | see context/ | | | | FAIL |"); failures=$((failures + 1)); fi
 fi
 
 echo
