@@ -53,7 +53,7 @@ Result<ProfileReport> ProfileCandidate(const WorkerConfig& worker, const Profile
                                    "--shapes", job.shapes, "--seed", std::to_string(job.seed)};
   if (job.measured_ms > 0) {
     args.push_back("--measured-ms");
-    args.push_back(fmt::format("{:.6g}", job.measured_ms));
+    args.push_back(fmt::format("{:.17g}", job.measured_ms));
   }
   ProfileReport report;
   auto line = RunWorkerTool(worker, "profile", args, job.timeout_s);
