@@ -29,6 +29,28 @@ class Kswarm:
 
 
 @pytest.fixture
+def fake_server(tmp_path):
+    """start(replies) runs testing/fake_llm_server with that script of replies; returns its port
+    and the file where it logs every request ({"path", "body"} per line)."""
+    servers = []
+
+    def start(replies):
+        script = tmp_path / "script.json"
+        script.write_text(json.dumps({"replies": replies}))
+        log = tmp_path / "requests.jsonl"
+        proc = subprocess.Popen([FAKE_LLM_SERVER, str(script), str(log)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        servers.append(proc)
+        port = int(proc.stdout.readline())
+        return port, log
+
+    yield start
+    for proc in servers:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
 def kswarm(tmp_path):
     if not os.path.exists(KSWARM):
         pytest.fail(f"{KSWARM} is not built (cmake --build build)")

@@ -4,35 +4,15 @@ carry what its configuration gives it and nothing else; the profile of a real pa
 taken by the product, holds the evaluation's measured numbers and reaches the next attempt through
 the helper."""
 import json
-import os
 import sqlite3
 import subprocess
 
 import pytest
 
-from conftest import FAKE_LLM_SERVER, KSWARM, WASTEFUL, wasteful_candidate
+from conftest import KSWARM, WASTEFUL, wasteful_candidate
 
 REF_MARKER = "REFERENCE_MARKER_4711"
 ADVICE = "ADVICE_MARKER: the loop is fused already; vectorize the multiply."
-
-
-@pytest.fixture
-def fake_server(tmp_path):
-    procs = []
-
-    def start(replies):
-        script = tmp_path / "script.json"
-        script.write_text(json.dumps({"replies": replies}))
-        log = tmp_path / "requests.jsonl"
-        proc = subprocess.Popen([FAKE_LLM_SERVER, str(script), str(log)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        return int(proc.stdout.readline()), log
-
-    yield start
-    for proc in procs:
-        proc.stdin.close()
-        proc.wait(timeout=10)
 
 
 def test_each_configuration_gets_its_context(tmp_path, fake_server):

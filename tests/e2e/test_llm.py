@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import FAKE_LLM_SERVER, KSWARM, WASTEFUL, wasteful_candidate
+from conftest import KSWARM, WASTEFUL, wasteful_candidate
 
 KEY = "secret-e2e-key-4242"
 
@@ -22,26 +22,6 @@ assert not any("{KEY[:8]}" + "{KEY[8:]}" in v for v in os.environ.values()), "ke
 
 def reply(text, tokens_in, tokens_out):
     return {"api": "openai", "text": text, "tokens_in": tokens_in, "tokens_out": tokens_out}
-
-
-@pytest.fixture
-def fake_server(tmp_path):
-    servers = []
-
-    def start(replies):
-        script = tmp_path / "script.json"
-        script.write_text(json.dumps({"replies": replies}))
-        log = tmp_path / "requests.jsonl"
-        proc = subprocess.Popen([FAKE_LLM_SERVER, str(script), str(log)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        servers.append(proc)
-        port = int(proc.stdout.readline())
-        return port, log
-
-    yield start
-    for proc in servers:
-        proc.stdin.close()
-        proc.wait(timeout=10)
 
 
 def test_a_scripted_conversation_reaches_a_correct_faster_candidate(tmp_path, fake_server):
