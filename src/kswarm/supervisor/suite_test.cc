@@ -60,6 +60,8 @@ class MeteredAgent : public agents::Agent {
   std::string name() const override { return name_; }
   int max_attempts() const override { return static_cast<int>(sources_.size()); }
   bool metered() const override { return true; }
+  agents::MemberBudget budget() const override { return budget_; }
+  agents::MemberBudget budget_;
   Result<std::optional<agents::Proposal>> Propose(const agents::AgentRequest& request) override {
     int now = ++*in_flight_;
     int seen = peak_->load();
@@ -317,6 +319,28 @@ TEST_F(SuiteTest, AMeteredAgentStopsWhenTheBudgetIsSpent) {
     return e.outcome == "budget: tokens: 2000 of 1500";
   }));
   EXPECT_EQ(store_->FindRun("b").value()->status, "finished");
+}
+
+TEST_F(SuiteTest, AMemberStopsAtItsOwnBudgetWhileTheOthersGoOn) {
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::atomic<int> in_flight{0}, peak{0};
+  std::vector<std::string> three = {Candidate(0.0, "x * 3.0"), Candidate(0.0, "x * 4.0"),
+                                    Candidate(0.0, "x * 5.0")};
+  auto capped = std::make_unique<MeteredAgent>("model+profile", three, &in_flight, &peak);
+  capped->budget_.max_tokens = 1500;
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::move(capped));
+  agents.push_back(std::make_unique<MeteredAgent>("model", three, &in_flight, &peak));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("m", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  std::map<std::string, int> calls;
+  for (const auto& c : store_->AgentCallsOfRun(result->run_id).value()) ++calls[c.agent];
+  EXPECT_EQ(calls["model+profile"], 2);  // 1000 tokens after one call, 2000 after two
+  EXPECT_EQ(calls["model"], 3);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.agent == "model+profile" && e.outcome == "budget: member tokens: 2000 of 1500";
+  }));
 }
 
 TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
