@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The built-in sweep of a suite on one GPU and then on every GPU of the host, each with empty
-# caches of its own (Inductor, Triton, builds), and whether both kept the same winners.
-# Usage: bench/multi_gpu_sweep.sh OUTDIR PATH... [-- kswarm run flags]
+# The built-in sweep of a suite on one GPU and on every GPU of the host, and whether both kept the
+# same winners. By default each sweep starts from empty caches of its own (Inductor, Triton,
+# builds), one GPU first. With SWEEP_CACHE=DIR (a cache an earlier sweep of the same suite filled)
+# both use it, all GPUs first, so that whatever that earlier sweep left uncompiled is compiled in
+# the all-GPU sweep and favours the one-GPU sweep.
+# Usage: [SWEEP_CACHE=DIR] bench/multi_gpu_sweep.sh OUTDIR PATH... [-- kswarm run flags]
 # Prints both sweeps' rates (bench/sweep_rate.sh), the speed-up of all GPUs over one, and a
 # table of each problem's kept agent in both runs.
 set -euo pipefail
@@ -17,15 +20,20 @@ run() {  # run NAME CUDA_VISIBLE_DEVICES
   rm -rf "$out/$1"; mkdir -p "$out/$1/cache"
   local start end
   start=$(date +%s.%N)
-  CUDA_VISIBLE_DEVICES=$2 XDG_CACHE_HOME=$out/$1/cache SWEEP_DB=$out/$1/sweep.db \
+  CUDA_VISIBLE_DEVICES=$2 XDG_CACHE_HOME=${SWEEP_CACHE:-$out/$1/cache} SWEEP_DB=$out/$1/sweep.db \
     bench/sweep_rate.sh "${args[@]}" > "$out/$1/sweep.txt" 2>&1 || { cat "$out/$1/sweep.txt"; exit 1; }
   end=$(date +%s.%N)
   echo "$1 (CUDA_VISIBLE_DEVICES=$2): $(python3 -c "print(f'{$end - $start:.1f}')") s"
   grep -E "problems per minute" "$out/$1/sweep.txt"
 }
 echo "== $gpus GPUs: $(nvidia-smi --query-gpu=name --format=csv,noheader | sort | uniq -c | xargs)"
-run one 0
-run all "$all"
+if [ -n "${SWEEP_CACHE:-}" ]; then
+  run all "$all"
+  run one 0
+else
+  run one 0
+  run all "$all"
+fi
 python3 - "$out" <<'PY'
 import re, sqlite3, sys
 out = sys.argv[1]

@@ -327,6 +327,9 @@ def evaluate(req: dict, device: str, index: int) -> dict:
             torch.cuda.empty_cache()
     reply["poisoned"] = poisoned
     reply["sandboxes_started"] = sandbox.started
+    reply["sandbox_from_spare"] = sandbox.from_spare
+    if not poisoned:
+        sandbox.prepare_spare()  # starts while the supervisor records this job and sends the next
     return reply
 
 

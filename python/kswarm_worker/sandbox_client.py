@@ -1,5 +1,10 @@
 """The judge's handle on its sandbox process. The sandbox shares the judge's process group, so the
-C++ side's deadline kills both; this class has no deadlines of its own."""
+C++ side's deadline kills both; this class has no deadlines of its own.
+
+A spare: starting a sandbox (importing torch, setting up the device) takes seconds, and a recheck
+asks for a fresh one each time. Between jobs the client starts the next fresh sandbox ahead
+(prepare_spare); no job has touched it when it takes over. On by default on CUDA, where the host
+has cores to spare; KSWARM_SPARE_SANDBOX=1 or 0 decides elsewhere."""
 
 import json
 import os
@@ -16,16 +21,39 @@ class SandboxClient:
         self.index = index
         self.proc = None
         self.started = 0
+        self.spare = None
+        self.from_spare = False  # whether the current sandbox was the spare
+        default = "1" if device_type == "cuda" else "0"
+        self.keep_spare = os.environ.get("KSWARM_SPARE_SANDBOX", default) == "1"
 
-    def _ensure(self):
-        if self.proc is not None and self.proc.poll() is None:
-            return
-        self.proc = subprocess.Popen(
+    def _spawn(self):
+        return subprocess.Popen(
             [sys.executable, "-m", "kswarm_worker.sandbox", "--device", self.device_type,
              "--index", str(self.index)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True,
             env=os.environ.copy(), close_fds=True)
+
+    def _ensure(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        if self.spare is not None and self.spare.poll() is None:
+            self.proc, self.spare, self.from_spare = self.spare, None, True
+        else:
+            self._drop_spare()
+            self.proc, self.from_spare = self._spawn(), False
         self.started += 1
+
+    def prepare_spare(self):
+        """Starts the next fresh sandbox now, between jobs, unless one is waiting."""
+        if self.keep_spare and (self.spare is None or self.spare.poll() is not None):
+            self._drop_spare()
+            self.spare = self._spawn()
+
+    def _drop_spare(self):
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare.wait()
+            self.spare = None
 
     def call(self, op: str, **fields) -> dict:
         """The sandbox's reply. A candidate outcome raises Outcome; a broken problem raises

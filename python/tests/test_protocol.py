@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -181,6 +182,44 @@ def test_fresh_sandbox_starts_the_candidate_in_a_new_process(worker):
     assert ask(evaluate(cand))["sandboxes_started"] == 1  # warm between jobs
     r = ask(evaluate(cand, fresh_sandbox=True))
     assert r["outcome"] == "passed" and r["sandboxes_started"] == 2
+
+
+def test_a_spare_sandbox_takes_over_for_a_fresh_job_untouched(tmp_path):
+    # The default on CUDA, forced here on the CPU: the next fresh sandbox starts between jobs.
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="1")
+    proc = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(req):
+        proc.stdin.write(json.dumps(req) + "\n")
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline())
+
+    marks = tmp_path / "marks"
+    cand = tmp_path / "gelu.py"
+    cand.write_text(
+        "import os, torch, torch.nn as nn, torch.nn.functional as F\n"
+        f"with open({str(marks)!r}, 'a') as f:\n"
+        "    f.write(f'{os.getpid()} {os.environ.get(\"KSWARM_TEST_MARK\", 0)}\\n')\n"
+        "os.environ['KSWARM_TEST_MARK'] = '1'  # what an earlier candidate leaves in its process\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    try:
+        first = ask(evaluate(cand))
+        assert first["outcome"] == "passed" and not first["sandbox_from_spare"], first["message"]
+        time.sleep(1)
+        again = ask(evaluate(cand))  # the same warm sandbox: the spare waits
+        assert again["sandboxes_started"] == 1 and not again["sandbox_from_spare"]
+        fresh = ask(evaluate(cand, fresh_sandbox=True))
+        assert fresh["outcome"] == "passed", fresh["message"]
+        assert fresh["sandbox_from_spare"] and fresh["sandboxes_started"] == 2
+        rows = [line.split() for line in marks.read_text().splitlines()]
+        assert [mark for _, mark in rows] == ["0", "1", "0"]  # the spare saw no earlier import
+        assert rows[0][0] == rows[1][0] != rows[2][0]
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_probe_reports_degenerate_answers_work_and_the_speed_of_light(worker):
