@@ -544,7 +544,11 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     event.outcome = std::string(core::OutcomeName(e.outcome));
     event.speedup = e.Speedup();
     event.cached = false;
-    bool confirmed = e.outcome == core::Outcome::kPassed && !e.flagged();
+    // Kept only when it passes again and is clearly faster again: a speed-up that does not
+    // reproduce in a fresh process on new inputs is noise, not a result.
+    bool passed = e.outcome == core::Outcome::kPassed && !e.flagged();
+    bool confirmed = passed && core::ClearlyFaster(e, min_gain_);
+    if (passed && !confirmed) event.outcome = "passed, not clearly faster again";
     if (confirmed) {
       best = contender.record;
       best_agent = contender.candidate.generator;

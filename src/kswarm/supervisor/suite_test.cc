@@ -362,6 +362,37 @@ TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
   EXPECT_GT(*evals[0].evaluation.Speedup(), 1.2);  // it did pass and was faster
 }
 
+TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
+  // Fast in its evaluation; from its second import on (the recheck's fresh process) slower than
+  // eager.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::string flaky = fmt::format(
+      "import os, time\nimport torch.nn as nn\n"
+      "with open('{0}', 'a') as f:\n    f.write('x')\n"
+      "SLOW = os.path.getsize('{0}') >= 2\n"
+      "class ModelNew(nn.Module):\n"
+      "    def forward(self, x):\n        time.sleep(0.04 if SLOW else 0.0)\n"
+      "        return x * 2.0\n",
+      (dir_ / "imports").string());
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>("flaky", std::vector<std::string>{flaky}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("n", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_GT(*evals[0].evaluation.Speedup(), 1.5);
+  EXPECT_EQ(evals[1].purpose, "recheck");
+  EXPECT_EQ(evals[1].evaluation.outcome, core::Outcome::kPassed);
+  EXPECT_LT(*evals[1].evaluation.Speedup(), 1.0);
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  EXPECT_FALSE(verdicts.at(0).best_evaluation_id.has_value());
+  EXPECT_DOUBLE_EQ(*verdicts.at(0).speedup, 1.0);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.agent == "recheck of flaky" && e.outcome == "passed, not clearly faster again";
+  }));
+}
+
 TEST_F(SuiteTest, AWinnerThatFailsInAFreshProcessIsNotKept) {
   // The first candidate leaves a helper behind in its sandbox process; the second, fast one is
   // right only where that helper exists, so it passes in the shared sandbox and fails its recheck.
