@@ -4,6 +4,8 @@
 # builds), and the ratio of their wall times.
 # Usage: bench/sweep_compare.sh REVISION OUTDIR PATH... [-- kswarm run flags]
 # Example (CPU): bench/sweep_compare.sh 293e94d /tmp/cmp problems -- --device cpu --shapes small
+# The earlier revision's worktree and build stay in OUTDIR for the next comparison; remove them
+# with `git worktree remove OUTDIR/kswarm-<sha>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
