@@ -217,6 +217,15 @@ TEST_F(ReportTest, VerificationCountsChecksRechecksAndDegenerateProblems) {
   EXPECT_NE(text.find("flagged by: 1 degenerate problem, 1 speed of light, 1 static check"),
             std::string::npos)
       << text;
+
+  // A winner whose recheck passes but is slower than eager is not kept: that recheck failed.
+  int64_t p5 = Problem("04_noisy", 2);
+  int64_t n5 = Eval(p5, "torch_compile", core::Outcome::kPassed, 2.0, 1.0);
+  Eval(p5, "torch_compile", core::Outcome::kPassed, 2.0, 2.2, "", "recheck");
+  Verdict(p5, 4, std::nullopt, n5, 2.0, 1.0, 2.0);
+  s = Summary();
+  EXPECT_EQ(s.verification.rechecked, 3);
+  EXPECT_EQ(s.verification.recheck_failed, 2);
 }
 
 TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {

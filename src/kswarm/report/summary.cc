@@ -207,13 +207,11 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     std::map<std::string, int> first_pass;       // metered agents: attempt of the first pass
     Verification& check = s.verification;
     bool degenerate_here = false;
+    int rechecks_here = 0;
     for (const auto& e : *evaluations) {
       if (e.problem_id != v.problem_id) continue;
       if (e.purpose == "recheck") {
-        ++check.rechecked;
-        if (e.evaluation.outcome != core::Outcome::kPassed || e.evaluation.flagged()) {
-          ++check.recheck_failed;
-        }
+        ++rechecks_here;
         continue;
       }
       ++check.candidates;
@@ -239,6 +237,10 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
         if (state == 2) ++u.faster_candidates;
       }
     }
+    // Contenders are rechecked fastest first until one is confirmed and kept: every recheck of a
+    // problem failed but the kept winner's (whatever the rule of the kswarm that ran it).
+    check.rechecked += rechecks_here;
+    check.recheck_failed += rechecks_here - (v.best_evaluation_id && rechecks_here > 0 ? 1 : 0);
     if (degenerate_here) {
       row.degenerate = true;
       check.degenerate.push_back(row.name);
