@@ -335,7 +335,8 @@ TEST_F(SuiteTest, AMemberStopsAtItsOwnBudgetWhileTheOthersGoOn) {
   auto result = Runner(std::move(agents), &events)->Run("m", std::nullopt, "{}", {problem});
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   std::map<std::string, int> calls;
-  for (const auto& c : store_->AgentCallsOfRun(result->run_id).value()) ++calls[c.agent];
+  auto recorded = store_->AgentCallsOfRun(result->run_id).value();
+  for (const auto& c : recorded) ++calls[c.agent];
   EXPECT_EQ(calls["model+profile"], 2);  // 1000 tokens after one call, 2000 after two
   EXPECT_EQ(calls["model"], 3);
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
