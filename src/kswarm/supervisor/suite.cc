@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "kswarm/evaluator/tools.h"
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
 #include "kswarm/util/environment.h"
@@ -110,15 +109,11 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   if (!calls) return Error(calls.error());
   for (const auto& agent : agents_) {
     agents::MemberBudget b = agent->budget();
-    if (b.max_tokens || b.max_usd) member_budgets_.emplace(agent->name(), RunBudget({b.max_tokens, b.max_usd, {}}));
-  }
-  for (const auto& call : *calls) {
-    budget_.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
-    auto member = member_budgets_.find(call.agent);
-    if (member != member_budgets_.end()) {
-      member->second.Spend(call.tokens_in + call.tokens_out, call.cost_usd);
+    if (b.max_tokens || b.max_usd) {
+      member_budgets_.emplace(agent->name(), RunBudget({b.max_tokens, b.max_usd, {}}));
     }
   }
+  for (const auto& call : *calls) Charge(call.agent, call.tokens_in + call.tokens_out, call.cost_usd);
 
   std::vector<size_t> todo;
   for (size_t i = 0; i < problem_paths.size(); ++i) {
@@ -197,6 +192,50 @@ bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source
   if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
   pool_->Submit(file, Sha256Hex(source));
   return true;
+}
+
+void SuiteRunner::Charge(const std::string& agent, int64_t tokens, double usd) {
+  budget_.Spend(tokens, usd);
+  auto member = member_budgets_.find(agent);
+  if (member != member_budgets_.end()) member->second.Spend(tokens, usd);
+}
+
+std::optional<std::string> SuiteRunner::OverBudget(const std::string& agent) const {
+  double elapsed_s = NowS() - started_s_;
+  if (auto over = budget_.Exceeded(elapsed_s)) return over;
+  auto member = member_budgets_.find(agent);
+  if (member == member_budgets_.end()) return std::nullopt;
+  auto over = member->second.Exceeded(elapsed_s);
+  if (over) *over = "member " + *over;
+  return over;
+}
+
+Result<evaluator::ProfileReport> SuiteRunner::ProfileAndRecord(
+    evaluator::Evaluator& device, int64_t run_id, const std::string& agent,
+    const store::ProblemRecord& problem, const CandidateResult& candidate,
+    const std::string& device_type) {
+  const core::Evaluation& e = candidate.record.evaluation;
+  evaluator::ProfileJob job;
+  job.problem_path = problem.path;
+  job.candidate_path = candidate.candidate.path;
+  job.device_type = device_type;
+  job.shapes = settings_.shapes;
+  job.seed = static_cast<int>(e.seed);
+  job.measured_ms = e.candidate->median_ms;
+  job.timeout_s = settings_.timeout_s;
+  auto report = evaluator::ProfileCandidate(device.config(), job);
+  if (!report) return report;
+  store::ProfileRecord record;
+  record.run_id = run_id;
+  record.evaluation_id = candidate.record.id;
+  record.agent = agent;
+  record.tool = report->tool;
+  record.metrics_json = report->metrics_json;
+  record.summary = report->summary;
+  record.error = report->error;
+  record.wall_ms = report->wall_ms;
+  if (auto id = store_.RecordProfile(record); !id) return Error(id.error());
+  return report;
 }
 
 SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest& base) {
@@ -312,11 +351,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
                          const std::string& purpose) -> Status {
     {
       std::lock_guard<std::mutex> shared(shared_mu_);
-      budget_.Spend(c.tokens_in + c.tokens_out, c.cost_usd);
-      auto member = member_budgets_.find(agent.name());
-      if (member != member_budgets_.end()) {
-        member->second.Spend(c.tokens_in + c.tokens_out, c.cost_usd);
-      }
+      Charge(agent.name(), c.tokens_in + c.tokens_out, c.cost_usd);
     }
     store::AgentCallRecord call;
     call.run_id = run_id;
@@ -375,12 +410,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
           std::optional<std::string> over;
           {
             std::lock_guard<std::mutex> shared(shared_mu_);
-            over = budget_.Exceeded(NowS() - started_s_);
-            auto member = member_budgets_.find(agent.name());
-            if (!over && member != member_budgets_.end()) {
-              over = member->second.Exceeded(NowS() - started_s_);
-              if (over) *over = "member " + *over;
-            }
+            over = OverBudget(agent.name());
           }
           if (over) {
             event.agent = agent.name();
@@ -464,30 +494,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       // this problem holds its device.
       if (agent.context().profile && attempt < agent.max_attempts() &&
           e.outcome == core::Outcome::kPassed && !e.flagged() && e.candidate) {
-        evaluator::ProfileJob job;
-        job.problem_path = problem->path;
-        job.candidate_path = **file;
-        job.device_type = env->device_type;
-        job.shapes = settings_.shapes;
-        job.seed = static_cast<int>(e.seed);
-        job.measured_ms = e.candidate->median_ms;
-        job.timeout_s = settings_.timeout_s;
-        auto report = evaluator::ProfileCandidate(device.config(), job);
+        auto report = ProfileAndRecord(device, run_id, agent.name(), *problem, candidate,
+                                       env->device_type);
         if (!report) {
           failure = report.error();
-          return;
-        }
-        store::ProfileRecord record;
-        record.run_id = run_id;
-        record.evaluation_id = candidate.record.id;
-        record.agent = agent.name();
-        record.tool = report->tool;
-        record.metrics_json = report->metrics_json;
-        record.summary = report->summary;
-        record.error = report->error;
-        record.wall_ms = report->wall_ms;
-        if (auto id = store_.RecordProfile(record); !id) {
-          failure = id.error();
           return;
         }
         std::string& profile = request.history.back().profile;

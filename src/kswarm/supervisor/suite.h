@@ -17,6 +17,8 @@
 #include "kswarm/core/evaluation.h"
 #include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
+#include "kswarm/evaluator/tools.h"
+#include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/store/store.h"
 #include "kswarm/util/status.h"
 
@@ -107,6 +109,17 @@ class SuiteRunner {
   // The unmetered agents' first proposals for a problem, each submitted to the pool.
   using FirstProposals = std::map<const agents::Agent*, Result<std::optional<agents::Proposal>>>;
   FirstProposals ProposeFirst(const agents::AgentRequest& base);
+  // Charges a metered call to the run's budget and to its member's own; under shared_mu_.
+  void Charge(const std::string& agent, int64_t tokens, double usd);
+  // The first limit `agent` has reached, the run's or its own; under shared_mu_.
+  std::optional<std::string> OverBudget(const std::string& agent) const;
+  // Profiles a passed candidate of a profile member on `device` (nothing else runs there
+  // meanwhile) and records the profile; a candidate that fails under the profiler is a report.
+  Result<evaluator::ProfileReport> ProfileAndRecord(evaluator::Evaluator& device, int64_t run_id,
+                                                    const std::string& agent,
+                                                    const store::ProblemRecord& problem,
+                                                    const CandidateResult& candidate,
+                                                    const std::string& device_type);
 
   store::Store& store_;
   std::vector<evaluator::Evaluator*> devices_;
