@@ -9,10 +9,8 @@ version.
 """
 
 import argparse
-import json
 import re
 import sys
-import time
 
 # Lines of the generated module that say nothing about the kernels (temporary paths of this
 # machine, the compiler's bookkeeping).
@@ -52,23 +50,14 @@ def main() -> int:
     parser.add_argument("--shapes", choices=["full", "small"], default="full")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    from .errors import describe_exception
-    from .server import private_protocol
-    _, proto_out = private_protocol()
-    started = time.perf_counter()
-    try:
-        reply = {"code": generated_code(args)}
-        if not reply["code"].strip():
-            reply = {"error": "torch.compile generated no code for this problem"}
-    except BaseException as e:
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        reply = {"error": describe_exception(e)}
-    reply["compile_ms"] = round((time.perf_counter() - started) * 1e3, 3)
-    proto_out.write(json.dumps(reply) + "\n")
-    proto_out.flush()
-    return 0
+    from .server import answer_once
 
+    def answer():
+        code = generated_code(args)
+        if not code.strip():
+            return {"error": "torch.compile generated no code for this problem"}
+        return {"code": code}
+    return answer_once(answer, "compile_ms")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,6 @@ helper model writes advice from them.
 import argparse
 import csv
 import io
-import json
 import os
 import shutil
 import statistics
@@ -78,7 +77,6 @@ def _sync(device_type):
 
 
 def _median_call_ms(model, inputs, device_type, calls=10) -> float:
-    import torch
     times = []
     for _ in range(calls):
         _sync(device_type)
@@ -172,10 +170,11 @@ def parse_ncu_csv(text: str, calls: int = 1) -> dict:
     by_name = {}
     for k in launches:
         agg = by_name.setdefault(k["name"], {"name": k["name"], "launches": 0, "time_ns": 0.0,
-                                             "_weighted": {}})
+                                             "_weighted": {}, "_weight": 0.0})
         agg["launches"] += 1
         t = k.get("time_ns") or 0.0
         agg["time_ns"] += t
+        agg["_weight"] += max(t, 1.0)  # percentages are averaged over launches by their time
         for key in ("dram_pct", "sm_pct", "occupancy_pct", "theoretical_occupancy_pct"):
             if k.get(key) is not None:
                 agg["_weighted"][key] = agg["_weighted"].get(key, 0.0) + k[key] * max(t, 1.0)
@@ -185,8 +184,7 @@ def parse_ncu_csv(text: str, calls: int = 1) -> dict:
             agg[key] = k.get(key)
     kernels = []
     for agg in by_name.values():
-        weight = sum(max(k.get("time_ns") or 0.0, 1.0) for k in launches
-                     if k["name"] == agg["name"])
+        weight = agg.pop("_weight")
         for key, v in agg.pop("_weighted").items():
             agg[key] = v / weight
         agg["time_ms_per_call"] = agg.pop("time_ns") / 1e6 / calls
@@ -378,7 +376,7 @@ def profile(args) -> dict:
         if ncu:
             report["ncu_error"] = ncu_error
     report.update(per_call_ms=per_call, per_call_source=source, work=work,
-                  peaks={k: v for k, v in peaks.items()})
+                  peaks=peaks)
     if device_type == "cpu":
         report["threads"] = torch.get_num_threads()
     report["summary"] = summarize(report)
@@ -399,21 +397,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return _child(args)
-    from .errors import describe_exception
-    from .server import private_protocol, sanitize
-    _, proto_out = private_protocol()  # the candidate's prints go to stderr
-    started = time.perf_counter()
-    try:
-        reply = profile(args)
-    except BaseException as e:
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        reply = {"error": describe_exception(e)}
-    reply["wall_ms"] = round((time.perf_counter() - started) * 1e3, 3)
-    proto_out.write(json.dumps(sanitize(reply)) + "\n")
-    proto_out.flush()
-    return 0
-
+    from .server import answer_once
+    return answer_once(lambda: profile(args), "wall_ms")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 
 from . import PROTOCOL_VERSION
@@ -24,6 +25,25 @@ def private_protocol():
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     return proto_in, proto_out
+
+
+def answer_once(compute, ms_key: str) -> int:
+    """The tail of a one-shot tool (profile, inductor_code): moves the protocol onto private
+    descriptors, runs compute() and writes its dict, or {"error"} when it raised, with the
+    milliseconds it took under `ms_key`, as one JSON line."""
+    from .errors import describe_exception
+    _, proto_out = private_protocol()  # what compute() prints goes to stderr
+    started = time.perf_counter()
+    try:
+        reply = compute()
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        reply = {"error": describe_exception(e)}
+    reply[ms_key] = round((time.perf_counter() - started) * 1e3, 3)
+    proto_out.write(json.dumps(sanitize(reply)) + "\n")
+    proto_out.flush()
+    return 0
 
 
 def sanitize(value):
