@@ -23,6 +23,7 @@ class SandboxClient:
         self.started = 0
         self.spare = None
         self.from_spare = False  # whether the current sandbox was the spare
+        self.in_flight = []  # ops sent whose replies are not read yet, oldest first
         default = "1" if device_type == "cuda" else "0"
         self.keep_spare = os.environ.get("KSWARM_SPARE_SANDBOX", default) == "1"
 
@@ -36,6 +37,7 @@ class SandboxClient:
     def _ensure(self):
         if self.proc is not None and self.proc.poll() is None:
             return
+        self.in_flight.clear()  # replies of a process that is gone
         if self.spare is not None and self.spare.poll() is None:
             self.proc, self.spare, self.from_spare = self.spare, None, True
         else:
@@ -58,16 +60,31 @@ class SandboxClient:
     def call(self, op: str, **fields) -> dict:
         """The sandbox's reply. A candidate outcome raises Outcome; a broken problem raises
         ProblemError; a dead sandbox raises Outcome("crashed")."""
+        self.send(op, **fields)
+        return self.receive()
+
+    def send(self, op: str, **fields):
+        """Sends a request without waiting: the judge works beside the sandbox until receive().
+        A write to a dead sandbox is noticed by receive()."""
         self._ensure()
+        self.in_flight.append(op)
         try:
             self.proc.stdin.write(json.dumps(dict(fields, op=op)) + "\n")
             self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def receive(self) -> dict:
+        """The reply to the oldest request sent (see call)."""
+        op = self.in_flight.pop(0)
+        try:
             line = self.proc.stdout.readline()
         except (BrokenPipeError, OSError):
             line = ""
         if not line:
             code = self.proc.wait()
             self.proc = None
+            self.in_flight.clear()
             how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
             raise Outcome("crashed", f"the candidate took its sandbox process down ({how}) "
                                      f"during {op}")
@@ -92,6 +109,7 @@ class SandboxClient:
             os.kill(self.proc.pid, signal.SIGCONT)
 
     def close(self):
+        self.in_flight.clear()
         if self.proc is None:
             return
         self.proc.kill()
