@@ -17,7 +17,7 @@ from .errors import Outcome, ProblemError, describe_exception, device_poisoned, 
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
-from .timing import Timer, summarize, time_calls
+from .timing import Timer, pinned, place_process, summarize, time_calls
 
 _sandboxes = {}  # (device type, index) -> SandboxClient, kept warm between jobs
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
@@ -47,6 +47,8 @@ class _Job:
         self.tolerance = tolerance
         self.static_policy = req.get("static_policy", "reject")
         self.timing_opts = req.get("timing", {})
+        cpus = req.get("cpus") or {}
+        self.timing_cpu = cpus.get("timing") if device == "cuda" else None
         self.phase_ms = {"load": 0.0, "build": 0.0, "verify": 0.0, "time": 0.0}
         self.trials_run = 0
         self.max_abs_err = None
@@ -57,6 +59,7 @@ class _Job:
         self.reference = None
         self.work = None  # bytes and FLOPs of one call (roofline.count_work)
         self.xdir = _exchange_dir() if sandbox is not None else None
+        self.ipc = False  # outputs cross on the device (exchange.py); decided by the load's probe
 
     def _sync(self):
         if self.device_type == "cuda":
@@ -118,10 +121,14 @@ class _Job:
         self._static_check()
         if self.req.get("fresh_sandbox"):
             self.sandbox.close()  # the candidate starts in a process no earlier job touched
-        self.sandbox.call("load", problem_path=self.problem_path,
-                          candidate_path=self.candidate_path,
-                          shapes=self.req.get("shapes", "full"), seed=self.seed)
+        probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
+            os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
+        loaded = self.sandbox.call("load", problem_path=self.problem_path,
+                                   candidate_path=self.candidate_path,
+                                   shapes=self.req.get("shapes", "full"), seed=self.seed,
+                                   ipc_probe_path=probe_path)
         self._build_reference(init)
+        self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
         self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
@@ -131,11 +138,25 @@ class _Job:
         self.phase_ms["verify"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
-        with torch.no_grad():
+        with torch.no_grad(), pinned(self.timing_cpu):
             self._time()
+        with torch.no_grad():
             self._speed_of_light()
         self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
         return {"outcome": "passed", "message": self._passed_message()}
+
+    def _ipc_works(self, header, path: str) -> bool:
+        """Whether the sandbox's probe came through the device-buffer transport intact. Anything
+        else (no driver, IPC refused here, a candidate meddling) means files for this job."""
+        if not header or not all(isinstance(h, dict) and h.get("ipc") for h in header):
+            return False
+        try:
+            back = exchange.read(path, header, self.device)
+        except exchange.ExchangeError:
+            return False
+        expected = exchange.probe_pattern(self.seed, self.device)
+        return len(back) == 1 and back[0].dtype == expected.dtype and \
+            back[0].shape == expected.shape and bool(torch.equal(back[0], expected))
 
     def _static_check(self):
         try:
@@ -192,32 +213,51 @@ class _Job:
             self.flags.append(flag)
 
     def _verify(self):
-        for trial in range(self.trials):
-            input_seed = self.seed + 1 + trial
-            kind = inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)]
-            path = f"{self.xdir}/trial.bin"
-            what = f"trial {trial} of {self.trials}, {kind} inputs"
-            reply = self.sandbox.call("run", trial=trial, input_seed=input_seed, dist=kind,
-                                      out_path=path, check_threads=trial > 0)
-            cand = self._load_outputs(path, reply.get("outputs"), what)
-            inputs = self._draw(input_seed, kind)
-            ref = self._reference(inputs, f"trial {trial}")
-            self.trials_run = trial + 1
-            for i, (dev, alias) in enumerate(zip(reply["devices"], reply["aliases"])):
-                if i < len(ref) and dev != ref[i].device.type:
-                    raise Outcome("wrong", f"{what}: output {i} is on {dev}, the reference's on "
-                                           f"{ref[i].device.type}")
-                if alias is not None and i < len(ref):
-                    x = inputs[alias]
-                    if ref[i].untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
-                        raise Outcome("rejected", f"{what}: output {i} shares memory with input "
-                                                  f"{alias}; the reference returns new memory")
-            try:
-                self._compare(cand, ref, what, input_seed)
-            except Outcome:
-                self.failure["trial"] = trial
-                raise
-            del cand, inputs, ref
+        """The trials, pipelined: while the sandbox runs trial t the judge draws its inputs and
+        runs the reference; the sandbox starts t + 1 (into the other outputs file) as soon as t's
+        reply is in, while the judge reads and compares t."""
+        def request(trial: int):
+            self.sandbox.send("run", trial=trial, input_seed=self.seed + 1 + trial,
+                              dist=inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)],
+                              out_path=f"{self.xdir}/trial_{trial % 2}.bin",
+                              check_threads=trial > 0, ipc=self.ipc)
+
+        try:
+            if self.trials:
+                request(0)
+            for trial in range(self.trials):
+                self._trial(trial, request)
+        except BaseException:
+            if self.sandbox.in_flight:
+                self.sandbox.close()  # a trial still running there: the next job gets a fresh one
+            raise
+
+    def _trial(self, trial: int, request):
+        input_seed = self.seed + 1 + trial
+        kind = inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)]
+        what = f"trial {trial} of {self.trials}, {kind} inputs"
+        inputs = self._draw(input_seed, kind)
+        ref = self._reference(inputs, f"trial {trial}")
+        reply = self.sandbox.receive()
+        if trial + 1 < self.trials:
+            request(trial + 1)
+        cand = self._load_outputs(f"{self.xdir}/trial_{trial % 2}.bin", reply.get("outputs"),
+                                  what)
+        self.trials_run = trial + 1
+        for i, (dev, alias) in enumerate(zip(reply["devices"], reply["aliases"])):
+            if i < len(ref) and dev != ref[i].device.type:
+                raise Outcome("wrong", f"{what}: output {i} is on {dev}, the reference's on "
+                                       f"{ref[i].device.type}")
+            if alias is not None and i < len(ref):
+                x = inputs[alias]
+                if ref[i].untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
+                    raise Outcome("rejected", f"{what}: output {i} shares memory with input "
+                                              f"{alias}; the reference returns new memory")
+        try:
+            self._compare(cand, ref, what, input_seed)
+        except Outcome:
+            self.failure["trial"] = trial
+            raise
 
     def _time(self):
         opts = self.timing_opts
@@ -258,7 +298,8 @@ class _Job:
                         finally:
                             self.sandbox.resume()
                     else:
-                        reply = self.sandbox.call("time", seeds=block, keep=keep)
+                        reply = self.sandbox.call("time", seeds=block, keep=keep, ipc=self.ipc,
+                                                  timing_cpu=self.timing_cpu)
                         cand_ms += reply["samples_ms"]
                         for k, header in reply.get("kept", {}).items():
                             if k in keep:
@@ -291,6 +332,7 @@ class _Job:
             "timing": self.timing if outcome == "passed" else None,
             "phase_ms": {k: round(v, 3) for k, v in self.phase_ms.items()},
             "flags": self.flags,
+            "outputs_via": "cuda_ipc" if self.ipc else "file",
         }
 
     def cleanup(self):
@@ -301,6 +343,7 @@ class _Job:
 
 def evaluate(req: dict, device: str, index: int) -> dict:
     require_device(device)
+    place_process((req.get("cpus") or {}).get("others"))
     sandbox = _sandboxes.setdefault((device, index), SandboxClient(device, index))
     job = _Job(req, device, index, sandbox)
     flags = backend_flags()
@@ -337,6 +380,7 @@ def probe(req: dict, device: str, index: int) -> dict:
     """The probe op: what the problem itself allows, with no candidate. The degenerate-problem
     check, the work of one call, the device's speed-of-light bound and eager's time against it."""
     require_device(device)
+    place_process((req.get("cpus") or {}).get("others"))
     req = dict(req, candidate_path="", trials=0)
     job = _Job(req, device, index, sandbox=None)
     flags = backend_flags()
@@ -348,8 +392,9 @@ def probe(req: dict, device: str, index: int) -> dict:
             try:
                 base = job.seed + 100
                 n = max(1, int(req.get("timing", {}).get("min_runs", 10)))
-                eager = summarize(time_calls(timer, job.reference, job._draw,
-                                             range(base, base + n)))
+                with pinned(job.timing_cpu):
+                    eager = summarize(time_calls(timer, job.reference, job._draw,
+                                                 range(base, base + n)))
             finally:
                 timer.release()
             peaks = roofline.measure_peaks(job.device_type, job.device)

@@ -1,14 +1,21 @@
-"""How the sandbox hands tensors to the judge: raw bytes in a file under /dev/shm, described by a
-small header (dtype, shape, offset per tensor) that travels in the sandbox's reply. No pickling,
-no archive, no checksum pass. Both processes keep each file mapped for the whole job and, on CUDA,
-registered with the driver as pinned memory, so a trial's outputs cost one device-to-host and one
-host-to-device DMA (2.5 ms each for 128 MiB on an H100, against 130 ms through pageable memory).
-The judge treats the header as untrusted and checks every field before it reads a byte."""
+"""How the sandbox hands tensors to the judge: raw bytes described by a small header (dtype, shape,
+offset per tensor) that travels in the sandbox's reply. No pickling, no archive, no checksum pass.
+
+Two transports. On CUDA, when the judge asks for it (`ipc`), the bytes stay on the device: the
+sandbox copies them into device memory it exports through CUDA IPC (cuda_ipc.py) and every header
+entry names the handle; the judge maps it once per job and copies out on the device. Otherwise
+they go through a file under /dev/shm that both processes keep mapped for the whole job and, on
+CUDA, register with the driver as pinned memory, so a trial's outputs cost one device-to-host and
+one host-to-device DMA (2.5 ms each for 128 MiB on an H100, against 130 ms through pageable
+memory). The judge treats the header as untrusted and checks every field against the bytes it can
+reach (the file's size, or the mapped range the driver reports) before it reads one."""
 
 import mmap
 import os
 
 import torch
+
+from . import cuda_ipc
 
 _ALIGN = 64
 DTYPES = {str(d).removeprefix("torch."): d for d in (
@@ -51,13 +58,38 @@ class _Mapping:
 
 
 _mappings = {}  # path -> _Mapping, kept for the job
+_exported = {}  # path -> cuda_ipc.Exported (the sandbox's), kept for the job
+_retired = []  # exported buffers outgrown during the job: the judge may still map them
+_imported = {}  # handle -> cuda_ipc.Imported (the judge's), kept for the job
 
 
 def forget() -> None:
-    """Unmaps every file (a job ends); the files themselves belong to the judge's job folder."""
+    """Unmaps every file and device buffer (a job ends); the files themselves belong to the
+    judge's job folder."""
     for m in _mappings.values():
         m.close()
     _mappings.clear()
+    for b in list(_imported.values()) + list(_exported.values()) + _retired:
+        b.close()
+    _imported.clear()
+    _exported.clear()
+    _retired.clear()
+
+
+def probe_pattern(seed: int, device) -> torch.Tensor:
+    """256 bytes that the sandbox sends through the device-buffer transport when a job loads; the
+    judge uses the transport for the job only if they arrive intact."""
+    return ((torch.arange(256, dtype=torch.int64) * 7 + seed) % 256).to(torch.uint8).to(device)
+
+
+def _device_buffer(path: str, size: int, device: torch.device) -> cuda_ipc.Exported:
+    b = _exported.get(path)
+    if b is not None and b.size >= size:
+        return b
+    if b is not None:
+        _retired.append(b)
+    b = _exported[path] = cuda_ipc.Exported(-(-size // (2 << 20)) * (2 << 20), device)
+    return b
 
 
 def _mapping(path: str, size: int, create: bool) -> _Mapping:
@@ -71,8 +103,10 @@ def _mapping(path: str, size: int, create: bool) -> _Mapping:
     return m
 
 
-def write(path: str, tensors) -> list:
-    """Writes the tensors' bytes to `path`; returns the header the reader needs."""
+def write(path: str, tensors, ipc: bool = False) -> list:
+    """Writes the tensors' bytes to `path`, or with `ipc` (every tensor on one CUDA device) to
+    device memory exported for the judge, falling back to the file if the driver refuses;
+    returns the header the reader needs."""
     header, offset = [], 0
     for t in tensors:
         name = str(t.dtype).removeprefix("torch.")
@@ -80,29 +114,67 @@ def write(path: str, tensors) -> list:
             raise ExchangeError(f"outputs of dtype {t.dtype} are not supported")
         header.append({"dtype": name, "shape": list(t.shape), "offset": offset})
         offset += -(-t.numel() * t.element_size() // _ALIGN) * _ALIGN
+    devices = {t.device for t in tensors}
+    if ipc and offset and len(devices) == 1 and next(iter(devices)).type == "cuda":
+        try:
+            buf = _device_buffer(path, offset, next(iter(devices)))
+        except cuda_ipc.IpcError:
+            buf = None
+        if buf is not None:
+            _copy_into(buf.tensor, tensors, header)
+            torch.cuda.synchronize(buf.tensor.device)  # the bytes are there before the reply
+            for h in header:
+                h["ipc"] = buf.handle
+            return header
     if offset == 0:
         with open(path, "wb"):
             pass
         return header
-    dst = _mapping(path, offset, create=True).buf
+    _copy_into(_mapping(path, offset, create=True).buf, tensors, header)
+    return header
+
+
+def _copy_into(dst: torch.Tensor, tensors, header):
     for t, h in zip(tensors, header):
         n = t.numel() * t.element_size()
         if n:
             dst[h["offset"]:h["offset"] + n].copy_(t.detach().reshape(-1).view(torch.uint8))
-    return header
+
+
+def _source(path: str, header: list, device: str):
+    """The bytes the header describes, as a uint8 tensor: the mapped device buffer its entries
+    name, or the file."""
+    handles = {h.get("ipc") for h in header}
+    if not header or handles == {None}:
+        try:
+            size = os.path.getsize(path)
+        except OSError as e:
+            raise ExchangeError(f"no outputs file ({e.strerror})")
+        return None if size == 0 else _mapping(path, size, create=False).buf
+    if len(handles) != 1 or not isinstance(next(iter(handles)), str):
+        raise ExchangeError("the outputs do not name exactly one device buffer")
+    if not str(device).startswith("cuda"):
+        raise ExchangeError("outputs on a CUDA device buffer, but the judge is not on CUDA")
+    handle = next(iter(handles))
+    if handle not in _imported:
+        try:
+            _imported[handle] = cuda_ipc.Imported(handle, torch.device(device))
+        except cuda_ipc.IpcError as e:
+            raise ExchangeError(f"the device buffer could not be mapped ({e})")
+    return _imported[handle].tensor
 
 
 def read(path: str, header, device: str) -> list:
     """The tensors described by `header`, on `device`. ExchangeError for anything malformed."""
     if not isinstance(header, list):
         raise ExchangeError("the header is not a list")
-    try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        raise ExchangeError(f"no outputs file ({e.strerror})")
+    if not all(isinstance(h, dict) for h in header):
+        raise ExchangeError("a header entry is not an object")
+    src = _source(path, header, device)
+    size = 0 if src is None else src.numel()
     specs = []
     for i, h in enumerate(header):
-        if not isinstance(h, dict) or h.get("dtype") not in DTYPES:
+        if h.get("dtype") not in DTYPES:
             raise ExchangeError(f"output {i}: unknown dtype")
         shape, offset = h.get("shape"), h.get("offset")
         if (not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape)
@@ -114,11 +186,11 @@ def read(path: str, header, device: str) -> list:
             numel *= d
         n = numel * torch.empty((), dtype=dtype).element_size()
         if offset + n > size:
-            raise ExchangeError(f"output {i}: {n} bytes at {offset} lie outside the file")
+            where = "the file" if h.get("ipc") is None else "the device buffer"
+            raise ExchangeError(f"output {i}: {n} bytes at {offset} lie outside {where}")
         specs.append((dtype, shape, offset, n))
     if size == 0:
         return [torch.empty(shape, dtype=dtype, device=device) for dtype, shape, _, _ in specs]
-    src = _mapping(path, size, create=False).buf
-    # Copies that own their memory: the sandbox writes the same file again next trial.
+    # Copies that own their memory: the sandbox writes the same bytes again next trial.
     return [src[offset:offset + n].view(dtype).reshape(shape).to(device, copy=True)
             for dtype, shape, offset, n in specs]

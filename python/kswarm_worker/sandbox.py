@@ -130,13 +130,19 @@ class Sandbox:
             pass
         torch.manual_seed(int(req["seed"]))
         self.model = self._step("ModelNew construction", lambda: model_new(*init).to(self.device))
-        return {}
+        reply = {}
+        if req.get("ipc_probe_path") and self.device_type == "cuda":
+            # A known pattern through the device-buffer transport: the judge uses the transport
+            # for this job only if it reads the pattern back.
+            reply["ipc_probe"] = exchange.write(req["ipc_probe_path"], [
+                exchange.probe_pattern(int(req["seed"]), self.device)], ipc=True)
+        return reply
 
     @staticmethod
-    def _hand_over(outs, path: str, what: str) -> list:
+    def _hand_over(outs, path: str, what: str, ipc: bool) -> list:
         """Writes outputs for the judge (exchange.py); returns their header."""
         try:
-            return exchange.write(path, outs)
+            return exchange.write(path, outs, ipc=ipc)
         except exchange.ExchangeError as e:
             raise Outcome("rejected", f"{what}: {e}")
 
@@ -168,7 +174,8 @@ class Sandbox:
             raise Outcome("rejected", f"{what} modified its inputs in place")
         reply = {"aliases": guards.aliases(outs, inputs),
                  "devices": [o.device.type for o in outs],
-                 "outputs": self._hand_over(snapshot, req["out_path"], what)}
+                 "outputs": self._hand_over(snapshot, req["out_path"], what,
+                                            bool(req.get("ipc")))}
         guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)
         return reply
 
@@ -182,11 +189,13 @@ class Sandbox:
         def after(i, out, call_inputs):
             outs = self._outputs(out, f"timed call {i}")
             if i in keep:
-                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}")
+                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}",
+                                               bool(req.get("ipc")))
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
+        cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
         try:
-            with torch.no_grad():
+            with torch.no_grad(), timing.pinned(cpu):
                 samples = self._step("timing", lambda: timing.time_calls(
                     timer, self.model, self._draw, list(req["seeds"]), after))
         finally:

@@ -1,6 +1,8 @@
 """Timing: fresh inputs and a flushed cache before each call. The judge times eager and the
 sandbox times the candidate with the same code, in alternating blocks (evaluate.py)."""
 
+import contextlib
+import os
 import statistics
 import time
 
@@ -12,6 +14,45 @@ import torch
 # alike.
 _CPU_FLUSH_BYTES = 64 << 20
 _LAUNCH_SPIN_CYCLES = 200_000  # GPU busy-wait queued ahead of each timed call: ~100 us at 2 GHz
+
+
+_placed = None  # the cores this process was last placed on (place_process)
+
+
+def place_process(cpus) -> None:
+    """Moves every thread of this process to `cpus` (the supervisor's "others": the cores not
+    kept for timing), so what it starts later (a sandbox, torch.compile's compile processes) runs
+    there too. Nothing happens for None, the same cores again, or cores the kernel refuses."""
+    global _placed
+    if not cpus or set(cpus) == _placed:
+        return
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(tid), set(cpus))
+            except ProcessLookupError:
+                pass  # the thread ended meanwhile
+        _placed = set(cpus)
+    except (OSError, ValueError, TypeError):
+        pass
+
+
+@contextlib.contextmanager
+def pinned(cpu):
+    """Runs the block with the calling thread on core `cpu` alone (the worker's timing core); as
+    it was afterwards. A no-op for None or a core the kernel refuses."""
+    before = None
+    if cpu is not None:
+        try:
+            before = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {int(cpu)})
+        except (OSError, ValueError, TypeError):
+            before = None
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
 
 
 class Timer:

@@ -53,3 +53,35 @@ def test_a_mapping_is_reused_across_trials_and_follows_a_new_size(tmp_path):
             assert torch.equal(exchange.read(path, exchange.write(path, [t]), "cpu")[0], t)
     finally:
         exchange.forget()
+
+
+def test_the_device_transport_is_asked_for_only_on_cuda(tmp_path):
+    # CPU tensors go through the file whatever the judge asks for.
+    path = str(tmp_path / "x.bin")
+    header = exchange.write(path, [torch.ones(3)], ipc=True)
+    assert "ipc" not in header[0]
+    assert torch.equal(exchange.read(path, header, "cpu")[0], torch.ones(3))
+
+
+@pytest.mark.parametrize("header, device, why", [
+    ([{"dtype": "float32", "shape": [1], "offset": 0, "ipc": "00" * 64},
+      {"dtype": "float32", "shape": [1], "offset": 64, "ipc": "11" * 64}], "cuda:0",
+     "exactly one device buffer"),
+    ([{"dtype": "float32", "shape": [1], "offset": 0, "ipc": "00" * 64},
+      {"dtype": "float32", "shape": [1], "offset": 64}], "cuda:0", "exactly one device buffer"),
+    ([{"dtype": "float32", "shape": [1], "offset": 0, "ipc": 7}], "cuda:0",
+     "exactly one device buffer"),
+    ([{"dtype": "float32", "shape": [1], "offset": 0, "ipc": "00" * 64}], "cpu",
+     "judge is not on CUDA"),
+    (["not an object"], "cpu", "not an object"),
+])
+def test_a_device_buffer_header_is_refused_before_mapping(tmp_path, header, device, why):
+    with pytest.raises(exchange.ExchangeError, match=why):
+        exchange.read(str(tmp_path / "x.bin"), header, device)
+
+
+def test_a_handle_that_cannot_be_mapped_is_an_exchange_error():
+    # Here without a GPU the driver is missing; on a GPU a handle of zeros names no memory.
+    with pytest.raises(exchange.ExchangeError, match="could not be mapped"):
+        exchange.read("", [{"dtype": "uint8", "shape": [4], "offset": 0, "ipc": "00" * 64}],
+                      "cuda:0")

@@ -184,6 +184,64 @@ def test_fresh_sandbox_starts_the_candidate_in_a_new_process(worker):
     assert r["outcome"] == "passed" and r["sandboxes_started"] == 2
 
 
+def test_pipelined_trials_stop_at_the_first_wrong_one(worker):
+    # The sandbox runs trial t + 1 while the judge compares trial t: a failure at t is still
+    # reported as t, and a sandbox left with a trial running is not reused.
+    ask, _, tmp = worker
+    wrong_at = tmp / "wrong_at.py"
+    wrong_at.write_text(
+        "import torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    calls = 0\n"
+        "    def forward(self, x):\n"
+        "        ModelNew.calls += 1\n"
+        "        y = F.gelu(x)\n"
+        "        return y + 1 if ModelNew.calls == WRONG else y\n")
+    good = tmp / "good.py"
+    good.write_text(
+        "import torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    middle = tmp / "middle.py"
+    middle.write_text(wrong_at.read_text().replace("WRONG", "5"))
+    r = ask(evaluate(middle, trials=8))
+    assert r["outcome"] == "wrong" and "trial 4 of 8" in r["message"], r["message"]
+    assert r["trials_run"] == 5 and r["failure"]["trial"] == 4
+    r = ask(evaluate(good, trials=8))
+    assert r["outcome"] == "passed" and r["trials_run"] == 8, r["message"]
+    assert r["sandboxes_started"] == 2  # trial 5 was running in the first one
+    last = tmp / "last.py"
+    last.write_text(wrong_at.read_text().replace("WRONG", "8"))
+    r = ask(evaluate(last, trials=8))
+    assert r["outcome"] == "wrong" and "trial 7 of 8" in r["message"], r["message"]
+    assert r["sandboxes_started"] == 2  # nothing was running there: kept warm
+    assert r["outputs_via"] == "file"  # the CPU's transport
+
+
+def _allowed_cpus(pid: int) -> str:
+    with open(f"/proc/{pid}/status") as f:
+        return next(line.split(":")[1].strip() for line in f if line.startswith("Cpus_allowed_list"))
+
+
+def test_the_worker_and_its_sandbox_move_to_the_cores_they_are_given(worker):
+    # The supervisor keeps a timing core per GPU worker and sends the others with each job.
+    ask, proc, tmp = worker
+    cand = tmp / "gelu.py"
+    cand.write_text(
+        "import torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    core = min(os.sched_getaffinity(0))
+    r = ask(evaluate(cand, cpus={"timing": core, "others": [core]}))
+    assert r["outcome"] == "passed", r["message"]
+    assert _allowed_cpus(proc.pid) == str(core)
+    with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+        sandboxes = [int(p) for p in f.read().split()]
+    assert sandboxes and all(_allowed_cpus(p) == str(core) for p in sandboxes)
+
+
 def test_a_spare_sandbox_takes_over_for_a_fresh_job_untouched(tmp_path):
     # The default on CUDA, forced here on the CPU: the next fresh sandbox starts between jobs.
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="1")
