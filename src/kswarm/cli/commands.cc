@@ -29,6 +29,7 @@
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
 #include "kswarm/supervisor/suite.h"
+#include "kswarm/util/cpus.h"
 #include "kswarm/util/files.h"
 
 namespace kswarm::cli {
@@ -153,12 +154,34 @@ int Doctor(const DoctorFlags& flags) {
   return failed ? kExitInternal : kExitOk;
 }
 
+// On CUDA, with cores to spare, each of `workers` workers times on a core of its own and this
+// thread, with everything it starts from now on, runs on the rest (util/cpus.h). One plan per
+// worker, or none. KSWARM_PIN_TIMING=0 turns it off.
+std::vector<CpuPlan> PlaceTiming(const std::string& device_type, int workers) {
+  const char* off = std::getenv("KSWARM_PIN_TIMING");
+  if (device_type != "cuda" || (off && std::string(off) == "0")) return {};
+  auto plans = PlanTimingCpus(AllowedCpus(), workers, CpuSiblings);
+  if (plans.empty()) return {};
+  if (Status s = RestrictThisThread(plans.front().others); !s.ok()) {
+    std::fprintf(stderr, "kswarm: timing on shared cores: %s\n", s.message().c_str());
+    return {};
+  }
+  std::vector<int> timing;
+  for (const CpuPlan& p : plans) timing.push_back(p.timing_cpu);
+  std::fprintf(stderr, "kswarm: timed calls on core(s) %s (one per GPU); the rest on %zu cores\n",
+               fmt::format("{}", fmt::join(timing, ", ")).c_str(), plans.front().others.size());
+  return plans;
+}
+
 int Eval(const EvalFlags& flags, const std::string& db_path) {
   auto store = store::Store::Open(db_path);
   if (!store) return Fail(store.error());
   evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
   config.device = flags.options.device;
   evaluator::Evaluator evaluator(config);
+  auto env = evaluator.Environment();
+  if (!env) return Fail(env.error());
+  if (auto plans = PlaceTiming(env->device_type, 1); !plans.empty()) evaluator.set_cpus(plans[0]);
 
   supervisor::CandidateRequest request;
   request.problem_path = flags.problem;
@@ -222,6 +245,8 @@ int Run(const RunFlags& given, const std::string& db_path) {
   // own (started here, by the thread that outlives them).
   std::vector<std::unique_ptr<evaluator::Evaluator>> more_devices;
   std::vector<evaluator::Evaluator*> devices = {&evaluator};
+  std::vector<CpuPlan> plans = PlaceTiming(env->device_type, hello->device_count);
+  if (!plans.empty()) evaluator.set_cpus(plans[0]);
   if (env->device_type == "cuda") {
     std::vector<std::string> visible;
     if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v && *v) {
@@ -229,6 +254,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
     }
     for (int i = 1; i < hello->device_count; ++i) {
       evaluator::WorkerConfig one = worker;
+      if (i < static_cast<int>(plans.size())) one.cpus = plans[i];
       one.extra_env.push_back("CUDA_VISIBLE_DEVICES=" +
                               (i < static_cast<int>(visible.size()) ? visible[i]
                                                                     : std::to_string(i)));

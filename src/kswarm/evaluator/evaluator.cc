@@ -151,7 +151,9 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
   };
 
   ++jobs_sent_;
-  Status sent = worker_->WriteLine(EncodeEvaluate(id, job), deadline);
+  EvalJob placed = job;
+  placed.cpus = config_.cpus;
+  Status sent = worker_->WriteLine(EncodeEvaluate(id, placed), deadline);
   auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
   if (!line && line.error().code() == StatusCode::kDeadlineExceeded) {
     std::string log = StderrExcerpt(15);
@@ -187,7 +189,9 @@ Result<ProbeReply> Evaluator::Probe(const ProbeJob& job) {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
   auto deadline = After(job.settings.timeout_s);
   int64_t id = next_id_++;
-  Status sent = worker_->WriteLine(EncodeProbe(id, job), deadline);
+  ProbeJob placed = job;
+  placed.cpus = config_.cpus;
+  Status sent = worker_->WriteLine(EncodeProbe(id, placed), deadline);
   auto line = sent.ok() ? worker_->ReadLine(deadline) : Result<std::string>(Error(sent));
   if (!line) {
     bool late = line.error().code() == StatusCode::kDeadlineExceeded;

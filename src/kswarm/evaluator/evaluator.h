@@ -29,6 +29,8 @@ struct WorkerConfig {
   // Extra "NAME=value" entries for the worker's environment (after secrets are scrubbed).
   std::vector<std::string> extra_env;
   double startup_timeout_s = 180;  // importing torch on a cold disk can take a while
+  // The cores its timed calls and everything else run on (util/cpus.h); none by default.
+  CpuPlan cpus;
 };
 
 // Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
@@ -65,6 +67,8 @@ class Evaluator {
   int jobs_sent() const { return jobs_sent_; }
   // How its workers are started (the tools of tools.h start theirs alike).
   const WorkerConfig& config() const { return config_; }
+  // The cores for the jobs sent from now on (see WorkerConfig::cpus).
+  void set_cpus(CpuPlan cpus) { config_.cpus = std::move(cpus); }
 
  private:
   Status EnsureWorker();

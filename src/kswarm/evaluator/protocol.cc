@@ -60,6 +60,15 @@ std::optional<core::TimingStats> Timing(const json& j) {
 
 }  // namespace
 
+namespace {
+
+// The worker's cores, when it has a timing core of its own.
+void AddCpus(const CpuPlan& cpus, json& req) {
+  if (cpus.timing_cpu >= 0) req["cpus"] = {{"timing", cpus.timing_cpu}, {"others", cpus.others}};
+}
+
+}  // namespace
+
 std::string EncodeHello(int64_t id) {
   return json{{"protocol", kProtocolVersion}, {"id", id}, {"op", "hello"}}.dump();
 }
@@ -88,20 +97,22 @@ std::string EncodeEvaluate(int64_t id, const EvalJob& job) {
         {"budget_ms", s.timing_budget_ms}}},
   };
   if (job.fresh_process) req["fresh_sandbox"] = true;
+  AddCpus(job.cpus, req);
   return req.dump();
 }
 
 std::string EncodeProbe(int64_t id, const ProbeJob& job) {
   const core::EvalSettings& s = job.settings;
-  return json{{"protocol", kProtocolVersion},
+  json req = {{"protocol", kProtocolVersion},
               {"id", id},
               {"op", "probe"},
               {"problem_path", job.problem_path},
               {"tolerance", std::string(core::ToleranceName(s.tolerance))},
               {"seed", job.seed},
               {"shapes", s.shapes},
-              {"timing", {{"min_runs", s.min_runs}}}}
-      .dump();
+              {"timing", {{"min_runs", s.min_runs}}}};
+  AddCpus(job.cpus, req);
+  return req.dump();
 }
 
 Result<HelloReply> DecodeHello(std::string_view line, int64_t id) {

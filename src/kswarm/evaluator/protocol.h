@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kswarm/core/evaluation.h"
+#include "kswarm/util/cpus.h"
 #include "kswarm/util/status.h"
 
 namespace kswarm::evaluator {
@@ -22,6 +23,9 @@ struct EvalJob {
   uint64_t seed = 0;
   // Load the candidate in a sandbox process no earlier job has touched (re-verification).
   bool fresh_process = false;
+  // The worker's cores (util/cpus.h): set by the Evaluator from its WorkerConfig; none when
+  // timing_cpu < 0.
+  CpuPlan cpus;
 };
 
 // What a problem allows, with no candidate: the probe op.
@@ -29,6 +33,7 @@ struct ProbeJob {
   std::string problem_path;  // absolute
   core::EvalSettings settings;  // shapes, tolerance and min_runs (eager's timed calls) are used
   uint64_t seed = 0;
+  CpuPlan cpus;  // as EvalJob::cpus
 };
 
 struct ProbeReply {

@@ -29,8 +29,16 @@ TEST(ProtocolTest, EncodesEvaluateRequest) {
   EXPECT_EQ(req["timing"]["max_runs"], 100);
   EXPECT_FALSE(req.contains("fresh_sandbox"));
   EXPECT_EQ(EncodeHello(1).find('\n'), std::string::npos);
+  EXPECT_FALSE(req.contains("cpus"));  // no timing core: nothing pinned
   job.fresh_process = true;
   EXPECT_EQ(json::parse(EncodeEvaluate(6, job))["fresh_sandbox"], true);
+  job.cpus = CpuPlan{15, {0, 1, 2}};
+  json pinned = json::parse(EncodeEvaluate(7, job));
+  EXPECT_EQ(pinned["cpus"]["timing"], 15);
+  EXPECT_EQ(pinned["cpus"]["others"], json::array({0, 1, 2}));
+  ProbeJob probe;
+  probe.cpus = job.cpus;
+  EXPECT_EQ(json::parse(EncodeProbe(8, probe))["cpus"]["timing"], 15);
 }
 
 TEST(ProtocolTest, EncodesProbeAndDecodesItsReply) {
