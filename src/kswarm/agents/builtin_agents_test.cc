@@ -55,7 +55,7 @@ TEST(BuiltinAgentsTest, CandidateCarriesTheProblemAndAModelNewSubclass) {
 TEST(BuiltinAgentsTest, OneAttemptPerProblem) {
   auto agent = Make("torch_compile");
   AgentRequest r = Request(kLinearProblem, "cpu");
-  r.history.push_back(Attempt{"x", core::Outcome::kPassed, "ok", 1.2});
+  r.history.push_back(Attempt{"x", core::Outcome::kPassed, "ok", 1.2, ""});
   auto p = agent->Propose(r);
   ASSERT_TRUE(p.has_value());
   EXPECT_FALSE(p->has_value());

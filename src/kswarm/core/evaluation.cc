@@ -57,4 +57,12 @@ bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
   return c.median_ms + c.iqr_ms / 2 < b.median_ms - b.iqr_ms / 2;
 }
 
+bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain) {
+  auto sa = a.Speedup(), sb = b.Speedup();
+  if (!sa || !sb || *sa < *sb * (1.0 + min_gain)) return false;
+  double a_high = (a.candidate->median_ms + a.candidate->iqr_ms / 2) / a.baseline->median_ms;
+  double b_low = (b.candidate->median_ms - b.candidate->iqr_ms / 2) / b.baseline->median_ms;
+  return a_high < b_low;
+}
+
 }  // namespace kswarm::core

@@ -96,4 +96,9 @@ inline constexpr double kDefaultMinGain = 0.01;
 // 1 + `min_gain`, it is not flagged, and its middle half of timed calls (median +- IQR/2) lies wholly below eager's.
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain);
 
+// Whether passed candidate `a` beats passed candidate `b` beyond timing noise, each measured
+// against eager in its own evaluation: a's speedup is at least (1 + `min_gain`) times b's, and
+// a's middle half of timed calls, as a fraction of its eager median, lies wholly below b's.
+bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain);
+
 }  // namespace kswarm::core

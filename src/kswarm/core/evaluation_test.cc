@@ -47,6 +47,24 @@ TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainAndSeparatedQuartiles) {
   EXPECT_FALSE(ClearlyFaster(e, 0.01));
 }
 
+TEST(EvaluationTest, ClearlyFasterThanComparesSpeedupsMeasuredAgainstTheirOwnEager) {
+  Evaluation a, b;
+  a.outcome = b.outcome = Outcome::kPassed;
+  a.baseline = TimingStats{2.0, 0.02, 1.98, 100};  // eager was slower during a's evaluation
+  a.candidate = TimingStats{1.0, 0.02, 0.99, 100};  // 2.0x
+  b.baseline = TimingStats{1.0, 0.01, 0.99, 100};
+  b.candidate = TimingStats{0.6, 0.01, 0.59, 100};  // 1.67x
+  EXPECT_TRUE(ClearlyFasterThan(a, b, 0.01));
+  EXPECT_FALSE(ClearlyFasterThan(b, a, 0.01));
+  b.candidate = TimingStats{0.503, 0.001, 0.5, 100};  // 1.988x: within 1% of a
+  EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
+  EXPECT_FALSE(ClearlyFasterThan(b, a, 0.01));
+  b.candidate = TimingStats{0.55, 0.12, 0.5, 100};  // 1.82x, but its quartiles reach a's
+  EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
+  b.outcome = Outcome::kWrong;
+  EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
+}
+
 TEST(EvaluationTest, TolerancePolicies) {
   EXPECT_EQ(ParseTolerance("seed"), Tolerance::kSeed);
   EXPECT_EQ(ParseTolerance("strict"), Tolerance::kStrict);

@@ -188,6 +188,24 @@ agents::AgentRequest SuiteRunner::BaseRequest(const store::ProblemRecord& proble
   return request;
 }
 
+std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& contenders,
+                                          double min_gain) {
+  std::vector<CandidateResult> remaining = contenders, order;
+  while (!remaining.empty()) {
+    auto beaten = [&](const CandidateResult& c) {
+      return std::any_of(remaining.begin(), remaining.end(), [&](const CandidateResult& d) {
+        return core::ClearlyFasterThan(d.record.evaluation, c.record.evaluation, min_gain);
+      });
+    };
+    // Never empty-handed: the fastest remaining one is beaten by none.
+    auto next = std::find_if(remaining.begin(), remaining.end(),
+                             [&](const CandidateResult& c) { return !beaten(c); });
+    order.push_back(std::move(*next));
+    remaining.erase(next);
+  }
+  return order;
+}
+
 bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source) {
   if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
   pool_->Submit(file, Sha256Hex(source));
@@ -540,12 +558,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   }
 
   // The verdict: the fastest candidate clearly faster than eager that passes again in a fresh
-  // process on new seeds, else eager (speedup 1, the floor).
+  // process on new seeds, else eager (speedup 1, the floor). Between candidates that timing
+  // cannot tell apart the one evaluated first goes first, so noise does not pick the winner.
   best.reset();
-  std::stable_sort(contenders.begin(), contenders.end(), [](const auto& a, const auto& b) {
-    return *a.record.evaluation.Speedup() > *b.record.evaluation.Speedup();
-  });
-  for (const CandidateResult& contender : contenders) {
+  for (const CandidateResult& contender : RecheckOrder(contenders, min_gain_)) {
     auto recheck = RecheckAndRecord(store_, device, settings_, run_id, contender);
     if (!recheck) return recheck.error();
     const core::Evaluation& e = recheck->evaluation;

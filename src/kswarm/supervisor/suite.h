@@ -28,6 +28,13 @@ namespace kswarm::supervisor {
 // names that start with '_'), sorted within each folder. kInvalidArgument for a missing path.
 Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths);
 
+// The order in which a problem's candidates that are clearly faster than eager (given in the
+// order they were evaluated) are re-verified, the first to pass again being kept: at each step
+// the earliest one that no other remaining one is clearly faster than (core::ClearlyFasterThan).
+// The fastest goes first unless timing cannot tell it from an earlier one.
+std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& contenders,
+                                          double min_gain);
+
 // The agent whose candidate is the second baseline of every report.
 inline constexpr const char* kCompileBaselineAgent = "torch_compile";
 
