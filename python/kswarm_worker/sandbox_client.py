@@ -1,9 +1,10 @@
 """The judge's handle on its sandbox process. The sandbox shares the judge's process group, so the
 C++ side's deadline kills both; this class has no deadlines of its own.
 
-A spare: starting a sandbox (importing torch, setting up the device) takes seconds, and a recheck
-asks for a fresh one each time. Between jobs the client starts the next fresh sandbox ahead
-(prepare_spare); no job has touched it when it takes over. On by default on CUDA, where the host
+A spare: starting a sandbox (importing torch, setting up the device, importing torch.compile's
+machinery) takes seconds, and a recheck asks for a fresh one each time. Between jobs the client
+starts the next fresh sandbox ahead (prepare_spare), which also imports the compiler stacks that
+candidates commonly use (sandbox.py --preload); no job has touched it when it takes over. On by default on CUDA, where the host
 has cores to spare; KSWARM_SPARE_SANDBOX=1 or 0 decides elsewhere."""
 
 import json
@@ -27,10 +28,10 @@ class SandboxClient:
         default = "1" if device_type == "cuda" else "0"
         self.keep_spare = os.environ.get("KSWARM_SPARE_SANDBOX", default) == "1"
 
-    def _spawn(self):
+    def _spawn(self, spare: bool = False):
         return subprocess.Popen(
             [sys.executable, "-m", "kswarm_worker.sandbox", "--device", self.device_type,
-             "--index", str(self.index)],
+             "--index", str(self.index)] + (["--preload"] if spare else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True,
             env=os.environ.copy(), close_fds=True)
 
@@ -49,7 +50,7 @@ class SandboxClient:
         """Starts the next fresh sandbox now, between jobs, unless one is waiting."""
         if self.keep_spare and (self.spare is None or self.spare.poll() is not None):
             self._drop_spare()
-            self.spare = self._spawn()
+            self.spare = self._spawn(spare=True)
 
     def _drop_spare(self):
         if self.spare is not None:

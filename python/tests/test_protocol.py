@@ -256,25 +256,28 @@ def test_a_spare_sandbox_takes_over_for_a_fresh_job_untouched(tmp_path):
     marks = tmp_path / "marks"
     cand = tmp_path / "gelu.py"
     cand.write_text(
-        "import os, torch, torch.nn as nn, torch.nn.functional as F\n"
+        "import os, sys, torch, torch.nn as nn, torch.nn.functional as F\n"
         f"with open({str(marks)!r}, 'a') as f:\n"
-        "    f.write(f'{os.getpid()} {os.environ.get(\"KSWARM_TEST_MARK\", 0)}\\n')\n"
+        "    f.write(f'{os.getpid()} {os.environ.get(\"KSWARM_TEST_MARK\", 0)} '\n"
+        "            f'{int(\"torch._inductor.compile_fx\" in sys.modules)}\\n')\n"
         "os.environ['KSWARM_TEST_MARK'] = '1'  # what an earlier candidate leaves in its process\n"
         "class ModelNew(nn.Module):\n"
         "    def forward(self, x):\n"
         "        return F.gelu(x)\n")
     try:
-        first = ask(evaluate(cand))
+        first = ask(evaluate(cand, static_policy="report"))  # sys.modules is only flagged
         assert first["outcome"] == "passed" and not first["sandbox_from_spare"], first["message"]
         time.sleep(1)
-        again = ask(evaluate(cand))  # the same warm sandbox: the spare waits
+        again = ask(evaluate(cand, static_policy="report"))  # the same warm sandbox: spare waits
         assert again["sandboxes_started"] == 1 and not again["sandbox_from_spare"]
-        fresh = ask(evaluate(cand, fresh_sandbox=True))
+        fresh = ask(evaluate(cand, fresh_sandbox=True, static_policy="report"))
         assert fresh["outcome"] == "passed", fresh["message"]
         assert fresh["sandbox_from_spare"] and fresh["sandboxes_started"] == 2
         rows = [line.split() for line in marks.read_text().splitlines()]
-        assert [mark for _, mark in rows] == ["0", "1", "0"]  # the spare saw no earlier import
+        assert [mark for _, mark, _ in rows] == ["0", "1", "0"]  # the spare saw no earlier import
         assert rows[0][0] == rows[1][0] != rows[2][0]
+        # The spare imported torch.compile's stack while it waited; a first sandbox does not.
+        assert [inductor for _, _, inductor in rows] == ["0", "0", "1"]
     finally:
         proc.kill()
         proc.wait()
