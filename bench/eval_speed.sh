@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# How fast one candidate goes through kswarm on a GPU: the NVRTC fast path (kswarm_rt) and the
-# build cache. Needs a CUDA machine with torch (scripts/dist.sh carries the binary there).
+# How fast one candidate goes through kswarm on a GPU: the NVRTC fast path (kswarm_rt), the
+# transports of outputs, the spare sandbox and the build cache. Needs a CUDA machine with torch
+# (scripts/dist.sh carries the binary there).
 #   1. kswarm_rt: compile time of the bundled NVRTC candidates' kernels, cold (empty cache) and
 #      cached, and one launch checked against torch;
-#   2. `kswarm eval` (100 trials) of each NVRTC candidate: wall time (a fresh worker and sandbox
-#      included) and phases;
-#   3. `kswarm eval` of a load_inline candidate already in the build cache (run this after
-#      scripts/gpu-check.sh's replay part with the same TORCH_EXTENSIONS_DIR, which builds it):
-#      its build phase is the load of the cached library.
+#   2. the NVRTC candidates of a level-1 and a level-2 problem in a warm worker, as during a run
+#      (bench/warm_eval.py: 100 trials, full shapes): verification and timing per evaluation, with
+#      outputs through CUDA IPC (the default) and through files (KSWARM_CUDA_IPC=0);
+#   3. a fresh sandbox per evaluation (what a recheck asks for), with the spare sandbox and
+#      without it (KSWARM_SPARE_SANDBOX=0): the build phase;
+#   4. a load_inline candidate already in the build cache (built here first, in the background
+#      while 1-3 run): its build phase is the load of the cached library.
 # Usage: bench/eval_speed.sh [OUTDIR]   (KSWARM_BIN, KSWARM_PYTHON as for scripts/gpu-check.sh;
 #        TORCH_EXTENSIONS_DIR: the build cache, default OUTDIR/torch_extensions)
 set -uo pipefail
@@ -49,36 +52,27 @@ print(f"launch: gelu on {x.numel()} floats, max abs error vs torch {err:.2e}: "
       f"{'ok' if err < 1e-5 else 'FAIL'}")
 PY
 
-# eval NAME PROBLEM CANDIDATE: one row of wall time and phases
-rows=()
-eval_row() {
-  local name=$1 problem=$2 candidate=$3
-  local json="$OUT_DIR/$name.json"
-  "$KSWARM" eval "$problem" "$candidate" --device cuda --fresh --db "$OUT_DIR/speed.db" --json \
-    > "$json" 2>>"$OUT_DIR/eval_speed.log"
-  rows+=("$("$KSWARM_PYTHON" - "$json" "$name" <<'PY'
-import json, sys
-path, name = sys.argv[1:]
-try:
-    r = json.load(open(path))
-except Exception:
-    print(f"| {name} | no answer | | | | | | |"); sys.exit()
-p = r.get("phase_ms") or {}
-f = lambda v: f"{v / 1e3:.2f}" if isinstance(v, (int, float)) else "-"
-speedup = f"{r['speedup']:.3f}x" if r.get("speedup") else "-"
-print(f"| {name} | {r['outcome']} | {f(r.get('wall_ms'))} | {f(p.get('load'))} | "
-      f"{f(p.get('build'))} | {f(p.get('verify'))} | {f(p.get('time'))} | {speedup} |")
-PY
-)")
-  echo "${rows[-1]}"
-}
+echo "== building the load_inline candidate for part 4 in the background"
+"$KSWARM" eval "$L1" $C/07_gelu/cuda.py --device cuda --trials 1 --fresh --db "$OUT_DIR/build.db" \
+  --json > "$OUT_DIR/build.json" 2>>"$OUT_DIR/eval_speed.log" &
+build_pid=$!
+start=$(date +%s)
 
-echo "== kswarm eval, 100 trials"
-eval_row l1_nvrtc "$L1" $C/07_gelu/nvrtc.py
-eval_row l2_nvrtc "$L2" $C/01_linear_gelu_scale/nvrtc.py
-eval_row l1_load_inline_cached "$L1" $C/07_gelu/cuda.py
+W="$KSWARM_PYTHON bench/warm_eval.py"
+echo "== NVRTC candidates in a warm worker, outputs through CUDA IPC"
+$W l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" \
+  --repeat 5 --label ipc
+echo "== the same, outputs through files (KSWARM_CUDA_IPC=0)"
+$W l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" \
+  --repeat 3 --env KSWARM_CUDA_IPC=0 --label file
+echo "== a fresh sandbox per evaluation, with the spare sandbox"
+$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --label spare
+echo "== a fresh sandbox per evaluation, without it (KSWARM_SPARE_SANDBOX=0)"
+$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh \
+  --env KSWARM_SPARE_SANDBOX=0 --label no-spare
 
-echo
-echo "| eval | outcome | wall s | load s | build s | verify s | time s | speedup |"
-echo "|---|---|---|---|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+wait $build_pid
+echo "== load_inline candidate built in the background: $(( $(date +%s) - start )) s after the" \
+  "start of part 2 ($("$KSWARM_PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['outcome'], 'in', round(r['wall_ms']/1e3, 1), 's')" "$OUT_DIR/build.json" 2>/dev/null))"
+echo "== the load_inline candidate from the build cache, in a warm worker"
+$W l1_load_inline_cached="$L1:$C/07_gelu/cuda.py" --repeat 3 --label cached

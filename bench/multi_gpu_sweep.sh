@@ -4,9 +4,11 @@
 # builds), one GPU first. With SWEEP_CACHE=DIR (a cache an earlier sweep of the same suite filled)
 # both use it, all GPUs first, so that whatever that earlier sweep left uncompiled is compiled in
 # the all-GPU sweep and favours the one-GPU sweep.
-# Usage: [SWEEP_CACHE=DIR] bench/multi_gpu_sweep.sh OUTDIR PATH... [-- kswarm run flags]
+# Usage: [SWEEP_CACHE=DIR] [SWEEP_ONLY=one|all] bench/multi_gpu_sweep.sh OUTDIR PATH... [-- flags]
 # Prints both sweeps' rates (bench/sweep_rate.sh), the speed-up of all GPUs over one, and a
 # table of each problem's kept agent in both runs.
+# SWEEP_ONLY runs one of the two (into OUTDIR/one or OUTDIR/all), for machines whose command
+# limit is shorter than both together; the comparison is printed once both are in OUTDIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1; shift
@@ -24,16 +26,22 @@ run() {  # run NAME CUDA_VISIBLE_DEVICES
     bench/sweep_rate.sh "${args[@]}" > "$out/$1/sweep.txt" 2>&1 || { cat "$out/$1/sweep.txt"; exit 1; }
   end=$(date +%s.%N)
   echo "$1 (CUDA_VISIBLE_DEVICES=$2): $(python3 -c "print(f'{$end - $start:.1f}')") s"
-  grep -E "problems per minute" "$out/$1/sweep.txt"
+  grep -E "problems per minute|timed calls on" "$out/$1/sweep.txt"
 }
 echo "== $gpus GPUs: $(nvidia-smi --query-gpu=name --format=csv,noheader | sort | uniq -c | xargs)"
-if [ -n "${SWEEP_CACHE:-}" ]; then
-  run all "$all"
-  run one 0
-else
-  run one 0
-  run all "$all"
-fi
+case "${SWEEP_ONLY:-}" in
+  one) run one 0 ;;
+  all) run all "$all" ;;
+  *)
+    if [ -n "${SWEEP_CACHE:-}" ]; then
+      run all "$all"
+      run one 0
+    else
+      run one 0
+      run all "$all"
+    fi ;;
+esac
+[ -f "$out/one/sweep.db" ] && [ -f "$out/all/sweep.db" ] || exit 0
 python3 - "$out" <<'PY'
 import re, sqlite3, sys
 out = sys.argv[1]

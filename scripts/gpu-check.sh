@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Exercises kswarm's CUDA paths on a machine with an NVIDIA GPU, PyTorch and Triton:
 #   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems;
+#   - in a warm worker the candidates' outputs reach the judge through CUDA IPC (and a wrong one
+#     is still caught);
 #   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes;
 #   - one problem timed twice in two processes gives medians within 2% of each other;
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
@@ -113,6 +115,19 @@ if [ $rc -eq 0 ] && ! grep -q SKIPPED "$OUT_DIR/cuda_test.txt"; then
   rows+=("| cuda_error_restarts_worker | passed | passed | | | | ok |")
 else
   rows+=("| cuda_error_restarts_worker | passed | see cuda_test.txt | | | | FAIL |")
+  failures=$((failures + 1))
+fi
+
+echo "== outputs cross from sandbox to judge through CUDA IPC in a warm worker (bench/warm_eval.py)"
+"$KSWARM_PYTHON" bench/warm_eval.py l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l1_wrong="$L1:$C/07_gelu/wrong.py" \
+  l2_triton="$L2:$C/01_linear_gelu_scale/triton.py" --repeat 1 --label ipc > "$OUT_DIR/ipc.txt" 2>>"$OUT_DIR/gpu-check.log"
+cat "$OUT_DIR/ipc.txt"
+if grep -q "| l1_nvrtc | passed | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
+   grep -q "| l1_wrong | wrong | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
+   grep -q "| l2_triton | passed | cuda_ipc |" "$OUT_DIR/ipc.txt"; then
+  rows+=("| outputs_through_cuda_ipc | passed, wrong, passed | as expected | | | | ok |")
+else
+  rows+=("| outputs_through_cuda_ipc | passed, wrong, passed | see ipc.txt | | | | FAIL |")
   failures=$((failures + 1))
 fi
 

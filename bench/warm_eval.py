@@ -1,0 +1,99 @@
+"""Evaluations in a warm worker, spoken to over its protocol (docs/worker_protocol.md), as the
+supervisor does it during a run: how long verification (100 trials) and timing take per candidate,
+and how the candidate's outputs reached the judge.
+
+Usage: python3 bench/warm_eval.py NAME=PROBLEM:CANDIDATE... [--repeat N] [--env K=V]... [--fresh]
+       [--label L] [--device cuda|cpu] [--shapes full|small] [--trials N] [--gap S]
+  Every candidate is evaluated N times (default 3) in one worker after one warm-up evaluation of
+  the first; --env sets the worker's environment (KSWARM_CUDA_IPC=0 for the file transport);
+  --fresh asks for a fresh sandbox each time (as a recheck does), which the spare provides.
+Prints one row per evaluation and the median of each phase per candidate."""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("jobs", nargs="+", help="NAME=PROBLEM:CANDIDATE")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--shapes", default="full")
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--gap", type=float, default=0.0,
+                        help="seconds to wait before each evaluation (a run's other work)")
+    args = parser.parse_args()
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env.update(kv.split("=", 1) for kv in args.env)
+    worker = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", args.device],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    next_id = [1]
+
+    def evaluate(problem: str, candidate: str, seed: int) -> dict:
+        req = {"protocol": 1, "id": next_id[0], "op": "evaluate",
+               "problem_path": os.path.abspath(problem),
+               "candidate_path": os.path.abspath(candidate), "trials": args.trials,
+               "seed": seed, "tolerance": "seed", "shapes": args.shapes,
+               "static_policy": "reject",
+               "timing": {"warmup_runs": 3, "min_runs": 10, "max_runs": 100,
+                          "budget_ms": 10000}}
+        if args.fresh:
+            req["fresh_sandbox"] = True
+        next_id[0] += 1
+        worker.stdin.write(json.dumps(req) + "\n")
+        worker.stdin.flush()
+        line = worker.stdout.readline()
+        if not line:
+            raise SystemExit("the worker died")
+        return json.loads(line)
+
+    jobs = []
+    for spec in args.jobs:
+        name, rest = spec.split("=", 1)
+        problem, candidate = rest.split(":", 1)
+        jobs.append((name, problem, candidate))
+    evaluate(jobs[0][1], jobs[0][2], 1)  # warm-up: CUDA set-up, the first sandbox, caches
+    print(f"| {args.label} eval | outcome | via | spare | build s | verify s | time s | "
+          f"verify + time s | speedup |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for name, problem, candidate in jobs:
+        rows = []
+        for i in range(args.repeat):
+            time.sleep(args.gap)
+            r = evaluate(problem, candidate, 1000 + i)
+            p = r.get("phase_ms", {})
+            t = r.get("timing") or {}
+            speedup = (t["baseline"]["median_ms"] / t["candidate"]["median_ms"]
+                       if t else float("nan"))
+            vt = (p.get("verify", 0) + p.get("time", 0)) / 1e3
+            rows.append((p.get("build", 0) / 1e3, p.get("verify", 0) / 1e3,
+                         p.get("time", 0) / 1e3, vt))
+            print(f"| {name} | {r.get('outcome')} | {r.get('outputs_via')} | "
+                  f"{r.get('sandbox_from_spare')} | {rows[-1][0]:.2f} | {rows[-1][1]:.2f} | "
+                  f"{rows[-1][2]:.2f} | {vt:.2f} | {speedup:.3f}x |", flush=True)
+            if r.get("outcome") != "passed":
+                print(f"    {r.get('message', '')[:400]}")
+        med = [statistics.median(col) for col in zip(*rows)]
+        summary.append(f"{args.label} {name}: median build {med[0]:.2f} s, verify {med[1]:.2f} s, "
+                       f"time {med[2]:.2f} s, verify + time {med[3]:.2f} s")
+    print()
+    print("\n".join(summary))
+    worker.stdin.write(json.dumps({"protocol": 1, "id": 0, "op": "shutdown"}) + "\n")
+    worker.stdin.flush()
+    worker.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
