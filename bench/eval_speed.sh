@@ -7,10 +7,12 @@
 #   2. the NVRTC candidates of a level-1 and a level-2 problem in a warm worker, as during a run
 #      (bench/warm_eval.py: 100 trials, full shapes): verification and timing per evaluation, with
 #      outputs through CUDA IPC (the default) and through files (KSWARM_CUDA_IPC=0);
-#   3. a fresh sandbox per evaluation (what a recheck asks for), with the spare sandbox and
-#      without it (KSWARM_SPARE_SANDBOX=0): the build phase;
+#   3. a fresh sandbox per evaluation (what a recheck asks for), 10 s apart (a run's other
+#      candidates, during which the spare gets ready), with the spare sandbox and without it
+#      (KSWARM_SPARE_SANDBOX=0): the build phase;
 #   4. a load_inline candidate already in the build cache (built here first, in the background
-#      while 1-3 run): its build phase is the load of the cached library.
+#      while 1-3 run), the same way: its build phase is the load of the cached library in a
+#      fresh (spare) sandbox.
 # Usage: bench/eval_speed.sh [OUTDIR]   (KSWARM_BIN, KSWARM_PYTHON as for scripts/gpu-check.sh;
 #        TORCH_EXTENSIONS_DIR: the build cache, default OUTDIR/torch_extensions)
 set -uo pipefail
@@ -66,13 +68,13 @@ echo "== the same, outputs through files (KSWARM_CUDA_IPC=0)"
 $W l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" \
   --repeat 3 --env KSWARM_CUDA_IPC=0 --label file
 echo "== a fresh sandbox per evaluation, with the spare sandbox"
-$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --label spare
+$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --gap 10 --label spare
 echo "== a fresh sandbox per evaluation, without it (KSWARM_SPARE_SANDBOX=0)"
-$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh \
+$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --gap 10 \
   --env KSWARM_SPARE_SANDBOX=0 --label no-spare
 
 wait $build_pid
 echo "== load_inline candidate built in the background: $(( $(date +%s) - start )) s after the" \
   "start of part 2 ($("$KSWARM_PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['outcome'], 'in', round(r['wall_ms']/1e3, 1), 's')" "$OUT_DIR/build.json" 2>/dev/null))"
 echo "== the load_inline candidate from the build cache, in a warm worker"
-$W l1_load_inline_cached="$L1:$C/07_gelu/cuda.py" --repeat 3 --label cached
+$W l1_load_inline_cached="$L1:$C/07_gelu/cuda.py" --repeat 3 --fresh --gap 10 --label cached
