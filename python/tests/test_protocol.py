@@ -10,6 +10,10 @@ import pytest
 from conftest import ROOT
 
 PROBLEM = os.path.join(ROOT, "problems", "level1", "07_gelu.py")
+GELU = ("import torch.nn as nn, torch.nn.functional as F\n"  # a correct candidate for PROBLEM
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
 
 
 @pytest.fixture
@@ -173,11 +177,7 @@ def test_backend_flags_changed_by_a_candidate_are_restored(worker):
 def test_fresh_sandbox_starts_the_candidate_in_a_new_process(worker):
     ask, _, tmp = worker
     cand = tmp / "gelu.py"
-    cand.write_text(
-        "import torch.nn as nn, torch.nn.functional as F\n"
-        "class ModelNew(nn.Module):\n"
-        "    def forward(self, x):\n"
-        "        return F.gelu(x)\n")
+    cand.write_text(GELU)
     assert ask(evaluate(cand))["sandboxes_started"] == 1
     assert ask(evaluate(cand))["sandboxes_started"] == 1  # warm between jobs
     r = ask(evaluate(cand, fresh_sandbox=True))
@@ -198,11 +198,7 @@ def test_pipelined_trials_stop_at_the_first_wrong_one(worker):
         "        y = F.gelu(x)\n"
         "        return y + 1 if ModelNew.calls == WRONG else y\n")
     good = tmp / "good.py"
-    good.write_text(
-        "import torch.nn as nn, torch.nn.functional as F\n"
-        "class ModelNew(nn.Module):\n"
-        "    def forward(self, x):\n"
-        "        return F.gelu(x)\n")
+    good.write_text(GELU)
     middle = tmp / "middle.py"
     middle.write_text(wrong_at.read_text().replace("WRONG", "5"))
     r = ask(evaluate(middle, trials=8))
@@ -228,11 +224,7 @@ def test_the_worker_and_its_sandbox_move_to_the_cores_they_are_given(worker):
     # The supervisor keeps a timing core per GPU worker and sends the others with each job.
     ask, proc, tmp = worker
     cand = tmp / "gelu.py"
-    cand.write_text(
-        "import torch.nn as nn, torch.nn.functional as F\n"
-        "class ModelNew(nn.Module):\n"
-        "    def forward(self, x):\n"
-        "        return F.gelu(x)\n")
+    cand.write_text(GELU)
     core = min(os.sched_getaffinity(0))
     r = ask(evaluate(cand, cpus={"timing": core, "others": [core]}))
     assert r["outcome"] == "passed", r["message"]
