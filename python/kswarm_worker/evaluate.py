@@ -217,10 +217,9 @@ class _Job:
         runs the reference (from trial 1 on); the sandbox starts t + 1 (into the other outputs
         buffer) as soon as t's reply is in, while the judge reads and compares t."""
         def request(trial: int):
-            self.sandbox.send("run", trial=trial, input_seed=self.seed + 1 + trial,
-                              dist=inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)],
-                              out_path=f"{self.xdir}/trial_{trial % 2}.bin",
-                              check_threads=trial > 0, ipc=self.ipc)
+            input_seed, kind, path = self._trial_spec(trial)
+            self.sandbox.send("run", trial=trial, input_seed=input_seed, dist=kind,
+                              out_path=path, check_threads=trial > 0, ipc=self.ipc)
 
         try:
             if self.trials:
@@ -232,9 +231,14 @@ class _Job:
                 self.sandbox.close()  # a trial still running there: the next job gets a fresh one
             raise
 
+    def _trial_spec(self, trial: int):
+        """Trial t's input seed, input distribution and outputs file (two, used in turn)."""
+        return (self.seed + 1 + trial,
+                inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)],
+                f"{self.xdir}/trial_{trial % 2}.bin")
+
     def _trial(self, trial: int, request):
-        input_seed = self.seed + 1 + trial
-        kind = inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)]
+        input_seed, kind, path = self._trial_spec(trial)
         what = f"trial {trial} of {self.trials}, {kind} inputs"
         # The candidate's first call is where lazy compilation and Triton's autotuning measure
         # configurations: nothing of the judge's runs on the device beside it.
@@ -246,8 +250,7 @@ class _Job:
             reply = self.sandbox.receive()
         if trial + 1 < self.trials:
             request(trial + 1)
-        cand = self._load_outputs(f"{self.xdir}/trial_{trial % 2}.bin", reply.get("outputs"),
-                                  what)
+        cand = self._load_outputs(path, reply.get("outputs"), what)
         self.trials_run = trial + 1
         for i, (dev, alias) in enumerate(zip(reply["devices"], reply["aliases"])):
             if i < len(ref) and dev != ref[i].device.type:

@@ -115,9 +115,10 @@ def write(path: str, tensors, ipc: bool = False) -> list:
         header.append({"dtype": name, "shape": list(t.shape), "offset": offset})
         offset += -(-t.numel() * t.element_size() // _ALIGN) * _ALIGN
     devices = {t.device for t in tensors}
-    if ipc and offset and len(devices) == 1 and next(iter(devices)).type == "cuda":
+    device = devices.pop() if len(devices) == 1 else None
+    if ipc and offset and device is not None and device.type == "cuda":
         try:
-            buf = _device_buffer(path, offset, next(iter(devices)))
+            buf = _device_buffer(path, offset, device)
         except cuda_ipc.IpcError:
             buf = None
         if buf is not None:

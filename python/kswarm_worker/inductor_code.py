@@ -59,5 +59,6 @@ def main() -> int:
         return {"code": code}
     return answer_once(answer, "compile_ms")
 
+
 if __name__ == "__main__":
     sys.exit(main())

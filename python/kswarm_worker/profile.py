@@ -400,5 +400,6 @@ def main() -> int:
     from .server import answer_once
     return answer_once(lambda: profile(args), "wall_ms")
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,8 +4,9 @@ C++ side's deadline kills both; this class has no deadlines of its own.
 A spare: starting a sandbox (importing torch, setting up the device, importing torch.compile's
 machinery) takes seconds, and a recheck asks for a fresh one each time. Between jobs the client
 starts the next fresh sandbox ahead (prepare_spare), which also imports the compiler stacks that
-candidates commonly use (sandbox.py --preload); no job has touched it when it takes over. On by default on CUDA, where the host
-has cores to spare; KSWARM_SPARE_SANDBOX=1 or 0 decides elsewhere."""
+candidates commonly use (sandbox.py --preload); no job has touched it when it takes over. On by
+default on CUDA, where the host has cores to spare; KSWARM_SPARE_SANDBOX=1 or 0 decides
+elsewhere."""
 
 import json
 import os

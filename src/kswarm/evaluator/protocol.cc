@@ -58,10 +58,6 @@ std::optional<core::TimingStats> Timing(const json& j) {
   return t;
 }
 
-}  // namespace
-
-namespace {
-
 // The worker's cores, when it has a timing core of its own.
 void AddCpus(const CpuPlan& cpus, json& req) {
   if (cpus.timing_cpu >= 0) req["cpus"] = {{"timing", cpus.timing_cpu}, {"others", cpus.others}};
