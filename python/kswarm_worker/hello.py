@@ -95,6 +95,7 @@ def device_info(device: str, index: int) -> dict:
         props = torch.cuda.get_device_properties(index)
         return {
             "type": "cuda", "name": props.name, "index": index,
+            "uuid": str(getattr(props, "uuid", "")) or None,  # which of a host's GPUs
             "driver": _nvidia_driver(index),
             "capability": f"{props.major}.{props.minor}",
             "sm_count": props.multi_processor_count,

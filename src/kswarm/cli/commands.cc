@@ -237,34 +237,38 @@ int Run(const RunFlags& given, const std::string& db_path) {
 
   evaluator::WorkerConfig worker = evaluator::DefaultWorkerConfig();
   worker.device = flags.options.device;
-  evaluator::Evaluator evaluator(worker);
-  auto hello = evaluator.Hello();
+  auto first = std::make_unique<evaluator::Evaluator>(worker);
+  auto hello = first->Hello();
   if (!hello) return Fail(hello.error());
   const core::Environment* env = &hello->env;
-  // One worker per GPU it can see: the first one, then one per further GPU, each shown only its
-  // own (started here, by the thread that outlives them).
-  std::vector<std::unique_ptr<evaluator::Evaluator>> more_devices;
-  std::vector<evaluator::Evaluator*> devices = {&evaluator};
+  // One worker per GPU it can see, each shown only its own GPU, the first one included (it is
+  // started again so shown: a run on one GPU of a host and one on all of them run every
+  // candidate in the same kind of process).
+  std::vector<std::unique_ptr<evaluator::Evaluator>> workers;
   std::vector<CpuPlan> plans = PlaceTiming(env->device_type, hello->device_count);
-  if (!plans.empty()) evaluator.set_cpus(plans[0]);
-  if (env->device_type == "cuda") {
+  if (env->device_type == "cuda" && hello->device_count > 1) {
+    first.reset();  // its worker sees every GPU: stopped, and started again seeing GPU 0 alone
     std::vector<std::string> visible;
     if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v && *v) {
       visible = SplitCommas(v);
     }
-    for (int i = 1; i < hello->device_count; ++i) {
+    for (int i = 0; i < hello->device_count; ++i) {
       evaluator::WorkerConfig one = worker;
       if (i < static_cast<int>(plans.size())) one.cpus = plans[i];
       one.extra_env.push_back("CUDA_VISIBLE_DEVICES=" +
                               (i < static_cast<int>(visible.size()) ? visible[i]
                                                                     : std::to_string(i)));
-      more_devices.push_back(std::make_unique<evaluator::Evaluator>(one));
-      if (auto started = more_devices.back()->Environment(); !started) {
+      workers.push_back(std::make_unique<evaluator::Evaluator>(one));
+      if (auto started = workers.back()->Environment(); !started) {
         return Fail(started.error());
       }
-      devices.push_back(more_devices.back().get());
     }
+  } else {
+    if (!plans.empty()) first->set_cpus(plans[0]);
+    workers.push_back(std::move(first));
   }
+  std::vector<evaluator::Evaluator*> devices;
+  for (auto& w : workers) devices.push_back(w.get());
   std::unique_ptr<evaluator::BuildPool> pool;
   int jobs = flags.build_jobs >= 0 ? flags.build_jobs
                                    : static_cast<int>(std::thread::hardware_concurrency());
