@@ -95,6 +95,13 @@ class Sandbox:
         self.model = self.problem = None
         exchange.forget()  # the last job's files are gone with its folder
         inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
+        if "torch._dynamo" in sys.modules:
+            # torch.compile's state as in a fresh process: its caches and recompilation counts
+            # are per process, and code it shares between candidates (the wrapper of a
+            # functools.partial) stops compiling after 8 recompilations, so without this the 9th
+            # torch.compile candidate of a warm sandbox ran eagerly, and how a candidate ran
+            # depended on how many this sandbox had seen. File caches stay.
+            torch._dynamo.reset()
         gc.collect()
         if self.device_type == "cuda":
             torch.cuda.empty_cache()

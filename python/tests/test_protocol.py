@@ -219,6 +219,35 @@ def test_a_new_problem_starts_in_a_fresh_sandbox_where_asked(tmp_path):
         proc.wait()
 
 
+def test_each_candidate_compiles_as_in_a_fresh_process(worker):
+    # torch.compile keeps its caches per process, and wrappers it shares between candidates (a
+    # functools.partial's) stop compiling after 8 recompilations: the 9th candidate in a warm
+    # sandbox ran eagerly. The sandbox resets torch.compile's state for each candidate.
+    ask, _, tmp = worker
+    marks = tmp / "marks"
+    cand = tmp / "compiled.py"
+    cand.write_text(
+        "import functools, torch, torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self._probe = torch.compile(functools.partial(ModelNew._traced, self),\n"
+        "                                    backend='eager')\n"
+        "    def _traced(self, x):  # 1 where torch.compile traced it, 0 where it ran eagerly\n"
+        "        return x.new_ones(1) if torch.compiler.is_compiling() else x.new_zeros(1)\n"
+        "    def forward(self, x):\n"
+        "        if not hasattr(self, '_marked'):\n"
+        f"            with open({str(marks)!r}, 'a') as f:\n"
+        "                f.write(f'{int(self._probe(x).item())}\\n')\n"
+        "            self._marked = True\n"
+        "        return F.gelu(x)\n")
+    for _ in range(10):
+        r = ask(evaluate(cand, static_policy="report"))
+        assert r["outcome"] == "passed", r["message"]
+    assert r["sandboxes_started"] == 1
+    assert marks.read_text().split() == ["1"] * 10
+
+
 def test_pipelined_trials_stop_at_the_first_wrong_one(worker):
     # The sandbox runs trial t + 1 while the judge compares trial t: a failure at t is still
     # reported as t, and a sandbox left with a trial running is not reused.
