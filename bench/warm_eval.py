@@ -4,9 +4,12 @@ and how the candidate's outputs reached the judge.
 
 Usage: python3 bench/warm_eval.py NAME=PROBLEM:CANDIDATE... [--repeat N] [--env K=V]... [--fresh]
        [--label L] [--device cuda|cpu] [--shapes full|small] [--trials N] [--gap S]
+       [--order job|round]
   Every candidate is evaluated N times (default 3) in one worker after one warm-up evaluation of
   the first; --env sets the worker's environment (KSWARM_CUDA_IPC=0 for the file transport);
-  --fresh asks for a fresh sandbox each time (as a recheck does), which the spare provides.
+  --fresh asks for a fresh sandbox each time (as a recheck does), which the spare provides;
+  --order round evaluates one of each job per round (as a run's problems follow each other on
+  one worker) instead of each job's evaluations together.
 Prints one row per evaluation and the median of each phase per candidate."""
 
 import argparse
@@ -30,6 +33,7 @@ def main() -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--shapes", default="full")
     parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--order", choices=["job", "round"], default="job")
     parser.add_argument("--gap", type=float, default=0.0,
                         help="seconds to wait before each evaluation (a run's other work)")
     args = parser.parse_args()
@@ -64,27 +68,34 @@ def main() -> int:
         jobs.append((name, problem, candidate))
     evaluate(jobs[0][1], jobs[0][2], 1)  # warm-up: CUDA set-up, the first sandbox, caches
     print(f"| {args.label} eval | outcome | via | spare | build s | verify s | time s | "
-          f"verify + time s | speedup |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"verify + time s | candidate ms | eager ms | speedup |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # "job": every evaluation of a job before the next job's; "round": one of each job per round,
+    # as a run's problems follow each other on a worker.
+    order = ([(j, i) for j in range(len(jobs)) for i in range(args.repeat)] if args.order == "job"
+             else [(j, i) for i in range(args.repeat) for j in range(len(jobs))])
+    rows = {j: [] for j in range(len(jobs))}
+    for j, i in order:
+        name, problem, candidate = jobs[j]
+        time.sleep(args.gap)
+        r = evaluate(problem, candidate, 1000 + i)
+        p = r.get("phase_ms", {})
+        t = r.get("timing") or {}
+        cand_ms = t["candidate"]["median_ms"] if t else float("nan")
+        eager_ms = t["baseline"]["median_ms"] if t else float("nan")
+        speedup = eager_ms / cand_ms if t else float("nan")
+        vt = (p.get("verify", 0) + p.get("time", 0)) / 1e3
+        row = (p.get("build", 0) / 1e3, p.get("verify", 0) / 1e3, p.get("time", 0) / 1e3, vt)
+        rows[j].append(row)
+        print(f"| {name} | {r.get('outcome')} | {r.get('outputs_via')} | "
+              f"{r.get('sandbox_from_spare')} | {row[0]:.2f} | {row[1]:.2f} | "
+              f"{row[2]:.2f} | {vt:.2f} | {cand_ms:.4f} | {eager_ms:.4f} | "
+              f"{speedup:.3f}x |", flush=True)
+        if r.get("outcome") != "passed":
+            print(f"    {r.get('message', '')[:400]}")
     summary = []
-    for name, problem, candidate in jobs:
-        rows = []
-        for i in range(args.repeat):
-            time.sleep(args.gap)
-            r = evaluate(problem, candidate, 1000 + i)
-            p = r.get("phase_ms", {})
-            t = r.get("timing") or {}
-            speedup = (t["baseline"]["median_ms"] / t["candidate"]["median_ms"]
-                       if t else float("nan"))
-            vt = (p.get("verify", 0) + p.get("time", 0)) / 1e3
-            rows.append((p.get("build", 0) / 1e3, p.get("verify", 0) / 1e3,
-                         p.get("time", 0) / 1e3, vt))
-            print(f"| {name} | {r.get('outcome')} | {r.get('outputs_via')} | "
-                  f"{r.get('sandbox_from_spare')} | {rows[-1][0]:.2f} | {rows[-1][1]:.2f} | "
-                  f"{rows[-1][2]:.2f} | {vt:.2f} | {speedup:.3f}x |", flush=True)
-            if r.get("outcome") != "passed":
-                print(f"    {r.get('message', '')[:400]}")
-        med = [statistics.median(col) for col in zip(*rows)]
+    for j, (name, _, _) in enumerate(jobs):
+        med = [statistics.median(col) for col in zip(*rows[j])]
         summary.append(f"{args.label} {name}: median build {med[0]:.2f} s, verify {med[1]:.2f} s, "
                        f"time {med[2]:.2f} s, verify + time {med[3]:.2f} s")
     print()
