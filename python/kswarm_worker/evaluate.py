@@ -119,11 +119,8 @@ class _Job:
 
         t0 = time.perf_counter()
         self._static_check()
-        if self.req.get("fresh_sandbox") or (
-                self.sandbox.per_problem and
-                self.sandbox.problem_path not in (None, self.problem_path)):
+        if self.req.get("fresh_sandbox"):
             self.sandbox.close()  # the candidate starts in a process no earlier job touched
-        self.sandbox.problem_path = self.problem_path
         probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
             os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
         loaded = self.sandbox.call("load", problem_path=self.problem_path,

@@ -28,13 +28,6 @@ class SandboxClient:
         self.in_flight = []  # ops sent whose replies are not read yet, oldest first
         default = "1" if device_type == "cuda" else "0"
         self.keep_spare = os.environ.get("KSWARM_SPARE_SANDBOX", default) == "1"
-        # A new problem starts in a fresh sandbox (the spare, started meanwhile): what a
-        # candidate's timing sees of its process then depends on its own problem's earlier
-        # candidates alone, not on which problems a run happened to give this GPU before.
-        # torch.compile candidates timed in a sandbox that earlier problems had used ran up to
-        # 2.5x slower than in a fresh one (docs/worker_protocol.md). The default where the spare is.
-        self.per_problem = os.environ.get("KSWARM_SANDBOX_PER_PROBLEM", default) == "1"
-        self.problem_path = None  # the problem the current sandbox last loaded
 
     def _spawn(self, spare: bool = False):
         return subprocess.Popen(
@@ -119,7 +112,6 @@ class SandboxClient:
 
     def close(self):
         self.in_flight.clear()
-        self.problem_path = None
         if self.proc is None:
             return
         self.proc.kill()
