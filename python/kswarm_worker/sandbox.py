@@ -101,7 +101,7 @@ class Sandbox:
             # functools.partial) stops compiling after 8 recompilations, so without this the 9th
             # torch.compile candidate of a warm sandbox ran eagerly, and how a candidate ran
             # depended on how many this sandbox had seen. File caches stay.
-            torch._dynamo.reset()
+            torch.compiler.reset()
         gc.collect()
         if self.device_type == "cuda":
             torch.cuda.empty_cache()
