@@ -1,5 +1,11 @@
 #include "kswarm/agents/builtin_agents.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace kswarm::agents {
@@ -50,6 +56,37 @@ TEST(BuiltinAgentsTest, CandidateCarriesTheProblemAndAModelNewSubclass) {
   EXPECT_NE(src.find("class ModelNew(Model):"), std::string::npos);
   EXPECT_NE(src.find("kswarm built-in agent 'torch_compile'"), std::string::npos);
   EXPECT_NE(src.find("_ks_torch.compile("), std::string::npos);
+}
+
+// Three models of the torch_compile recipe in one process, each compiled, none recompiling
+// torch.compile's code for another: with a limit of one compilation per code object and a hard
+// failure past it, a recipe whose compiled code were shared between models (as a
+// functools.partial's wrapper is) fails at the second model.
+TEST(BuiltinAgentsTest, TorchCompileModelsOfOneProcessEachCompileTheirOwnCode) {
+  auto p = Make("torch_compile")->Propose(Request(kLinearProblem, "cpu"));
+  ASSERT_TRUE(p.has_value() && p->has_value());
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / ("kswarm_tc_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "candidate.py") << (*p)->source;
+  std::ofstream(dir / "check.py") << R"py(import functools, importlib.util, sys, torch
+torch._dynamo.config.recompile_limit = 1
+torch._dynamo.config.fail_on_recompile_limit_hit = True
+torch.compile = functools.partial(torch.compile, backend="eager")  # Dynamo alone: no C++ build
+for i in range(3):
+    spec = importlib.util.spec_from_file_location(f"candidate_{i}", sys.argv[1])
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.ModelNew(*module.get_init_inputs())
+    x = torch.randn(4, 8)
+    with torch.no_grad():
+        assert torch.equal(model(x), module.Model.forward(model, x))
+)py";
+  const char* python = std::getenv("KSWARM_PYTHON");
+  std::string command = std::string(python && *python ? python : KSWARM_TEST_PYTHON) + " " +
+                        (dir / "check.py").string() + " " + (dir / "candidate.py").string();
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  fs::remove_all(dir);
 }
 
 TEST(BuiltinAgentsTest, OneAttemptPerProblem) {
