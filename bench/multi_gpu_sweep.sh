@@ -5,8 +5,9 @@
 # both use it, all GPUs first, so that whatever that earlier sweep left uncompiled is compiled in
 # the all-GPU sweep and favours the one-GPU sweep.
 # Usage: [SWEEP_CACHE=DIR] [SWEEP_ONLY=one|all] bench/multi_gpu_sweep.sh OUTDIR PATH... [-- flags]
-# Prints both sweeps' rates (bench/sweep_rate.sh), the speed-up of all GPUs over one, and a
-# table of each problem's kept agent in both runs.
+# Prints both sweeps' rates (bench/sweep_rate.sh), how each rechecked candidate's first
+# evaluation compares with its re-verification in a fresh sandbox, the speed-up of all GPUs over
+# one, and a table of each problem's kept agent in both runs.
 # SWEEP_ONLY runs one of the two (into OUTDIR/one or OUTDIR/all), for machines whose command
 # limit is shorter than both together; the comparison is printed once both are in OUTDIR.
 set -euo pipefail
@@ -41,6 +42,29 @@ case "${SWEEP_ONLY:-}" in
       run all "$all"
     fi ;;
 esac
+# A candidate's first evaluation runs in the worker's warm sandbox, its re-verification in a fresh
+# one: where they differ, what the sandbox kept from earlier jobs moved the timing.
+for name in one all; do
+  [ -f "$out/$name/sweep.db" ] || continue
+  python3 - "$out/$name/sweep.db" "$name" <<'PY'
+import sqlite3, statistics, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("""select p.name, c.generator, e.purpose, e.candidate_median_ms
+                    from evaluations e join problems p on p.id = e.problem_id
+                    join candidates c on c.id = e.candidate_id
+                    where e.outcome = 'passed' order by e.id""").fetchall()
+first, fresh = {}, {}
+for problem, gen, purpose, ms in rows:
+    (first if purpose == "candidate" else fresh).setdefault((problem, gen), ms)
+ratios = {k: first[k] / fresh[k] for k in first if k in fresh}
+if ratios:
+    far = sorted((k for k in ratios if not 0.8 <= ratios[k] <= 1.25), key=lambda k: -ratios[k])
+    print(f"{sys.argv[2]}: first evaluation (warm sandbox) over re-verification (fresh sandbox), "
+          f"{len(ratios)} candidates: median {statistics.median(ratios.values()):.3f}; "
+          f"outside 0.8-1.25: " + (", ".join(f"{p} {g} {ratios[(p, g)]:.2f}" for p, g in far)
+                                   or "none"))
+PY
+done
 [ -f "$out/one/sweep.db" ] && [ -f "$out/all/sweep.db" ] || exit 0
 python3 - "$out" <<'PY'
 import re, sqlite3, sys
