@@ -6,11 +6,11 @@ Usage: python3 bench/host_timing.py [--problem P] [--timing-core C] [--load-core
                                     [--calls N]
   Loads: "spin" (a Python busy loop) and "twin" (the same compiled model timed in a loop on the
   last GPU, which it alone sees, as a second GPU's worker does) on each load core; "churn"
-  (processes starting one after another on the timed GPU, as sandboxes do) on the first. Prints one row per (load, core) with the median and
-  quartiles of the event time (ms) and of the host's time to enqueue one call (us)."""
+  (processes starting one after another on the timed GPU, as sandboxes do) on the first.
+  Prints one row per (load, core) with the median and quartiles of the event time (ms) and of
+  the host's time to enqueue one call (us)."""
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -21,19 +21,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
-def load_problem(path):
-    spec = importlib.util.spec_from_file_location("problem", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build(path, device):
+    """The problem's model (as the worker builds it), compiled, and one draw of its inputs."""
     import torch
-    module = load_problem(path)
+    from kswarm_worker import inputs as inputs_mod
+    from kswarm_worker.errors import describe_exception
+    problem = inputs_mod.load_problem(path, "full", describe_exception)
     torch.manual_seed(0)
-    model = module.Model(*module.get_init_inputs()).to(device).eval()
-    inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in module.get_inputs()]
+    model = problem.Model(*inputs_mod.init_inputs(problem, path, describe_exception))
+    model = model.to(device).eval()
+    inputs = inputs_mod.draw_inputs(problem, 0, device, path, describe_exception)
     return model, torch.compile(model), inputs
 
 
@@ -86,7 +83,8 @@ def topology(cores):
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--problem", default=os.path.join(ROOT, "problems/level1/06_depthwise_conv2d.py"))
+    parser.add_argument("--problem",
+                        default=os.path.join(ROOT, "problems/level1/06_depthwise_conv2d.py"))
     parser.add_argument("--timing-core", type=int, default=None)
     parser.add_argument("--load-cores", default="")
     parser.add_argument("--calls", type=int, default=200)
@@ -122,7 +120,8 @@ def main() -> int:
 
     print(f"== {os.path.basename(args.problem)}: timed on core {timing_core}, {args.calls} calls, "
           f"twin loads on GPU {last_gpu}")
-    print("| candidate | load | load core | event ms p25 / median / p75 | host us p25 / median / p75 |")
+    print("| candidate | load | load core | event ms p25 / median / p75 | "
+          "host us p25 / median / p75 |")
     print("|---|---|---|---|---|")
     with torch.no_grad():
         for _ in range(20):
