@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -176,6 +177,21 @@ TEST_F(EvaluatorTest, BrokenProblemIsBadInputNamingTheFile) {
   EXPECT_NE(e.error().message().find(problem), std::string::npos) << e.error().message();
   EXPECT_NE(e.error().message().find("class Model"), std::string::npos) << e.error().message();
   EXPECT_NE(e.error().message().find("get_init_inputs"), std::string::npos);
+}
+
+// torch.compile's pool of compile processes would load every core of the host while another
+// candidate is timed; the worker compiles in-process unless the user chose otherwise.
+TEST(WorkerEnvironmentTest, TorchCompileCompilesInProcessUnlessTheUserChose) {
+  auto has = [](const std::vector<std::string>& env, const std::string& entry) {
+    return std::find(env.begin(), env.end(), entry) != env.end();
+  };
+  ::unsetenv("TORCHINDUCTOR_COMPILE_THREADS");
+  EXPECT_TRUE(has(WorkerEnvironment(DefaultWorkerConfig()), "TORCHINDUCTOR_COMPILE_THREADS=1"));
+  ::setenv("TORCHINDUCTOR_COMPILE_THREADS", "8", 1);
+  auto chosen = WorkerEnvironment(DefaultWorkerConfig());
+  ::unsetenv("TORCHINDUCTOR_COMPILE_THREADS");
+  EXPECT_TRUE(has(chosen, "TORCHINDUCTOR_COMPILE_THREADS=8"));
+  EXPECT_FALSE(has(chosen, "TORCHINDUCTOR_COMPILE_THREADS=1"));
 }
 
 TEST_F(EvaluatorTest, WorkerSeesNoSecrets) {

@@ -1,0 +1,116 @@
+"""What the GPU spin queued ahead of each timed call (kswarm_worker.timing) hides, and how the
+result moves with it: each problem's model, eager and compiled as the torch_compile agent compiles
+it, timed the worker's way (fresh inputs per call, L2 flushed, events) with spins of several
+lengths, interleaved call by call, plus the host's wall time of the call (before the call to after
+the synchronize) and its enqueue time (the call's own return). Each configuration runs in a
+process of its own, twice, so process-to-process differences show.
+
+Usage: python3 bench/spin_timing.py [--calls N] [--busy N] [PROBLEM...]
+  --busy N   N busy-looping processes on other cores than the timing core while timing (as a
+             compile of torch.compile candidates on another GPU's sandbox loads the host)
+Prints, per problem, model and spin: median / relative IQR / min of the timed calls (ms)."""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+SPINS = {"spin 0": 0, "spin 100us": 200_000, "spin 1ms": 2_000_000}
+DEFAULT = ["level1/14_cross_entropy_loss.py", "level1/08_softmax.py", "level1/10_layernorm.py",
+           "level1/07_gelu.py", "level2/04_conv2d_groupnorm_silu.py",
+           "level3/02_resnet_basic_block.py", "level3/04_lstm.py"]
+
+
+def child(paths, calls, core):
+    import torch
+    from kswarm_worker import inputs as inputs_mod
+    from kswarm_worker.errors import describe_exception
+    from kswarm_worker.timing import Timer
+    os.sched_setaffinity(0, {core})
+    timer = Timer("cuda", "cuda:0")
+    for path in paths:
+        problem = inputs_mod.load_problem(path, "full", describe_exception)
+        torch.manual_seed(0)
+        model = problem.Model(*inputs_mod.init_inputs(problem, path, describe_exception))
+        model = model.to("cuda:0").eval()
+        compiled = torch.compile(type(model).forward)
+        models = {"eager": model, "torch_compile": lambda *a: compiled(model, *a)}
+        draw = lambda seed: inputs_mod.draw_inputs(problem, seed, "cuda:0", path,
+                                                   describe_exception)
+        results = {}
+        with torch.no_grad():
+            for name, fn in models.items():
+                for i in range(10):
+                    fn(*draw(i))
+                samples = {k: [] for k in [*SPINS, "wall", "enqueue us"]}
+                for i in range(calls):
+                    for label, cycles in SPINS.items():
+                        x = draw(1000 + i)
+                        start = torch.cuda.Event(enable_timing=True)
+                        end = torch.cuda.Event(enable_timing=True)
+                        torch.cuda.synchronize()
+                        timer._flush()
+                        if cycles:
+                            torch.cuda._sleep(cycles)
+                        else:
+                            torch.cuda.synchronize()
+                        start.record()
+                        t0 = time.perf_counter_ns()
+                        fn(*x)
+                        t1 = time.perf_counter_ns()
+                        torch.cuda.synchronize()
+                        t2 = time.perf_counter_ns()
+                        end.record()
+                        end.synchronize()
+                        samples[label].append(start.elapsed_time(end))
+                        if not cycles:
+                            samples["wall"].append((t2 - t0) / 1e6)
+                            samples["enqueue us"].append((t1 - t0) / 1e3)
+                results[name] = samples
+        for name, samples in results.items():
+            cells = []
+            for label, s in samples.items():
+                q = statistics.quantiles(s, n=4, method="inclusive")
+                med = statistics.median(s)
+                cells.append(f"{med:.4f} / {100 * (q[2] - q[0]) / med:.0f}% / {min(s):.4f}")
+            print(f"| {os.path.basename(path)[:-3]} | {name} | " + " | ".join(cells) + " |",
+                  flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=60)
+    parser.add_argument("--busy", type=int, default=0)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("problems", nargs="*")
+    args = parser.parse_args()
+    paths = [p if os.path.exists(p) else os.path.join(ROOT, "problems", p)
+             for p in (args.problems or DEFAULT)]
+    core = os.cpu_count() - 1
+    if args.child:
+        child(paths, args.calls, core)
+        return 0
+    print(f"timing core {core}; {args.busy} busy processes on other cores")
+    print("| problem | model | " + " | ".join(f"{k} (median / IQR / min)"
+                                              for k in [*SPINS, "wall", "enqueue us"]) + " |")
+    print("|---|---|" + "---|" * (len(SPINS) + 2))
+    busy = [subprocess.Popen([sys.executable, "-c",
+                              f"import os; os.sched_setaffinity(0, {{{c}}})\nwhile True: pass"])
+            for c in range(args.busy)]
+    try:
+        for _ in range(2):
+            subprocess.run([sys.executable, __file__, "--child", "--calls", str(args.calls),
+                            *paths], check=True)
+    finally:
+        for p in busy:
+            p.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
