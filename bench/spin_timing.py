@@ -101,7 +101,7 @@ def main() -> int:
     print("|---|---|" + "---|" * (len(SPINS) + 2))
     busy = [subprocess.Popen([sys.executable, "-c",
                               f"import os; os.sched_setaffinity(0, {{{c}}})\nwhile True: pass"])
-            for c in range(args.busy)]
+            for c in [c for c in range(os.cpu_count()) if c != core][:args.busy]]
     try:
         for _ in range(2):
             subprocess.run([sys.executable, __file__, "--child", "--calls", str(args.calls),

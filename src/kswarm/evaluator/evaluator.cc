@@ -85,7 +85,7 @@ std::vector<std::string> WorkerEnvironment(const WorkerConfig& config) {
       // torch.compile compiles its kernels in the process that compiles the model, not in a
       // pool of compile processes (by default one per core, each importing torch as it starts):
       // started by one candidate while another is timed on this GPU or the next, such a pool
-      // busies every core of the host, and a timed call's host code then ran up to 2.5x slower
+      // busies every core of the host, and a timed call's host code then ran up to 2.7x slower
       // (bench/spin_timing.py --busy, bench/results/2026-12-01-h200x2-host-load.md).
       "TORCHINDUCTOR_COMPILE_THREADS=" + EnvOr("TORCHINDUCTOR_COMPILE_THREADS", "1"),
   };
