@@ -7,7 +7,7 @@
 # Usage: [SWEEP_CACHE=DIR] [SWEEP_ONLY=one|all] bench/multi_gpu_sweep.sh OUTDIR PATH... [-- flags]
 # Prints both sweeps' rates (bench/sweep_rate.sh), how each rechecked candidate's first
 # evaluation compares with its re-verification in a fresh sandbox, the speed-up of all GPUs over
-# one, and a table of each problem's kept agent in both runs.
+# one, a table of each problem's kept agent in both runs, and bench/winner_stability.py over the two.
 # SWEEP_ONLY runs one of the two (into OUTDIR/one or OUTDIR/all), for machines whose command
 # limit is shorter than both together; the comparison is printed once both are in OUTDIR.
 set -euo pipefail
@@ -92,3 +92,5 @@ for name in one:
     print(f"| {name} | {fmt(a)} | {fmt(b)} | {'yes' if eq else 'NO'} |")
 print(f"\nsame winner on {same} of {len(one)} problems")
 PY
+echo
+python3 bench/winner_stability.py one="$out/one/sweep.db" all="$out/all/sweep.db"
