@@ -21,15 +21,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
-def build(path, device):
-    """The problem's model (as the worker builds it), compiled, and one draw of its inputs."""
+def load_model(path, device):
+    """The problem (full shapes) and its model on `device`, built as the worker builds it."""
     import torch
     from kswarm_worker import inputs as inputs_mod
     from kswarm_worker.errors import describe_exception
     problem = inputs_mod.load_problem(path, "full", describe_exception)
     torch.manual_seed(0)
     model = problem.Model(*inputs_mod.init_inputs(problem, path, describe_exception))
-    model = model.to(device).eval()
+    return problem, model.to(device).eval()
+
+
+def build(path, device):
+    """The problem's model (as the worker builds it), compiled, and one draw of its inputs."""
+    import torch
+    from kswarm_worker import inputs as inputs_mod
+    from kswarm_worker.errors import describe_exception
+    problem, model = load_model(path, device)
     inputs = inputs_mod.draw_inputs(problem, 0, device, path, describe_exception)
     return model, torch.compile(model), inputs
 

@@ -31,13 +31,11 @@ def child(paths, calls, core):
     from kswarm_worker import inputs as inputs_mod
     from kswarm_worker.errors import describe_exception
     from kswarm_worker.timing import Timer
+    from host_timing import load_model  # this folder's: the model as the worker builds it
     os.sched_setaffinity(0, {core})
     timer = Timer("cuda", "cuda:0")
     for path in paths:
-        problem = inputs_mod.load_problem(path, "full", describe_exception)
-        torch.manual_seed(0)
-        model = problem.Model(*inputs_mod.init_inputs(problem, path, describe_exception))
-        model = model.to("cuda:0").eval()
+        problem, model = load_model(path, "cuda:0")
         compiled = torch.compile(type(model).forward)
         models = {"eager": model, "torch_compile": lambda *a: compiled(model, *a)}
         draw = lambda seed: inputs_mod.draw_inputs(problem, seed, "cuda:0", path,

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 
 namespace kswarm::evaluator {
 namespace {
@@ -185,11 +187,18 @@ TEST(WorkerEnvironmentTest, TorchCompileCompilesInProcessUnlessTheUserChose) {
   auto has = [](const std::vector<std::string>& env, const std::string& entry) {
     return std::find(env.begin(), env.end(), entry) != env.end();
   };
+  const char* given = std::getenv("TORCHINDUCTOR_COMPILE_THREADS");
+  std::optional<std::string> before = given ? std::optional<std::string>(given) : std::nullopt;
   ::unsetenv("TORCHINDUCTOR_COMPILE_THREADS");
-  EXPECT_TRUE(has(WorkerEnvironment(DefaultWorkerConfig()), "TORCHINDUCTOR_COMPILE_THREADS=1"));
+  auto unset = WorkerEnvironment(DefaultWorkerConfig());
   ::setenv("TORCHINDUCTOR_COMPILE_THREADS", "8", 1);
   auto chosen = WorkerEnvironment(DefaultWorkerConfig());
-  ::unsetenv("TORCHINDUCTOR_COMPILE_THREADS");
+  if (before) {
+    ::setenv("TORCHINDUCTOR_COMPILE_THREADS", before->c_str(), 1);  // as the caller had it
+  } else {
+    ::unsetenv("TORCHINDUCTOR_COMPILE_THREADS");
+  }
+  EXPECT_TRUE(has(unset, "TORCHINDUCTOR_COMPILE_THREADS=1"));
   EXPECT_TRUE(has(chosen, "TORCHINDUCTOR_COMPILE_THREADS=8"));
   EXPECT_FALSE(has(chosen, "TORCHINDUCTOR_COMPILE_THREADS=1"));
 }
