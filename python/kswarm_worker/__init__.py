@@ -4,4 +4,4 @@ Speaks the JSON-lines protocol of docs/worker_protocol.md on stdin/stdout.
 """
 
 PROTOCOL_VERSION = 1
-WORKER_VERSION = "0.4.0"
+WORKER_VERSION = "0.5.0"

@@ -102,8 +102,8 @@ def bound_ms(work: dict, peaks: dict) -> float:
 
 
 def check(work: dict, peaks: dict, candidate_ms: float, eager_ms: float):
-    """A flag text when the candidate's median time is below the bound, else None (also None when
-    eager's is: the bound does not apply to this problem)."""
+    """A flag text when the candidate's time (its fastest call) is below the bound, else None
+    (also None when eager's is: the bound does not apply to this problem)."""
     bound = bound_ms(work, peaks)
     if candidate_ms >= bound or eager_ms < bound:
         return None

@@ -37,6 +37,7 @@ class Sandbox:
         self.model = None
         self.problem_path = ""
         self.integrity = None
+        self.fastest = []  # (ms, call, outputs) of the timing phase's fastest calls, fastest first
         self.flags = backend_flags()  # as the process started; restored before every candidate
         capability = ""
         if device_type == "cuda":
@@ -93,6 +94,7 @@ class Sandbox:
 
     def load(self, req: dict) -> dict:
         self.model = self.problem = None
+        self.fastest = []
         exchange.forget()  # the last job's files are gone with its folder
         inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
         if "torch._dynamo" in sys.modules:
@@ -188,26 +190,45 @@ class Sandbox:
 
     def time(self, req: dict) -> dict:
         """Times the candidate on fresh inputs per call; the outputs of the calls in req["keep"]
-        (index -> path) go to files for the judge, every other output is poisoned."""
+        (index -> path) go to files for the judge, every other output is poisoned. Over the blocks
+        of one timing phase (req["first"] starts one; req["offset"] is the block's first call) a
+        copy of the outputs of the req["fastest"] fastest calls is kept for the fastest op."""
         keep = {int(k): v for k, v in req.get("keep", {}).items()}
         kept = {}
+        fastest = int(req.get("fastest", 0))
+        offset = int(req.get("offset", 0))
+        if req.get("first", True):
+            self.fastest = []
         timer = timing.Timer(self.device_type, self.device)
+        samples = []
 
         def after(i, out, call_inputs):
             outs = self._outputs(out, f"timed call {i}")
             if i in keep:
                 kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}",
                                                bool(req.get("ipc")))
+            if fastest and (len(self.fastest) < fastest or samples[i] < self.fastest[-1][0]):
+                self.fastest.append((samples[i], offset + i, [o.detach().clone() for o in outs]))
+                self.fastest.sort(key=lambda kept_call: kept_call[0])
+                del self.fastest[fastest:]
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
         cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
         try:
             with torch.no_grad(), timing.pinned(cpu):
-                samples = self._step("timing", lambda: timing.time_calls(
-                    timer, self.model, self._draw, list(req["seeds"]), after))
+                self._step("timing", lambda: timing.time_calls(
+                    timer, self.model, self._draw, list(req["seeds"]), after, samples))
         finally:
             timer.release()
         return {"samples_ms": samples, "kept": kept}
+
+    def hand_over_fastest(self, req: dict) -> dict:
+        """The outputs of the timing phase's fastest calls (see time), each to req["dir"] as
+        fastest_<call>.bin; returns {call: header}."""
+        calls, self.fastest = self.fastest, []
+        return {"fastest": {str(i): self._hand_over(outs, f"{req['dir']}/fastest_{i}.bin",
+                                                    f"timed call {i}", bool(req.get("ipc")))
+                            for _, i, outs in calls}}
 
 
 def _handle(sandbox: Sandbox, req: dict):
@@ -219,6 +240,8 @@ def _handle(sandbox: Sandbox, req: dict):
             body = sandbox.run(req)
         elif op == "time":
             body = sandbox.time(req)
+        elif op == "fastest":
+            body = sandbox.hand_over_fastest(req)
         elif op == "shutdown":
             return {"ok": True}, False
         else:

@@ -99,10 +99,11 @@ class Timer:
 
 
 
-def time_calls(timer: Timer, fn, draw, seeds, after=None) -> list:
+def time_calls(timer: Timer, fn, draw, seeds, after=None, samples=None) -> list:
     """Milliseconds of fn(*inputs) for each seed, inputs = draw(seed) drawn outside the timed
-    region, so no two calls see the same values. after(i, output, inputs) runs after call i."""
-    samples = []
+    region, so no two calls see the same values. after(i, output, inputs) runs after call i,
+    whose time is then samples[i] (a list given, or a new one; returned)."""
+    samples = [] if samples is None else samples
     for i, seed in enumerate(seeds):
         inputs = draw(seed)
         result = []

@@ -244,6 +244,33 @@ def test_pipelined_trials_stop_at_the_first_wrong_one(worker):
     assert r["outputs_via"] == "file"  # the CPU's transport
 
 
+def test_the_fastest_timed_calls_are_checked(worker):
+    # The speed-up rests on the fastest timed calls, so their outputs are checked: a candidate
+    # that is fast only on a call where it is wrong fails, though no random check falls on it.
+    ask, _, tmp = worker
+    fast_when_wrong = tmp / "fast_when_wrong.py"
+    fast_when_wrong.write_text(
+        "import torch, torch.nn as nn, torch.nn.functional as F\n"
+        "class ModelNew(nn.Module):\n"
+        "    calls = 0\n"
+        "    def forward(self, x):\n"
+        "        ModelNew.calls += 1\n"
+        "        if ModelNew.calls == 3 + 3 + 3:  # 3 trials, 3 warm-up calls, timed call 2\n"
+        "            return torch.empty_like(x)\n"
+        "        for _ in range(50):\n"
+        "            y = F.gelu(x)\n"
+        "        return y\n")
+    # Seed 11 checks timed calls 7, 8 and 9 of 10 at random (and the last).
+    timing = {"warmup_runs": 3, "max_runs": 10, "min_runs": 10, "budget_ms": 100}
+    r = ask(evaluate(fast_when_wrong, timing=timing))
+    assert r["outcome"] == "wrong", r["message"]
+    assert "timed call 2 of 10, one of the fastest" in r["message"], r["message"]
+    honest = tmp / "honest.py"
+    honest.write_text(fast_when_wrong.read_text().replace("3 + 3 + 3", "-1"))
+    r = ask(evaluate(honest, timing=timing))
+    assert r["outcome"] == "passed", r["message"]
+
+
 def _allowed_cpus(pid: int) -> str:
     with open(f"/proc/{pid}/status") as f:
         return next(line.split(":")[1].strip() for line in f if line.startswith("Cpus_allowed_list"))
