@@ -69,6 +69,7 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
           {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
           {"static_check", f.options.static_check},
           {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)},
+          {"selection", "fastest_calls"},  // what the speed-ups compare (docs/verification.md)
           {"reference", f.reference}};
 }
 

@@ -23,7 +23,8 @@ json ParsedOrNull(const std::string& text) {
 }
 
 std::string FormatMs(const core::TimingStats& t) {
-  return fmt::format("{:.4g} ms (IQR {:.3g} ms, n={})", t.median_ms, t.iqr_ms, t.count);
+  return fmt::format("{:.4g} ms fastest, {:.4g} ms median (IQR {:.3g} ms, n={})", t.min_ms,
+                     t.median_ms, t.iqr_ms, t.count);
 }
 
 }  // namespace
@@ -35,8 +36,9 @@ std::string EvalJson(const supervisor::CandidateResult& r) {
   json out = {
       {"outcome", std::string(core::OutcomeName(e.outcome))},
       {"speedup", OrNull(e.Speedup())},
-      {"baseline_ms", e.baseline ? json(e.baseline->median_ms) : json(nullptr)},
-      {"candidate_ms", e.candidate ? json(e.candidate->median_ms) : json(nullptr)},
+      {"baseline_ms", e.baseline ? json(e.baseline->min_ms) : json(nullptr)},
+      {"candidate_ms", e.candidate ? json(e.candidate->min_ms) : json(nullptr)},
+      {"median_speedup", OrNull(e.MedianSpeedup())},
       {"max_abs_err", OrNull(e.max_abs_err)},
       {"max_rel_err", OrNull(e.max_rel_err)},
       {"message", e.message},
@@ -89,7 +91,8 @@ std::string EvalText(const supervisor::CandidateResult& r) {
   if (e.baseline && e.candidate) {
     out += fmt::format("eager      {}\n", FormatMs(*e.baseline));
     out += fmt::format("candidate  {}\n", FormatMs(*e.candidate));
-    out += fmt::format("speedup    {:.3f}x\n", *e.Speedup());
+    out += fmt::format("speedup    {:.3f}x (fastest calls; medians {:.3f}x)\n", *e.Speedup(),
+                       *e.MedianSpeedup());
   }
   if (e.max_abs_err) {
     out += fmt::format("error      max abs {:.3g}, max rel {:.3g}\n", *e.max_abs_err,

@@ -25,7 +25,7 @@ supervisor::CandidateResult Passed() {
   e.trials_run = 100;
   e.max_abs_err = 1e-7;
   e.max_rel_err = 1e-6;
-  e.baseline = core::TimingStats{3.0, 0.1, 2.9, 100};
+  e.baseline = core::TimingStats{3.3, 0.1, 2.8, 100};
   e.candidate = core::TimingStats{1.5, 0.05, 1.4, 100};
   return r;
 }
@@ -34,8 +34,10 @@ TEST(EvalOutputTest, JsonHasTheDocumentedFields) {
   auto j = nlohmann::json::parse(EvalJson(Passed()));
   EXPECT_EQ(j["outcome"], "passed");
   EXPECT_DOUBLE_EQ(j["speedup"].get<double>(), 2.0);
-  EXPECT_DOUBLE_EQ(j["baseline_ms"].get<double>(), 3.0);
-  EXPECT_DOUBLE_EQ(j["candidate_ms"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(j["baseline_ms"].get<double>(), 2.8);  // the fastest calls
+  EXPECT_DOUBLE_EQ(j["candidate_ms"].get<double>(), 1.4);
+  EXPECT_DOUBLE_EQ(j["median_speedup"].get<double>(), 2.2);
+  EXPECT_DOUBLE_EQ(j["baseline"]["median_ms"].get<double>(), 3.3);
   EXPECT_DOUBLE_EQ(j["max_abs_err"].get<double>(), 1e-7);
   EXPECT_TRUE(j.contains("max_rel_err"));
   EXPECT_EQ(j["message"], "correct");
@@ -53,7 +55,8 @@ TEST(EvalOutputTest, JsonUsesNullForWhatDoesNotApply) {
   r.record.evaluation.max_rel_err.reset();
   auto j = nlohmann::json::parse(EvalJson(r));
   EXPECT_EQ(j["outcome"], "compile_error");
-  for (const char* key : {"speedup", "baseline_ms", "candidate_ms", "max_abs_err", "max_rel_err"}) {
+  for (const char* key : {"speedup", "baseline_ms", "candidate_ms", "median_speedup", "max_abs_err",
+                          "max_rel_err"}) {
     ASSERT_TRUE(j.contains(key)) << key;
     EXPECT_TRUE(j[key].is_null()) << key;
   }
@@ -61,7 +64,9 @@ TEST(EvalOutputTest, JsonUsesNullForWhatDoesNotApply) {
 
 TEST(EvalOutputTest, TextShowsSpeedupAndDevice) {
   std::string text = EvalText(Passed());
-  EXPECT_NE(text.find("speedup    2.000x"), std::string::npos) << text;
+  EXPECT_NE(text.find("speedup    2.000x (fastest calls; medians 2.200x)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("eager      2.8 ms fastest, 3.3 ms median"), std::string::npos) << text;
   EXPECT_NE(text.find("NVIDIA H100 80GB HBM3"), std::string::npos) << text;
   EXPECT_NE(text.find("tolerance seed"), std::string::npos) << text;
 }

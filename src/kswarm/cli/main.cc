@@ -76,8 +76,8 @@ int main(int argc, char** argv) {
                       "reports)")
       ->check(CLI::IsMember({"fp32", "reduced"}));
   run_cmd->add_option("--min-gain", run.min_gain,
-                      "keep a candidate only when it is at least this fraction faster than eager "
-                      "and its timing quartiles clear eager's (default 0.01)")
+                      "keep a candidate only when its fastest timed call is at least this "
+                      "fraction faster than eager's (default 0.01)")
       ->check(CLI::Range(0.0, 10.0));
   run_cmd->add_option("--build-jobs", run.build_jobs,
                       "candidates compiled ahead of their evaluation at once, in processes that "

@@ -43,6 +43,12 @@ std::optional<Tolerance> ParseTolerance(std::string_view name) {
 }
 
 std::optional<double> Evaluation::Speedup() const {
+  if (outcome != Outcome::kPassed || !baseline || !candidate) return std::nullopt;
+  if (baseline->min_ms > 0 && candidate->min_ms > 0) return baseline->min_ms / candidate->min_ms;
+  return MedianSpeedup();
+}
+
+std::optional<double> Evaluation::MedianSpeedup() const {
   if (outcome != Outcome::kPassed || !baseline || !candidate || candidate->median_ms <= 0) {
     return std::nullopt;
   }
@@ -51,18 +57,12 @@ std::optional<double> Evaluation::Speedup() const {
 
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
   auto speedup = evaluation.Speedup();
-  if (!speedup || *speedup < 1.0 + min_gain || evaluation.flagged()) return false;
-  const TimingStats& b = *evaluation.baseline;
-  const TimingStats& c = *evaluation.candidate;
-  return c.median_ms + c.iqr_ms / 2 < b.median_ms - b.iqr_ms / 2;
+  return speedup && *speedup >= 1.0 + min_gain && !evaluation.flagged();
 }
 
 bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain) {
   auto sa = a.Speedup(), sb = b.Speedup();
-  if (!sa || !sb || *sa < *sb * (1.0 + min_gain)) return false;
-  double a_high = (a.candidate->median_ms + a.candidate->iqr_ms / 2) / a.baseline->median_ms;
-  double b_low = (b.candidate->median_ms - b.candidate->iqr_ms / 2) / b.baseline->median_ms;
-  return a_high < b_low;
+  return sa && sb && *sa >= *sb * (1.0 + min_gain);
 }
 
 }  // namespace kswarm::core

@@ -16,29 +16,32 @@ TEST(EvaluationTest, OutcomeNamesRoundTrip) {
   EXPECT_FALSE(ParseOutcome("fast").has_value());
 }
 
-TEST(EvaluationTest, SpeedupOnlyForPassed) {
+TEST(EvaluationTest, SpeedupComparesTheFastestCallsAndOnlyForPassed) {
   Evaluation e;
   e.outcome = Outcome::kPassed;
   e.baseline = TimingStats{2.0, 0.1, 1.9, 100};
-  e.candidate = TimingStats{0.5, 0.01, 0.49, 100};
+  e.candidate = TimingStats{0.8, 0.3, 0.475, 100};
   ASSERT_TRUE(e.Speedup().has_value());
-  EXPECT_DOUBLE_EQ(*e.Speedup(), 4.0);
+  EXPECT_DOUBLE_EQ(*e.Speedup(), 4.0);  // 1.9 / 0.475
+  EXPECT_DOUBLE_EQ(*e.MedianSpeedup(), 2.5);
+  e.baseline->min_ms = 0;  // recorded without minimums: the medians
+  EXPECT_DOUBLE_EQ(*e.Speedup(), 2.5);
   e.outcome = Outcome::kWrong;
   EXPECT_FALSE(e.Speedup().has_value());
+  EXPECT_FALSE(e.MedianSpeedup().has_value());
 }
 
-TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainAndSeparatedQuartiles) {
+TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainOnTheFastestCalls) {
   Evaluation e;
   e.outcome = Outcome::kPassed;
   e.baseline = TimingStats{1.0, 0.02, 0.98, 100};
   e.candidate = TimingStats{0.9, 0.02, 0.89, 100};
   EXPECT_TRUE(ClearlyFaster(e, 0.01));
-  EXPECT_FALSE(ClearlyFaster(e, 0.2));  // 1.11x is below a 20% minimum gain
-  e.candidate = TimingStats{0.995, 0.001, 0.99, 100};
-  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.005x: within noise
-  e.candidate = TimingStats{0.9, 0.2, 0.8, 100};
-  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.11x, but the quartile ranges overlap
-  e.candidate = TimingStats{0.5, 0.01, 0.49, 100};
+  EXPECT_FALSE(ClearlyFaster(e, 0.2));  // 1.10x is below a 20% minimum gain
+  e.candidate = TimingStats{0.9, 0.02, 0.975, 100};
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));  // 1.005x on the fastest calls, whatever the medians say
+  e.candidate = TimingStats{1.1, 0.4, 0.8, 100};
+  EXPECT_TRUE(ClearlyFaster(e, 0.01));  // 1.22x on the fastest calls; a median the host inflated
   e.flags_json = R"(["static reference_fallback (line 3): ..."])";
   EXPECT_FALSE(ClearlyFaster(e, 0.01));  // flagged: never kept
   e.flags_json = "[]";
@@ -50,17 +53,15 @@ TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainAndSeparatedQuartiles) {
 TEST(EvaluationTest, ClearlyFasterThanComparesSpeedupsMeasuredAgainstTheirOwnEager) {
   Evaluation a, b;
   a.outcome = b.outcome = Outcome::kPassed;
-  a.baseline = TimingStats{2.0, 0.02, 1.98, 100};  // eager was slower during a's evaluation
-  a.candidate = TimingStats{1.0, 0.02, 0.99, 100};  // 2.0x
-  b.baseline = TimingStats{1.0, 0.01, 0.99, 100};
-  b.candidate = TimingStats{0.6, 0.01, 0.59, 100};  // 1.67x
+  a.baseline = TimingStats{2.0, 0.02, 2.0, 100};  // eager was slower during a's evaluation
+  a.candidate = TimingStats{1.0, 0.02, 1.0, 100};  // 2.0x
+  b.baseline = TimingStats{1.0, 0.01, 1.0, 100};
+  b.candidate = TimingStats{0.6, 0.01, 0.6, 100};  // 1.67x
   EXPECT_TRUE(ClearlyFasterThan(a, b, 0.01));
   EXPECT_FALSE(ClearlyFasterThan(b, a, 0.01));
-  b.candidate = TimingStats{0.503, 0.001, 0.5, 100};  // 1.988x: within 1% of a
+  b.candidate = TimingStats{0.6, 0.01, 0.503, 100};  // 1.988x: within 1% of a
   EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
   EXPECT_FALSE(ClearlyFasterThan(b, a, 0.01));
-  b.candidate = TimingStats{0.55, 0.12, 0.5, 100};  // 1.82x, but its quartiles reach a's
-  EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
   b.outcome = Outcome::kWrong;
   EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
 }

@@ -120,7 +120,7 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
     entry["module"] = module;
     entry["class"] = "ModelNew";
     entry["candidate_sha256"] = (*candidate)->sha256;
-    entry["kept_ms"] = e.evaluation.candidate ? ordered_json(e.evaluation.candidate->median_ms)
+    entry["kept_ms"] = e.evaluation.candidate ? ordered_json(e.evaluation.candidate->min_ms)
                                               : ordered_json();
     entry["reduced_precision"] = agents::IsReducedPrecision((*candidate)->generator);
     entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));

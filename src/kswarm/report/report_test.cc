@@ -120,6 +120,15 @@ class ReportTest : public ::testing::Test {
   int64_t run_ = 0;
 };
 
+TEST_F(ReportTest, SelectionSaysWhatTheRunComparedAndOlderRunsKeepTheirRule) {
+  EXPECT_EQ(Summary().selection, "kept when >= 1% faster than eager, timing quartiles apart");
+  auto run = store_->CreateRun("now", "run", R"({"min_gain":0.03,"selection":"fastest_calls"})");
+  ASSERT_TRUE(run.has_value());
+  auto s = Summarize(*store_, *store_->FindRun("now").value());
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->selection, "kept when the fastest calls are >= 3% faster than eager's");
+}
+
 TEST_F(ReportTest, ContextConfigurationsGetGeomeansAndTheBestByLevel) {
   // A run of its own: one model as four members, over the fixture's three problems.
   run_ = store_->CreateRun("contexts", "run", R"({"members": [

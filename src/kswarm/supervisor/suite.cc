@@ -494,7 +494,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
         }
       }
       const core::Evaluation& e = candidate.record.evaluation;
-      if (e.baseline) any_eager_ms = e.baseline->median_ms;
+      if (e.baseline) any_eager_ms = e.baseline->min_ms;
       auto speedup = e.Speedup();
       if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
       if (core::ClearlyFaster(e, min_gain_)) {
@@ -587,8 +587,8 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   verdict.status = "done";
   verdict.best_evaluation_id = best ? std::optional(best->id) : std::nullopt;
   if (best) {
-    verdict.eager_ms = best->evaluation.baseline->median_ms;
-    verdict.best_ms = best->evaluation.candidate->median_ms;
+    verdict.eager_ms = best->evaluation.baseline->min_ms;
+    verdict.best_ms = best->evaluation.candidate->min_ms;
   } else {
     verdict.eager_ms = any_eager_ms;
     verdict.best_ms = any_eager_ms;
@@ -598,7 +598,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   if (compile) {
     verdict.compile_evaluation_id = compile->id;
     if (auto compile_speedup = compile->evaluation.Speedup()) {
-      verdict.compile_ms = compile->evaluation.candidate->median_ms;
+      verdict.compile_ms = compile->evaluation.candidate->min_ms;
       verdict.speedup_vs_compile = std::max(1.0, best_speedup / *compile_speedup);
     }
   }
