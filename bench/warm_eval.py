@@ -23,6 +23,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _stats(s: dict) -> str:
+    return (f"{s['median_ms']:.4f} / {100 * s['iqr_ms'] / s['median_ms']:.0f} / "
+            f"{s['min_ms']:.4f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("jobs", nargs="+", help="NAME=PROBLEM:CANDIDATE")
@@ -68,8 +73,9 @@ def main() -> int:
         jobs.append((name, problem, candidate))
     evaluate(jobs[0][1], jobs[0][2], 1)  # warm-up: CUDA set-up, the first sandbox, caches
     print(f"| {args.label} eval | outcome | via | spare | build s | verify s | time s | "
-          f"verify + time s | candidate ms | eager ms | speedup |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          f"verify + time s | candidate ms (median / IQR % / min) | eager ms (median / IQR % / min) | "
+          f"speedup (medians) | speedup (minimums) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     # "job": every evaluation of a job before the next job's; "round": one of each job per round,
     # as a run's problems follow each other on a worker.
     order = ([(j, i) for j in range(len(jobs)) for i in range(args.repeat)] if args.order == "job"
@@ -81,16 +87,16 @@ def main() -> int:
         r = evaluate(problem, candidate, 1000 + i)
         p = r.get("phase_ms", {})
         t = r.get("timing") or {}
-        cand_ms = t["candidate"]["median_ms"] if t else float("nan")
-        eager_ms = t["baseline"]["median_ms"] if t else float("nan")
-        speedup = eager_ms / cand_ms if t else float("nan")
+        nan = {"median_ms": float("nan"), "iqr_ms": float("nan"), "min_ms": float("nan")}
+        cand, eager = (t["candidate"], t["baseline"]) if t else (nan, nan)
         vt = (p.get("verify", 0) + p.get("time", 0)) / 1e3
         row = (p.get("build", 0) / 1e3, p.get("verify", 0) / 1e3, p.get("time", 0) / 1e3, vt)
         rows[j].append(row)
         print(f"| {name} | {r.get('outcome')} | {r.get('outputs_via')} | "
               f"{r.get('sandbox_from_spare')} | {row[0]:.2f} | {row[1]:.2f} | "
-              f"{row[2]:.2f} | {vt:.2f} | {cand_ms:.4f} | {eager_ms:.4f} | "
-              f"{speedup:.3f}x |", flush=True)
+              f"{row[2]:.2f} | {vt:.2f} | {_stats(cand)} | {_stats(eager)} | "
+              f"{eager['median_ms'] / cand['median_ms']:.3f}x | "
+              f"{eager['min_ms'] / cand['min_ms']:.3f}x |", flush=True)
         if r.get("outcome") != "passed":
             print(f"    {r.get('message', '')[:400]}")
     summary = []
