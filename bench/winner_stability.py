@@ -3,7 +3,8 @@ databases, how far apart the speed-ups of the same (problem, agent) are when tak
 and when taken from minimums (torch.compile candidates apart from the others), how many problems
 kept the same agent, and how many would have under a rule that picks, from each candidate's first
 evaluation, the largest speed-up of at least 1 + gain by medians (with the quartile condition
-kswarm applies) or by minimums. Also each database's spread of timed calls (IQR / median).
+kswarm applied before worker 0.5.0) or by minimums (kswarm's rule since, less its re-verification
+and its tie order). Also each database's spread of timed calls (IQR / median).
 
 Usage: python3 bench/winner_stability.py NAME=SWEEP_DB NAME=SWEEP_DB [...]
 (bench/multi_gpu_sweep.sh leaves OUTDIR/one/sweep.db and OUTDIR/all/sweep.db)."""
