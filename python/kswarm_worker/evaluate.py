@@ -308,8 +308,7 @@ class _Job:
                             self.sandbox.resume()
                     else:
                         reply = self.sandbox.call("time", seeds=block, keep=keep, ipc=self.ipc,
-                                                  timing_cpu=self.timing_cpu, first=b == 0,
-                                                  offset=offset,
+                                                  timing_cpu=self.timing_cpu, offset=offset,
                                                   fastest=_CHECKED_FASTEST_CALLS)
                         cand_ms += reply["samples_ms"]
                         for k, header in reply.get("kept", {}).items():
@@ -321,13 +320,11 @@ class _Job:
             timer.release()
         # The random calls and the last (a candidate that changes its answers during timing), and
         # the fastest ones (a candidate fast only when it is wrong: the speed-up is their time).
-        files = {i: (f"{self.xdir}/timed_{i}.bin", headers.get(i)) for i in sorted(checked)}
+        files = {i: (f"{self.xdir}/timed_{i}.bin", headers.get(i)) for i in checked}
         for k, header in fastest.items():
             files.setdefault(int(k), (f"{self.xdir}/fastest_{k}.bin", header))
         for i, (path, header) in sorted(files.items()):
-            what = f"timed call {i} of {rounds}"
-            if i not in checked:
-                what = f"timed call {i} of {rounds}, one of the fastest"
+            what = f"timed call {i} of {rounds}" + ("" if i in checked else ", one of the fastest")
             cand = self._load_outputs(path, header, what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])

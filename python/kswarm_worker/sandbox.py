@@ -191,24 +191,23 @@ class Sandbox:
     def time(self, req: dict) -> dict:
         """Times the candidate on fresh inputs per call; the outputs of the calls in req["keep"]
         (index -> path) go to files for the judge, every other output is poisoned. Over the blocks
-        of one timing phase (req["first"] starts one; req["offset"] is the block's first call) a
-        copy of the outputs of the req["fastest"] fastest calls is kept for the fastest op."""
+        of one timing phase (req["offset"] is the block's first call; 0 starts a phase) a copy of
+        the outputs of the req["fastest"] fastest calls is kept for the fastest op."""
         keep = {int(k): v for k, v in req.get("keep", {}).items()}
         kept = {}
         fastest = int(req.get("fastest", 0))
         offset = int(req.get("offset", 0))
-        if req.get("first", True):
+        if offset == 0:
             self.fastest = []
         timer = timing.Timer(self.device_type, self.device)
-        samples = []
 
-        def after(i, out, call_inputs):
+        def after(i, out, call_inputs, ms):
             outs = self._outputs(out, f"timed call {i}")
             if i in keep:
                 kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}",
                                                bool(req.get("ipc")))
-            if fastest and (len(self.fastest) < fastest or samples[i] < self.fastest[-1][0]):
-                self.fastest.append((samples[i], offset + i, [o.detach().clone() for o in outs]))
+            if fastest and (len(self.fastest) < fastest or ms < self.fastest[-1][0]):
+                self.fastest.append((ms, offset + i, [o.detach().clone() for o in outs]))
                 self.fastest.sort(key=lambda kept_call: kept_call[0])
                 del self.fastest[fastest:]
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
@@ -216,8 +215,8 @@ class Sandbox:
         cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
         try:
             with torch.no_grad(), timing.pinned(cpu):
-                self._step("timing", lambda: timing.time_calls(
-                    timer, self.model, self._draw, list(req["seeds"]), after, samples))
+                samples = self._step("timing", lambda: timing.time_calls(
+                    timer, self.model, self._draw, list(req["seeds"]), after))
         finally:
             timer.release()
         return {"samples_ms": samples, "kept": kept}

@@ -99,17 +99,16 @@ class Timer:
 
 
 
-def time_calls(timer: Timer, fn, draw, seeds, after=None, samples=None) -> list:
+def time_calls(timer: Timer, fn, draw, seeds, after=None) -> list:
     """Milliseconds of fn(*inputs) for each seed, inputs = draw(seed) drawn outside the timed
-    region, so no two calls see the same values. after(i, output, inputs) runs after call i,
-    whose time is then samples[i] (a list given, or a new one; returned)."""
-    samples = [] if samples is None else samples
+    region, so no two calls see the same values. after(i, output, inputs, ms) runs after call i."""
+    samples = []
     for i, seed in enumerate(seeds):
         inputs = draw(seed)
         result = []
         samples.append(timer.time_once(lambda: result.append(fn(*inputs))))
         if after is not None:
-            after(i, result[0], inputs)
+            after(i, result[0], inputs, samples[-1])
         del inputs, result
     return samples
 
