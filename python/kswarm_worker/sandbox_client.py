@@ -1,12 +1,13 @@
 """The judge's handle on its sandbox process. The sandbox shares the judge's process group, so the
 C++ side's deadline kills both; this class has no deadlines of its own.
 
-A spare: starting a sandbox (importing torch, setting up the device, importing torch.compile's
+Spares: starting a sandbox (importing torch, setting up the device, importing torch.compile's
 machinery) takes seconds, and a recheck asks for a fresh one each time. Between jobs the client
-starts the next fresh sandbox ahead (prepare_spare), which also imports the compiler stacks that
-candidates commonly use (sandbox.py --preload); no job has touched it when it takes over. On by
-default on CUDA, where the host has cores to spare; KSWARM_SPARE_SANDBOX=1 or 0 decides
-elsewhere."""
+tops up a few fresh sandboxes started ahead (prepare_spare), which also import the compiler stacks
+that candidates commonly use (sandbox.py --preload); no job has touched one when it takes over.
+Two, so that a spare has had the time of a whole problem's jobs to start when a recheck takes it,
+and two rechecks in a row both find one. KSWARM_SPARE_SANDBOX=N keeps N (default 2 on CUDA, where
+the host has cores to spare, and 0 on the CPU)."""
 
 import json
 import os
@@ -14,7 +15,17 @@ import signal
 import subprocess
 import sys
 
-from .errors import Outcome, ProblemError
+from .errors import DeviceError, Outcome, ProblemError
+
+
+def spares_wanted(device_type: str) -> int:
+    default = "2" if device_type == "cuda" else "0"
+    value = os.environ.get("KSWARM_SPARE_SANDBOX", default)
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise DeviceError(f"KSWARM_SPARE_SANDBOX={value!r}: give the number of spare sandboxes "
+                          "to keep (0 for none)")
 
 
 class SandboxClient:
@@ -23,11 +34,10 @@ class SandboxClient:
         self.index = index
         self.proc = None
         self.started = 0
-        self.spare = None
-        self.from_spare = False  # whether the current sandbox was the spare
+        self.spares = []  # started ahead, oldest (the readiest) first
+        self.from_spare = False  # whether the current sandbox was a spare
         self.in_flight = []  # ops sent whose replies are not read yet, oldest first
-        default = "1" if device_type == "cuda" else "0"
-        self.keep_spare = os.environ.get("KSWARM_SPARE_SANDBOX", default) == "1"
+        self.spares_wanted = spares_wanted(device_type)
 
     def _spawn(self, spare: bool = False):
         return subprocess.Popen(
@@ -40,24 +50,23 @@ class SandboxClient:
         if self.proc is not None and self.proc.poll() is None:
             return
         self.in_flight.clear()  # replies of a process that is gone
-        if self.spare is not None and self.spare.poll() is None:
-            self.proc, self.spare, self.from_spare = self.spare, None, True
+        self._drop_dead_spares()
+        if self.spares:
+            self.proc, self.from_spare = self.spares.pop(0), True
         else:
-            self._drop_spare()
             self.proc, self.from_spare = self._spawn(), False
         self.started += 1
 
     def prepare_spare(self):
-        """Starts the next fresh sandbox now, between jobs, unless one is waiting."""
-        if self.keep_spare and (self.spare is None or self.spare.poll() is not None):
-            self._drop_spare()
-            self.spare = self._spawn(spare=True)
+        """Starts fresh sandboxes now, between jobs, until spares_wanted are waiting."""
+        self._drop_dead_spares()
+        while len(self.spares) < self.spares_wanted:
+            self.spares.append(self._spawn(spare=True))
 
-    def _drop_spare(self):
-        if self.spare is not None:
-            self.spare.kill()
-            self.spare.wait()
-            self.spare = None
+    def _drop_dead_spares(self):
+        for spare in [s for s in self.spares if s.poll() is not None]:
+            spare.wait()
+            self.spares.remove(spare)
 
     def call(self, op: str, **fields) -> dict:
         """The sandbox's reply. A candidate outcome raises Outcome; a broken problem raises

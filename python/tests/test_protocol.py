@@ -271,6 +271,11 @@ def test_the_fastest_timed_calls_are_checked(worker):
     assert r["outcome"] == "passed", r["message"]
 
 
+def _children(pid: int) -> list:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
 def _allowed_cpus(pid: int) -> str:
     with open(f"/proc/{pid}/status") as f:
         return next(line.split(":")[1].strip() for line in f if line.startswith("Cpus_allowed_list"))
@@ -285,14 +290,14 @@ def test_the_worker_and_its_sandbox_move_to_the_cores_they_are_given(worker):
     r = ask(evaluate(cand, cpus={"timing": core, "others": [core]}))
     assert r["outcome"] == "passed", r["message"]
     assert _allowed_cpus(proc.pid) == str(core)
-    with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
-        sandboxes = [int(p) for p in f.read().split()]
+    sandboxes = _children(proc.pid)
     assert sandboxes and all(_allowed_cpus(p) == str(core) for p in sandboxes)
 
 
-def test_a_spare_sandbox_takes_over_for_a_fresh_job_untouched(tmp_path):
-    # The default on CUDA, forced here on the CPU: the next fresh sandbox starts between jobs.
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="1")
+def test_spare_sandboxes_take_over_for_fresh_jobs_untouched(tmp_path):
+    # The default on CUDA (two spares), forced here on the CPU: the next fresh sandboxes start
+    # between jobs, and two fresh jobs in a row both find one.
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="2")
     proc = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
@@ -316,19 +321,33 @@ def test_a_spare_sandbox_takes_over_for_a_fresh_job_untouched(tmp_path):
         first = ask(evaluate(cand, static_policy="report"))  # sys.modules is only flagged
         assert first["outcome"] == "passed" and not first["sandbox_from_spare"], first["message"]
         time.sleep(1)
-        again = ask(evaluate(cand, static_policy="report"))  # the same warm sandbox: spare waits
+        again = ask(evaluate(cand, static_policy="report"))  # the same warm sandbox: spares wait
         assert again["sandboxes_started"] == 1 and not again["sandbox_from_spare"]
+        assert len(_children(proc.pid)) == 3  # the sandbox and two spares, no more
         fresh = ask(evaluate(cand, fresh_sandbox=True, static_policy="report"))
         assert fresh["outcome"] == "passed", fresh["message"]
         assert fresh["sandbox_from_spare"] and fresh["sandboxes_started"] == 2
+        fresh2 = ask(evaluate(cand, fresh_sandbox=True, static_policy="report"))
+        assert fresh2["outcome"] == "passed", fresh2["message"]
+        assert fresh2["sandbox_from_spare"] and fresh2["sandboxes_started"] == 3
         rows = [line.split() for line in marks.read_text().splitlines()]
-        assert [mark for _, mark, _ in rows] == ["0", "1", "0"]  # the spare saw no earlier import
-        assert rows[0][0] == rows[1][0] != rows[2][0]
-        # The spare imported torch.compile's stack while it waited; a first sandbox does not.
-        assert [inductor for _, _, inductor in rows] == ["0", "0", "1"]
+        assert [mark for _, mark, _ in rows] == ["0", "1", "0", "0"]  # spares saw no earlier import
+        assert rows[0][0] == rows[1][0] != rows[2][0] != rows[3][0] != rows[0][0]
+        # The spares imported torch.compile's stack while they waited; a first sandbox does not.
+        assert [inductor for _, _, inductor in rows] == ["0", "0", "1", "1"]
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_spare_count_that_is_not_a_number_is_a_clear_error(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="yes")
+    proc = subprocess.run([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
+                          input=json.dumps(evaluate(tmp_path / "none.py")) + "\n",
+                          capture_output=True, text=True, env=env, timeout=120)
+    reply = json.loads(proc.stdout.splitlines()[0])
+    assert not reply["ok"] and reply["error"]["kind"] == "device"
+    assert "KSWARM_SPARE_SANDBOX='yes'" in reply["error"]["message"]
 
 
 def test_probe_reports_degenerate_answers_work_and_the_speed_of_light(worker):
