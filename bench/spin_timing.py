@@ -5,9 +5,13 @@ lengths, interleaved call by call, plus the host's wall time of the call (before
 the synchronize) and its enqueue time (the call's own return). Each configuration runs in a
 process of its own, twice, so process-to-process differences show.
 
-Usage: python3 bench/spin_timing.py [--calls N] [--busy N] [PROBLEM...]
+Usage: python3 bench/spin_timing.py [--calls N] [--busy N] [--cold] [PROBLEM...]
   --busy N   N busy-looping processes on other cores than the timing core while timing (as a
              compile of torch.compile candidates on another GPU's sandbox loads the host)
+  --cold     Inductor and Triton caches of their own, empty at the start: the first process
+             compiles from nothing, the second from what the first left in the cache
+  --again    also time the model compiled a second time in the same process, after
+             torch.compiler.reset()
 Prints, per problem, model and spin: median / relative IQR / min of the timed calls (ms)."""
 
 import argparse
@@ -15,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +31,20 @@ DEFAULT = ["level1/14_cross_entropy_loss.py", "level1/08_softmax.py", "level1/10
            "level3/02_resnet_basic_block.py", "level3/04_lstm.py"]
 
 
-def child(paths, calls, core):
+def _compiled_again(torch, model):
+    """The model compiled anew in this process after torch.compiler.reset() (as the sandbox does
+    before each candidate), at its first call: from the caches the first compile filled."""
+    compiled = []
+
+    def call(*args):
+        if not compiled:
+            torch.compiler.reset()
+            compiled.append(torch.compile(type(model).forward))
+        return compiled[0](model, *args)
+    return call
+
+
+def child(paths, calls, core, again):
     import torch
     from kswarm_worker import inputs as inputs_mod
     from kswarm_worker.errors import describe_exception
@@ -38,6 +56,8 @@ def child(paths, calls, core):
         problem, model = load_model(path, "cuda:0")
         compiled = torch.compile(type(model).forward)
         models = {"eager": model, "torch_compile": lambda *a: compiled(model, *a)}
+        if again:
+            models["compiled again"] = _compiled_again(torch, model)
         draw = lambda seed: inputs_mod.draw_inputs(problem, seed, "cuda:0", path,
                                                    describe_exception)
         results = {}
@@ -70,6 +90,7 @@ def child(paths, calls, core):
                             samples["wall"].append((t2 - t0) / 1e6)
                             samples["enqueue us"].append((t1 - t0) / 1e3)
                 results[name] = samples
+        print(f"| {os.path.basename(path)[:-3]} | kernel launchers: {_launchers()} |", flush=True)
         for name, samples in results.items():
             cells = []
             for label, s in samples.items():
@@ -80,10 +101,32 @@ def child(paths, calls, core):
                   flush=True)
 
 
+def _launchers() -> str:
+    """How torch.compile's Triton kernels in this process are launched (their launchers' types)."""
+    import gc
+    try:
+        from torch._inductor.runtime.triton_heuristics import CachingAutotuner
+    except ImportError:
+        return "unknown"
+    kinds = {}
+    for obj in gc.get_objects():
+        try:
+            if not isinstance(obj, CachingAutotuner):
+                continue
+        except ReferenceError:  # a dead weak proxy
+            continue
+        for launcher in getattr(obj, "launchers", []):
+            kind = getattr(launcher, "__qualname__", type(launcher).__name__)
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())) or "none"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--busy", type=int, default=0)
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--again", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("problems", nargs="*")
     args = parser.parse_args()
@@ -91,7 +134,7 @@ def main() -> int:
              for p in (args.problems or DEFAULT)]
     core = os.cpu_count() - 1
     if args.child:
-        child(paths, args.calls, core)
+        child(paths, args.calls, core, args.again)
         return 0
     print(f"timing core {core}; {args.busy} busy processes on other cores")
     print("| problem | model | " + " | ".join(f"{k} (median / IQR / min)"
@@ -100,13 +143,24 @@ def main() -> int:
     busy = [subprocess.Popen([sys.executable, "-c",
                               f"import os; os.sched_setaffinity(0, {{{c}}})\nwhile True: pass"])
             for c in [c for c in range(os.cpu_count()) if c != core][:args.busy]]
+    env = dict(os.environ)
+    caches = tempfile.TemporaryDirectory() if args.cold else None
+    if caches:
+        env.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(caches.name, "inductor"),
+                   TRITON_CACHE_DIR=os.path.join(caches.name, "triton"))
     try:
-        for _ in range(2):
-            subprocess.run([sys.executable, __file__, "--child", "--calls", str(args.calls),
-                            *paths], check=True)
+        for n in range(2):
+            if caches:
+                print(f"process {n + 1}: " + ("compiles into empty caches" if n == 0 else
+                                              "compiles from the caches process 1 filled"),
+                      flush=True)
+            subprocess.run([sys.executable, __file__, "--child", "--calls", str(args.calls)] +
+                           (["--again"] if args.again else []) + paths, check=True, env=env)
     finally:
         for p in busy:
             p.kill()
+        if caches:
+            caches.cleanup()
     return 0
 
 
