@@ -7,9 +7,9 @@
 #   2. the NVRTC candidates of a level-1 and a level-2 problem in a warm worker, as during a run
 #      (bench/warm_eval.py: 100 trials, full shapes): verification and timing per evaluation, with
 #      outputs through CUDA IPC (the default) and through files (KSWARM_CUDA_IPC=0);
-#   3. a fresh sandbox per evaluation (what a recheck asks for), 10 s apart (a run's other
-#      candidates, during which the spare gets ready), with the spare sandbox and without it
-#      (KSWARM_SPARE_SANDBOX=0): the build phase;
+#   3. a fresh sandbox per evaluation (what a recheck asks for), 6 s apart (a run's other
+#      candidates, during which spares start), with two spare sandboxes (the default), one
+#      (KSWARM_SPARE_SANDBOX=1) and none (=0): the build phase;
 #   4. a load_inline candidate already in the build cache (built here first, in the background
 #      while 1-3 run), the same way: its build phase is the load of the cached library in a
 #      fresh (spare) sandbox.
@@ -67,11 +67,11 @@ $W l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrt
 echo "== the same, outputs through files (KSWARM_CUDA_IPC=0)"
 $W l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" \
   --repeat 3 --env KSWARM_CUDA_IPC=0 --label file
-echo "== a fresh sandbox per evaluation, with the spare sandbox"
-$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --gap 10 --label spare
-echo "== a fresh sandbox per evaluation, without it (KSWARM_SPARE_SANDBOX=0)"
-$W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 3 --fresh --gap 10 \
-  --env KSWARM_SPARE_SANDBOX=0 --label no-spare
+for spares in 2 1 0; do
+  echo "== a fresh sandbox per evaluation, $spares spare sandboxes (KSWARM_SPARE_SANDBOX=$spares)"
+  $W l2_nvrtc="$L2:$C/01_linear_gelu_scale/nvrtc.py" --repeat 4 --fresh --gap 6 \
+    --env KSWARM_SPARE_SANDBOX=$spares --label "spares-$spares"
+done
 
 wait $build_pid
 echo "== load_inline candidate built in the background: $(( $(date +%s) - start )) s after the" \
