@@ -32,8 +32,9 @@ DEFAULT = ["level1/14_cross_entropy_loss.py", "level1/08_softmax.py", "level1/10
 
 
 def _compiled_again(torch, model):
-    """The model compiled anew in this process after torch.compiler.reset() (as the sandbox does
-    before each candidate), at its first call: from the caches the first compile filled."""
+    """The model compiled anew in this process after torch.compiler.reset() (the sandbox resets
+    before each candidate), at its first call: from the caches the first compile filled. The
+    first compiled model stays alive here."""
     compiled = []
 
     def call(*args):
