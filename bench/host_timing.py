@@ -3,10 +3,11 @@ torch.compile'd, timed with the worker's Timer (events, flushed L2, GPU spin ahe
 on one core, alone and while another core runs a load, plus the host's CPU and GPU topology.
 
 Usage: python3 bench/host_timing.py [--problem P] [--timing-core C] [--load-cores A,B,...]
-                                    [--calls N]
+                                    [--calls N] [--loads spin,twin,churn,...]
   Loads: "spin" (a Python busy loop) and "twin" (the same compiled model timed in a loop on the
   last GPU, which it alone sees, as a second GPU's worker does) on each load core; "churn"
-  (processes starting one after another on the timed GPU, as sandboxes do) on the first.
+  (processes starting one after another on the timed GPU, as sandboxes do) on the first;
+  --loads also takes churn_import, churn_init and churn_spare (see _CHURN).
   Prints one row per (load, core) with the median and quartiles of the event time (ms) and of
   the host's time to enqueue one call (us)."""
 
@@ -42,15 +43,28 @@ def build(path, device):
     return model, torch.compile(model), inputs
 
 
+# What each process of a churn load does: "churn" uses the timed GPU (a context and a kernel);
+# "churn_import" imports what a spare sandbox imports, touching no GPU; "churn_init" also
+# initializes CUDA as the sandbox's constructor does (the device's capability); "churn_spare" is
+# a spare sandbox itself (kswarm_worker.sandbox --preload), which exits at once on its closed input.
+_CHURN = {
+    "churn": ["-c", "import torch; torch.zeros(1, device='cuda')"],
+    "churn_import": ["-c", "import torch, torch._dynamo, torch._inductor.compile_fx, triton"],
+    "churn_init": ["-c", "import torch; torch.cuda.get_device_capability(0)"],
+    "churn_spare": ["-m", "kswarm_worker.sandbox", "--device", "cuda", "--preload"],
+}
+
+
 def run_load(kind, core, problem, device):
     os.sched_setaffinity(0, {core})
     if kind == "spin":
         x = 0
         while True:
             x += 1
-    if kind == "churn":  # processes that start on the timed GPU one after another, as sandboxes do
+    if kind in _CHURN:  # processes that start one after another, each doing _CHURN[kind]
         while True:
-            subprocess.run([sys.executable, "-c", "import torch; torch.zeros(1, device='cuda')"])
+            subprocess.run([sys.executable] + _CHURN[kind], stdin=subprocess.DEVNULL,
+                           env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
     import torch
     from kswarm_worker.timing import Timer
     _, compiled, inputs = build(problem, device)
@@ -96,6 +110,8 @@ def main() -> int:
     parser.add_argument("--timing-core", type=int, default=None)
     parser.add_argument("--load-cores", default="")
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--loads", default="spin,twin,churn",
+                        help="spin, twin and any of " + ", ".join(_CHURN))
     parser.add_argument("--run-load", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_load:
@@ -136,8 +152,10 @@ def main() -> int:
             model(*inputs)
             compiled(*inputs)
         os.sched_setaffinity(0, {timing_core})
-        configs = ([("none", None)] + [(k, c) for k in ("spin", "twin") for c in load_cores] +
-                   [("churn", load_cores[0])])
+        loads = args.loads.split(",")
+        configs = ([("none", None)] +
+                   [(k, c) for k in ("spin", "twin") if k in loads for c in load_cores] +
+                   [(k, load_cores[0]) for k in _CHURN if k in loads])
         for kind, core in configs:
             load = None
             if core is not None:

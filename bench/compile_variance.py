@@ -1,0 +1,173 @@
+"""Why the same torch.compile candidate is fast in one process and slow in the next: each problem's
+model, compiled as the torch_compile agent compiles it, in N processes one after another (caches of
+their own: the first compiles from nothing, the others load from what it left), each timed the
+worker's way (kswarm_worker.timing: fresh inputs, L2 flushed, the spin ahead of the start event),
+then profiled (torch.profiler, CUDA kernels) over a few calls.
+
+Usage: python3 bench/compile_variance.py [--processes N] [--calls N] [--spin-cycles N] [PROBLEM...]
+  --spin-cycles  the spin queued ahead of each timed call (default: the worker's, ~100 us;
+                 2000000 is ~1 ms)
+Prints, per process and problem: the timed calls' min and median (ms), the host's enqueue time of a
+call (us, median), the GPU kernels of one call (count and summed duration, us, median over the
+profiled calls), the timed minimum less that kernel time, and a fingerprint of the kernels' names
+and of the Triton kernels' chosen configurations. Then, per problem, the kernels of its fastest and
+slowest process side by side."""
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+DEFAULT = ["level1/05_conv_transpose2d.py", "level1/09_sum_reduction.py", "level1/10_layernorm.py",
+           "level2/10_conv2d_instancenorm_leakyrelu.py"]
+PROFILED_CALLS = 10
+
+
+def _configs() -> list:
+    """The chosen configuration of every Triton kernel torch.compile launched in this process."""
+    import gc
+    from torch._inductor.runtime.triton_heuristics import CachingAutotuner
+    out = []
+    for obj in gc.get_objects():
+        try:
+            if not isinstance(obj, CachingAutotuner):
+                continue
+        except ReferenceError:
+            continue
+        name = getattr(getattr(obj, "fn", None), "__name__", "?")
+        cfgs = [str(getattr(launcher, "config", "?")) for launcher in obj.launchers]
+        out.append(f"{name}: {' | '.join(cfgs)}")
+    return sorted(out)
+
+
+def _fingerprint(items) -> str:
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:8]
+
+
+def child(paths, calls, core, spin_cycles) -> None:
+    import torch
+    from kswarm_worker import timing
+    from kswarm_worker import inputs as inputs_mod
+    from kswarm_worker.errors import describe_exception
+    from kswarm_worker.timing import Timer
+    from host_timing import load_model
+    os.sched_setaffinity(0, {core})
+    if spin_cycles is not None:
+        timing._LAUNCH_SPIN_CYCLES = spin_cycles
+    timer = Timer("cuda", "cuda:0")
+    for path in paths:
+        torch.compiler.reset()
+        before = set(_configs())
+        problem, model = load_model(path, "cuda:0")
+        compiled = torch.compile(type(model).forward)
+        draw = lambda seed: inputs_mod.draw_inputs(problem, seed, "cuda:0", path,
+                                                   describe_exception)
+        row = {"problem": os.path.basename(path)[:-3]}
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            compiled(model, *draw(0))
+            torch.cuda.synchronize()
+            row["first call s"] = time.perf_counter() - t0
+            for i in range(10):
+                compiled(model, *draw(i))
+            ms, enqueue = [], []
+            for i in range(calls):
+                x = draw(1000 + i)
+                box = []
+
+                def call():
+                    t = time.perf_counter_ns()
+                    compiled(model, *x)
+                    box.append((time.perf_counter_ns() - t) / 1e3)
+                ms.append(timer.time_once(call))
+                enqueue.append(box[0])
+            inputs = [draw(2000 + i) for i in range(PROFILED_CALLS)]
+            torch.cuda.synchronize()
+            with torch.profiler.profile(
+                    activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                for x in inputs:
+                    compiled(model, *x)
+                    torch.cuda.synchronize()
+        kernels = {}
+        for e in prof.events():
+            if e.device_type == torch.autograd.DeviceType.CUDA:
+                kernels.setdefault(e.name, []).append(e.time_range.elapsed_us())
+        per_call = {k: sum(v) / PROFILED_CALLS for k, v in kernels.items()}
+        configs = sorted(set(_configs()) - before)
+        row.update({"min ms": min(ms), "median ms": statistics.median(ms),
+                    "enqueue us": statistics.median(enqueue),
+                    "kernels per call": sum(len(v) for v in kernels.values()) / PROFILED_CALLS,
+                    "kernel us per call": sum(per_call.values()),
+                    "kernels": {k: round(v, 2) for k, v in sorted(per_call.items())},
+                    "names": _fingerprint(sorted(kernels)), "configs": configs,
+                    "config fp": _fingerprint(configs)})
+        print("ROW " + json.dumps(row), flush=True)
+        del compiled, model
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--processes", type=int, default=6)
+    parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--spin-cycles", type=int)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("problems", nargs="*")
+    args = parser.parse_args()
+    paths = [p if os.path.exists(p) else os.path.join(ROOT, "problems", p)
+             for p in (args.problems or DEFAULT)]
+    core = os.cpu_count() - 1
+    if args.child:
+        child(paths, args.calls, core, args.spin_cycles)
+        return 0
+    env = dict(os.environ)
+    env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")  # as the worker compiles
+    rows = []
+    with tempfile.TemporaryDirectory() as caches:
+        env.update(TORCHINDUCTOR_CACHE_DIR=os.path.join(caches, "inductor"),
+                   TRITON_CACHE_DIR=os.path.join(caches, "triton"))
+        print("| process | problem | first call s | min ms | median ms | enqueue us | kernels "
+              "per call | kernel us per call | min - kernels us | names | configs |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for n in range(args.processes):
+            spin = [] if args.spin_cycles is None else ["--spin-cycles", str(args.spin_cycles)]
+            proc = subprocess.run([sys.executable, __file__, "--child", "--calls",
+                                   str(args.calls)] + spin + paths, env=env,
+                                  capture_output=True, text=True)
+            if proc.returncode:
+                print(proc.stderr[-3000:])
+                return 1
+            for line in proc.stdout.splitlines():
+                if not line.startswith("ROW "):
+                    continue
+                r = json.loads(line[4:])
+                r["process"] = n + 1
+                rows.append(r)
+                print(f"| {n + 1} | {r['problem']} | {r['first call s']:.1f} | "
+                      f"{r['min ms']:.4f} | {r['median ms']:.4f} | {r['enqueue us']:.0f} | "
+                      f"{r['kernels per call']:.1f} | {r['kernel us per call']:.1f} | "
+                      f"{1e3 * r['min ms'] - r['kernel us per call']:.1f} | {r['names']} | "
+                      f"{r['config fp']} |", flush=True)
+    for problem in dict.fromkeys(r["problem"] for r in rows):
+        mine = sorted((r for r in rows if r["problem"] == problem), key=lambda r: r["min ms"])
+        fast, slow = mine[0], mine[-1]
+        print(f"\n{problem}: fastest process {fast['process']} ({fast['min ms']:.4f} ms), "
+              f"slowest {slow['process']} ({slow['min ms']:.4f} ms); kernel us per call:")
+        for k in sorted(set(fast["kernels"]) | set(slow["kernels"])):
+            print(f"  {fast['kernels'].get(k, '-'):>8} {slow['kernels'].get(k, '-'):>8}  {k[:110]}")
+        for label, r in (("fastest", fast), ("slowest", slow)):
+            for c in r["configs"]:
+                print(f"  {label} config: {c[:160]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
