@@ -26,6 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from host_timing import autotuners, problem_paths  # noqa: E402 (this folder's, on the path above)
 
 DEFAULT = ["level1/05_conv_transpose2d.py", "level1/09_sum_reduction.py", "level1/10_layernorm.py",
            "level2/10_conv2d_instancenorm_leakyrelu.py"]
@@ -34,15 +35,8 @@ PROFILED_CALLS = 10
 
 def _configs() -> list:
     """The chosen configuration of every Triton kernel torch.compile launched in this process."""
-    import gc
-    from torch._inductor.runtime.triton_heuristics import CachingAutotuner
     out = []
-    for obj in gc.get_objects():
-        try:
-            if not isinstance(obj, CachingAutotuner):
-                continue
-        except ReferenceError:
-            continue
+    for obj in autotuners():
         name = getattr(getattr(obj, "fn", None), "__name__", "?")
         cfgs = [str(getattr(launcher, "config", "?")) for launcher in obj.launchers]
         out.append(f"{name}: {' | '.join(cfgs)}")
@@ -58,12 +52,11 @@ def child(paths, calls, core, spin_cycles) -> None:
     from kswarm_worker import timing
     from kswarm_worker import inputs as inputs_mod
     from kswarm_worker.errors import describe_exception
-    from kswarm_worker.timing import Timer
     from host_timing import load_model
     os.sched_setaffinity(0, {core})
     if spin_cycles is not None:
         timing._LAUNCH_SPIN_CYCLES = spin_cycles
-    timer = Timer("cuda", "cuda:0")
+    timer = timing.Timer("cuda", "cuda:0")
     for path in paths:
         torch.compiler.reset()
         before = set(_configs())
@@ -122,8 +115,7 @@ def main() -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("problems", nargs="*")
     args = parser.parse_args()
-    paths = [p if os.path.exists(p) else os.path.join(ROOT, "problems", p)
-             for p in (args.problems or DEFAULT)]
+    paths = problem_paths(args.problems, DEFAULT)
     core = os.cpu_count() - 1
     if args.child:
         child(paths, args.calls, core, args.spin_cycles)

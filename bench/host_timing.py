@@ -22,6 +22,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
+def problem_paths(names, default):
+    """Problem files from the command line (paths, or paths under problems/), else `default`."""
+    return [p if os.path.exists(p) else os.path.join(ROOT, "problems", p)
+            for p in (names or default)]
+
+
+def autotuners():
+    """The Triton kernels torch.compile has loaded in this process that are still alive (its
+    CachingAutotuner objects)."""
+    import gc
+    from torch._inductor.runtime.triton_heuristics import CachingAutotuner
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, CachingAutotuner):
+                yield obj
+        except ReferenceError:  # a dead weak proxy
+            continue
+
+
 def load_model(path, device):
     """The problem (full shapes) and its model on `device`, built as the worker builds it."""
     import torch

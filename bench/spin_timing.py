@@ -24,6 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
+from host_timing import problem_paths  # noqa: E402 (this folder's)
 
 SPINS = {"spin 0": 0, "spin 100us": 200_000, "spin 1ms": 2_000_000}
 DEFAULT = ["level1/14_cross_entropy_loss.py", "level1/08_softmax.py", "level1/10_layernorm.py",
@@ -104,18 +105,13 @@ def child(paths, calls, core, again):
 
 def _launchers() -> str:
     """How torch.compile's Triton kernels in this process are launched (their launchers' types)."""
-    import gc
+    from host_timing import autotuners
     try:
-        from torch._inductor.runtime.triton_heuristics import CachingAutotuner
+        found = list(autotuners())
     except ImportError:
         return "unknown"
     kinds = {}
-    for obj in gc.get_objects():
-        try:
-            if not isinstance(obj, CachingAutotuner):
-                continue
-        except ReferenceError:  # a dead weak proxy
-            continue
+    for obj in found:
         for launcher in getattr(obj, "launchers", []):
             kind = getattr(launcher, "__qualname__", type(launcher).__name__)
             kinds[kind] = kinds.get(kind, 0) + 1
@@ -131,8 +127,7 @@ def main() -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("problems", nargs="*")
     args = parser.parse_args()
-    paths = [p if os.path.exists(p) else os.path.join(ROOT, "problems", p)
-             for p in (args.problems or DEFAULT)]
+    paths = problem_paths(args.problems, DEFAULT)
     core = os.cpu_count() - 1
     if args.child:
         child(paths, args.calls, core, args.again)
