@@ -4,12 +4,14 @@ and how the candidate's outputs reached the judge.
 
 Usage: python3 bench/warm_eval.py NAME=PROBLEM:CANDIDATE... [--repeat N] [--env K=V]... [--fresh]
        [--label L] [--device cuda|cpu] [--shapes full|small] [--trials N] [--gap S]
-       [--order job|round]
+       [--order job|round] [--timing-core C]
   Every candidate is evaluated N times (default 3) in one worker after one warm-up evaluation of
   the first; --env sets the worker's environment (KSWARM_CUDA_IPC=0 for the file transport);
   --fresh asks for a fresh sandbox each time (as a recheck does), which the spare provides;
   --order round evaluates one of each job per round (as a run's problems follow each other on
   one worker) instead of each job's evaluations together.
+  CANDIDATE @torch_compile stands for the torch_compile built-in agent's candidate (the problem's
+  Model, its forward compiled with torch.compile's default mode), written to a temporary file.
 Prints one row per evaluation and the median of each phase per candidate."""
 
 import argparse
@@ -18,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,6 +29,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _stats(s: dict) -> str:
     return (f"{s['median_ms']:.4f} / {100 * s['iqr_ms'] / s['median_ms']:.0f} / "
             f"{s['min_ms']:.4f}")
+
+
+TORCH_COMPILE = """
+import torch as _ks_torch
+
+
+class ModelNew(Model):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ks_run = _ks_torch.compile(Model.forward)
+
+    def forward(self, *args):
+        return self._ks_run(self, *args)
+"""
+
+
+def _candidate(problem: str, candidate: str, folder: str) -> str:
+    """The candidate's path; for @torch_compile, the torch_compile agent's candidate for problem,
+    written into folder."""
+    if candidate != "@torch_compile":
+        return candidate
+    with open(problem, encoding="utf-8") as f:
+        source = f.read()
+    path = os.path.join(folder, os.path.basename(problem)[:-3] + "_torch_compile.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(source + "\n" + TORCH_COMPILE)
+    return path
 
 
 def main() -> int:
@@ -39,6 +69,9 @@ def main() -> int:
     parser.add_argument("--shapes", default="full")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--order", choices=["job", "round"], default="job")
+    parser.add_argument("--timing-core", type=int,
+                        help="time on this core alone, everything else on the others (as the "
+                             "supervisor sends it on CUDA)")
     parser.add_argument("--gap", type=float, default=0.0,
                         help="seconds to wait before each evaluation (a run's other work)")
     args = parser.parse_args()
@@ -58,6 +91,9 @@ def main() -> int:
                           "budget_ms": 10000}}
         if args.fresh:
             req["fresh_sandbox"] = True
+        if args.timing_core is not None:
+            others = sorted(os.sched_getaffinity(0) - {args.timing_core})
+            req["cpus"] = {"timing": args.timing_core, "others": others}
         next_id[0] += 1
         worker.stdin.write(json.dumps(req) + "\n")
         worker.stdin.flush()
@@ -67,10 +103,11 @@ def main() -> int:
         return json.loads(line)
 
     jobs = []
+    folder = tempfile.mkdtemp(prefix="warm_eval_")
     for spec in args.jobs:
         name, rest = spec.split("=", 1)
         problem, candidate = rest.split(":", 1)
-        jobs.append((name, problem, candidate))
+        jobs.append((name, problem, _candidate(problem, candidate, folder)))
     evaluate(jobs[0][1], jobs[0][2], 1)  # warm-up: CUDA set-up, the first sandbox, caches
     print(f"| {args.label} eval | outcome | via | spare | build s | verify s | time s | "
           f"verify + time s | candidate ms (median / IQR % / min) | eager ms (median / IQR % / min) | "
