@@ -4,16 +4,22 @@ their own: the first compiles from nothing, the others load from what it left), 
 worker's way (kswarm_worker.timing: fresh inputs, L2 flushed, the spin ahead of the start event),
 then profiled (torch.profiler, CUDA kernels) over a few calls.
 
-Usage: python3 bench/compile_variance.py [--processes N] [--calls N] [--spin-cycles N] [PROBLEM...]
+Usage: python3 bench/compile_variance.py [--processes N] [--calls N] [--spin-cycles N]
+                                         [--variants frozen,recompiled] [PROBLEM...]
   --spin-cycles  the spin queued ahead of each timed call (default: the worker's, ~100 us;
                  2000000 is ~1 ms)
+  --variants     after the first timing, time again in the same process: "frozen" after
+                 gc.collect() and gc.freeze(), "recompiled" after torch.compiler.reset() and a
+                 compile from the caches the process filled
 Prints, per process and problem: the timed calls' min and median (ms), the host's enqueue time of a
 call (us, median), the GPU kernels of one call (count and summed duration, us, median over the
 profiled calls), the timed minimum less that kernel time, and a fingerprint of the kernels' names
 and of the Triton kernels' chosen configurations. Then, per problem, the kernels of its fastest and
-slowest process side by side."""
+slowest process side by side. A line under each row names how the Triton kernels are launched
+(their compile results' kinds) and the variants' minimum and enqueue time."""
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -47,7 +53,33 @@ def _fingerprint(items) -> str:
     return hashlib.sha256("\n".join(items).encode()).hexdigest()[:8]
 
 
-def child(paths, calls, core, spin_cycles) -> None:
+def _timed(timer, compiled, model, draw, calls):
+    """The timed calls' milliseconds and the host's enqueue time of each (us)."""
+    ms, enqueue = [], []
+    for i in range(calls):
+        x = draw(1000 + i)
+        box = []
+
+        def call():
+            t = time.perf_counter_ns()
+            compiled(model, *x)
+            box.append((time.perf_counter_ns() - t) / 1e3)
+        ms.append(timer.time_once(call))
+        enqueue.append(box[0])
+    return ms, enqueue
+
+
+def _launchers() -> str:
+    """How torch.compile's live Triton kernels are launched: compile result kinds, counted."""
+    kinds = {}
+    for obj in autotuners():
+        for r in getattr(obj, "compile_results", None) or [None]:
+            k = type(r).__name__ if r is not None else "none kept"
+            kinds[k] = kinds.get(k, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+
+
+def child(paths, calls, core, spin_cycles, variants) -> None:
     import torch
     from kswarm_worker import timing
     from kswarm_worker import inputs as inputs_mod
@@ -72,17 +104,20 @@ def child(paths, calls, core, spin_cycles) -> None:
             row["first call s"] = time.perf_counter() - t0
             for i in range(10):
                 compiled(model, *draw(i))
-            ms, enqueue = [], []
-            for i in range(calls):
-                x = draw(1000 + i)
-                box = []
-
-                def call():
-                    t = time.perf_counter_ns()
-                    compiled(model, *x)
-                    box.append((time.perf_counter_ns() - t) / 1e3)
-                ms.append(timer.time_once(call))
-                enqueue.append(box[0])
+            ms, enqueue = _timed(timer, compiled, model, draw, calls)
+            for variant in variants:
+                if variant == "frozen":  # the heap left by the compile out of the collector's way
+                    gc.collect()
+                    gc.freeze()
+                else:  # "recompiled": compiled again in this process, from the caches now filled
+                    torch.compiler.reset()
+                    compiled = torch.compile(type(model).forward)
+                    compiled(model, *draw(0))
+                    for i in range(10):
+                        compiled(model, *draw(i))
+                v_ms, v_enqueue = _timed(timer, compiled, model, draw, calls)
+                row[f"{variant} min ms"] = min(v_ms)
+                row[f"{variant} enqueue us"] = statistics.median(v_enqueue)
             inputs = [draw(2000 + i) for i in range(PROFILED_CALLS)]
             torch.cuda.synchronize()
             with torch.profiler.profile(
@@ -102,7 +137,7 @@ def child(paths, calls, core, spin_cycles) -> None:
                     "kernel us per call": sum(per_call.values()),
                     "kernels": {k: round(v, 2) for k, v in sorted(per_call.items())},
                     "names": _fingerprint(sorted(kernels)), "configs": configs,
-                    "config fp": _fingerprint(configs)})
+                    "config fp": _fingerprint(configs), "launchers": _launchers()})
         print("ROW " + json.dumps(row), flush=True)
         del compiled, model
 
@@ -112,13 +147,20 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=6)
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--spin-cycles", type=int)
+    parser.add_argument("--variants", default="",
+                        help="comma-separated: frozen, recompiled (each timed again after the "
+                             "first timing, in the same process)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("problems", nargs="*")
     args = parser.parse_args()
     paths = problem_paths(args.problems, DEFAULT)
+    unknown = set(v for v in args.variants.split(",") if v) - {"frozen", "recompiled"}
+    if unknown:
+        parser.error(f"unknown --variants {sorted(unknown)}")
     core = os.cpu_count() - 1
     if args.child:
-        child(paths, args.calls, core, args.spin_cycles)
+        child(paths, args.calls, core, args.spin_cycles,
+              [v for v in args.variants.split(",") if v])
         return 0
     env = dict(os.environ)
     env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")  # as the worker compiles
@@ -132,7 +174,8 @@ def main() -> int:
         for n in range(args.processes):
             spin = [] if args.spin_cycles is None else ["--spin-cycles", str(args.spin_cycles)]
             proc = subprocess.run([sys.executable, __file__, "--child", "--calls",
-                                   str(args.calls)] + spin + paths, env=env,
+                                   str(args.calls), "--variants", args.variants] + spin + paths,
+                                  env=env,
                                   capture_output=True, text=True)
             if proc.returncode:
                 print(proc.stderr[-3000:])
@@ -148,6 +191,9 @@ def main() -> int:
                       f"{r['kernels per call']:.1f} | {r['kernel us per call']:.1f} | "
                       f"{1e3 * r['min ms'] - r['kernel us per call']:.1f} | {r['names']} | "
                       f"{r['config fp']} |", flush=True)
+                extra = {k: round(v, 4) for k, v in r.items()
+                         if k.startswith(("frozen", "recompiled"))}
+                print(f"|   | launchers: {r['launchers']}; {extra} |", flush=True)
     for problem in dict.fromkeys(r["problem"] for r in rows):
         mine = sorted((r for r in rows if r["problem"] == problem), key=lambda r: r["min ms"])
         fast, slow = mine[0], mine[-1]
