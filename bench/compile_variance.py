@@ -69,6 +69,20 @@ def _timed(timer, compiled, model, draw, calls):
     return ms, enqueue
 
 
+def _compile_and_warm(model, draw):
+    """model's forward compiled as the torch_compile agent compiles it, called once (the compile:
+    its seconds are returned too) and then 10 times more."""
+    import torch
+    compiled = torch.compile(type(model).forward)
+    t0 = time.perf_counter()
+    compiled(model, *draw(0))
+    torch.cuda.synchronize()
+    first_s = time.perf_counter() - t0
+    for i in range(10):
+        compiled(model, *draw(i))
+    return compiled, first_s
+
+
 def _launchers() -> str:
     """How torch.compile's live Triton kernels are launched: compile result kinds, counted."""
     kinds = {}
@@ -93,17 +107,11 @@ def child(paths, calls, core, spin_cycles, variants) -> None:
         torch.compiler.reset()
         before = set(_configs())
         problem, model = load_model(path, "cuda:0")
-        compiled = torch.compile(type(model).forward)
         draw = lambda seed: inputs_mod.draw_inputs(problem, seed, "cuda:0", path,
                                                    describe_exception)
         row = {"problem": os.path.basename(path)[:-3]}
         with torch.no_grad():
-            t0 = time.perf_counter()
-            compiled(model, *draw(0))
-            torch.cuda.synchronize()
-            row["first call s"] = time.perf_counter() - t0
-            for i in range(10):
-                compiled(model, *draw(i))
+            compiled, row["first call s"] = _compile_and_warm(model, draw)
             ms, enqueue = _timed(timer, compiled, model, draw, calls)
             for variant in variants:
                 if variant == "frozen":  # the heap left by the compile out of the collector's way
@@ -111,10 +119,7 @@ def child(paths, calls, core, spin_cycles, variants) -> None:
                     gc.freeze()
                 else:  # "recompiled": compiled again in this process, from the caches now filled
                     torch.compiler.reset()
-                    compiled = torch.compile(type(model).forward)
-                    compiled(model, *draw(0))
-                    for i in range(10):
-                        compiled(model, *draw(i))
+                    compiled, _ = _compile_and_warm(model, draw)
                 v_ms, v_enqueue = _timed(timer, compiled, model, draw, calls)
                 row[f"{variant} min ms"] = min(v_ms)
                 row[f"{variant} enqueue us"] = statistics.median(v_enqueue)
@@ -154,13 +159,13 @@ def main() -> int:
     parser.add_argument("problems", nargs="*")
     args = parser.parse_args()
     paths = problem_paths(args.problems, DEFAULT)
-    unknown = set(v for v in args.variants.split(",") if v) - {"frozen", "recompiled"}
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - {"frozen", "recompiled"}
     if unknown:
         parser.error(f"unknown --variants {sorted(unknown)}")
     core = os.cpu_count() - 1
     if args.child:
-        child(paths, args.calls, core, args.spin_cycles,
-              [v for v in args.variants.split(",") if v])
+        child(paths, args.calls, core, args.spin_cycles, variants)
         return 0
     env = dict(os.environ)
     env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")  # as the worker compiles

@@ -15,8 +15,10 @@ Usage: python3 bench/warm_eval.py NAME=PROBLEM:CANDIDATE... [--repeat N] [--env 
 Prints one row per evaluation and the median of each phase per candidate."""
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,6 +106,7 @@ def main() -> int:
 
     jobs = []
     folder = tempfile.mkdtemp(prefix="warm_eval_")
+    atexit.register(shutil.rmtree, folder, True)
     for spec in args.jobs:
         name, rest = spec.split("=", 1)
         problem, candidate = rest.split(":", 1)
