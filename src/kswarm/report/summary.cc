@@ -244,8 +244,9 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
         if (state == 2) ++u.faster_candidates;
       }
     }
-    // Contenders are rechecked fastest first until one is confirmed and kept: every recheck of a
-    // problem failed but the kept winner's (whatever the rule of the kswarm that ran it).
+    // Contenders are rechecked fastest first until one is confirmed and kept (a recheck that was
+    // correct but not faster gets a deciding one): every recheck of a problem failed but the one
+    // that confirmed the kept winner (whatever the rule of the kswarm that ran it).
     check.rechecked += rechecks_here;
     check.recheck_failed += rechecks_here - (v.best_evaluation_id && rechecks_here > 0 ? 1 : 0);
     if (degenerate_here) {

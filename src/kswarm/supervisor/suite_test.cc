@@ -363,34 +363,72 @@ TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
   EXPECT_GT(*evals[0].evaluation.Speedup(), 1.2);  // it did pass and was faster
 }
 
-TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
-  // Fast in its evaluation; from its second import on (the recheck's fresh process) slower than
-  // eager.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::string flaky = fmt::format(
+// A candidate that counts its imports in `counter` and sleeps 0.04 s per call (twice eager's
+// time) on the imports `slow_when` names, a Python expression over `n`, the import's number.
+std::string ImportCountingCandidate(const fs::path& counter, const std::string& slow_when) {
+  return fmt::format(
       "import os, time\nimport torch.nn as nn\n"
       "with open('{0}', 'a') as f:\n    f.write('x')\n"
-      "SLOW = os.path.getsize('{0}') >= 2\n"
+      "n = os.path.getsize('{0}')\n"
+      "SLOW = {1}\n"
       "class ModelNew(nn.Module):\n"
       "    def forward(self, x):\n        time.sleep(0.04 if SLOW else 0.0)\n"
       "        return x * 2.0\n",
-      (dir_ / "imports").string());
+      counter.string(), slow_when);
+}
+
+TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
+  // Fast in its evaluation; from its second import on (the rechecks' fresh processes) slower
+  // than eager: the first recheck disagrees, the deciding one agrees with it.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::string flaky = ImportCountingCandidate(dir_ / "imports", "n >= 2");
   std::vector<std::unique_ptr<agents::Agent>> agents;
   agents.push_back(std::make_unique<testing::FakeAgent>("flaky", std::vector<std::string>{flaky}));
   std::vector<ProgressEvent> events;
   auto result = Runner(std::move(agents), &events)->Run("n", std::nullopt, "{}", {problem});
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
-  ASSERT_EQ(evals.size(), 2u);
+  ASSERT_EQ(evals.size(), 3u);
   EXPECT_GT(*evals[0].evaluation.Speedup(), 1.5);
-  EXPECT_EQ(evals[1].purpose, "recheck");
-  EXPECT_EQ(evals[1].evaluation.outcome, core::Outcome::kPassed);
-  EXPECT_LT(*evals[1].evaluation.Speedup(), 1.0);
+  for (size_t i : {1, 2}) {
+    EXPECT_EQ(evals[i].purpose, "recheck");
+    EXPECT_EQ(evals[i].evaluation.outcome, core::Outcome::kPassed);
+    EXPECT_LT(*evals[i].evaluation.Speedup(), 1.0);
+  }
   auto verdicts = store_->RunProblems(result->run_id).value();
   EXPECT_FALSE(verdicts.at(0).best_evaluation_id.has_value());
+  EXPECT_EQ(verdicts.at(0).recheck_evaluation_id, evals[2].id);
   EXPECT_DOUBLE_EQ(*verdicts.at(0).speedup, 1.0);
+  for (const char* agent : {"recheck of flaky", "deciding recheck of flaky"}) {
+    EXPECT_TRUE(std::any_of(events.begin(), events.end(), [agent](const ProgressEvent& e) {
+      return e.agent == agent && e.outcome == "passed, not clearly faster again";
+    })) << agent;
+  }
+}
+
+TEST_F(SuiteTest, ADecidingRecheckKeepsAWinnerSlowInOneFreshProcessOfThree) {
+  // Slow only on its second import (the first recheck): two of its three evaluations are clearly
+  // faster, so it is kept, with its first evaluation's speed-up.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::string once_slow = ImportCountingCandidate(dir_ / "imports", "n == 2");
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(
+      std::make_unique<testing::FakeAgent>("once_slow", std::vector<std::string>{once_slow}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("d", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  EXPECT_LT(*evals[1].evaluation.Speedup(), 1.0);
+  EXPECT_EQ(evals[2].purpose, "recheck");
+  EXPECT_GT(*evals[2].evaluation.Speedup(), 1.5);
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_EQ(verdicts[0].best_evaluation_id, evals[0].id);
+  EXPECT_EQ(verdicts[0].recheck_evaluation_id, evals[2].id);
+  EXPECT_DOUBLE_EQ(*verdicts[0].speedup, *evals[0].evaluation.Speedup());
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
-    return e.agent == "recheck of flaky" && e.outcome == "passed, not clearly faster again";
+    return e.agent == "deciding recheck of once_slow" && e.outcome == "passed";
   }));
 }
 
