@@ -16,7 +16,6 @@ struct Recipe {
   const char* init;
   const char* forward;
   const char* helpers = "";  // extra helper code this recipe needs
-  bool needs_batchnorm = false;
 };
 
 // Folds inference-mode batch norms that directly follow a convolution into the convolution.
@@ -126,7 +125,7 @@ const std::vector<Recipe>& Recipes() {
        "            return Model.forward(self, *_ks_channels_last(args))\n"},
       {{"fold_batchnorm",
         "inference batch norms folded into the preceding convolution (fp32), at the first call",
-        false, true, false},
+        false, true, false, true},
        "        self.__dict__[\"_ks_folded\"] = None  # built at the first call, after any loading\n",
        "        if self._ks_folded is None:\n"
        "            self.__dict__[\"_ks_folded\"] = _ks_fold_batchnorm(self._ks_reference())\n"
@@ -136,7 +135,7 @@ const std::vector<Recipe>& Recipes() {
        "        ref = Model.__new__(Model)\n"
        "        ref.__dict__ = self.__dict__\n"
        "        return ref\n",
-       kFoldHelpers, true},
+       kFoldHelpers},
       {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
         false, true},
        "",
@@ -247,7 +246,7 @@ class BuiltinAgent : public Agent {
     if (recipe_.info.convolution_only && !HasConvolution(request.problem.source)) {
       return std::optional<Proposal>();
     }
-    if (recipe_.needs_batchnorm && !HasBatchNorm(request.problem.source)) {
+    if (recipe_.info.batchnorm_only && !HasBatchNorm(request.problem.source)) {
       return std::optional<Proposal>();
     }
     Proposal p;

@@ -19,6 +19,7 @@ struct BuiltinInfo {
   bool cuda_only = false;
   bool convolution_only = false;  // proposes only for problems with convolutions
   bool reduced_precision = false;
+  bool batchnorm_only = false;  // proposes only for problems with batch norms too
 };
 
 // Every built-in agent, in a stable order.

@@ -438,6 +438,70 @@ int Report(const ReportFlags& flags, const std::string& db_path) {
   return kExitOk;
 }
 
+// What a built-in agent needs of a problem and device before it proposes anything.
+std::string Needs(const agents::BuiltinInfo& info) {
+  std::vector<std::string> needs;
+  if (info.cuda_only) needs.push_back("a CUDA device");
+  if (info.convolution_only) needs.push_back("a convolution");
+  if (info.batchnorm_only) needs.push_back("a batch norm");
+  return fmt::format("{}", fmt::join(needs, ", "));
+}
+
+int Agents(const AgentsFlags& flags) {
+  const auto& infos = agents::BuiltinAgents();
+  if (flags.name.empty()) {
+    auto cuda = agents::DefaultBuiltinNames("cuda"), cpu = agents::DefaultBuiltinNames("cpu");
+    auto in = [](const std::vector<std::string>& v, const std::string& name) {
+      return std::find(v.begin(), v.end(), name) != v.end();
+    };
+    std::string out = fmt::format("{:<31} {:<10} {:<32} {}\n", "agent", "default on",
+                                  "proposes only with", "what it does");
+    for (const auto& info : infos) {
+      std::vector<std::string> defaults;
+      if (in(cuda, info.name)) defaults.push_back("cuda");
+      if (in(cpu, info.name)) defaults.push_back("cpu");
+      std::string needs = Needs(info);
+      out += fmt::format("{:<31} {:<10} {:<32} {}{}\n", info.name,
+                         defaults.empty() ? "-" : fmt::format("{}", fmt::join(defaults, ", ")),
+                         needs.empty() ? "-" : needs, info.description,
+                         info.reduced_precision ? " [--precision reduced]" : "");
+    }
+    out += "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
+    std::fputs(out.c_str(), stdout);
+    return kExitOk;
+  }
+  if (flags.problem.empty()) {
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       "give the problem file after the agent: kswarm agents NAME PROBLEM"));
+  }
+  auto made = agents::MakeBuiltinAgents({flags.name}, /*allow_reduced_precision=*/true);
+  if (!made) return Fail(made.error());
+  auto problem = supervisor::ReadProblemFile(flags.problem);
+  if (!problem) return Fail(problem.error());
+  agents::AgentRequest request;
+  request.problem = {problem->name, problem->path, problem->source, problem->level};
+  request.device.type = flags.device;
+  auto proposal = made->front()->Propose(request);
+  if (!proposal) return Fail(proposal.error());
+  if (!*proposal) {
+    auto info = std::find_if(infos.begin(), infos.end(),
+                             [&](const auto& i) { return i.name == flags.name; });
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       fmt::format("agent '{}' proposes nothing for {} on {}: it needs {}",
+                                   flags.name, problem->path, flags.device, Needs(*info))));
+  }
+  const std::string& source = (*proposal)->source;
+  if (flags.out.empty()) {
+    std::fwrite(source.data(), 1, source.size(), stdout);
+    return kExitOk;
+  }
+  std::ofstream out(flags.out, std::ios::binary);
+  out << source;
+  out.close();
+  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", flags.out)));
+  return kExitOk;
+}
+
 int Problems(const ProblemsFlags& flags) {
   auto paths = supervisor::DiscoverProblems(flags.paths);
   if (!paths) return Fail(paths.error());

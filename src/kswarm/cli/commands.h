@@ -62,6 +62,13 @@ struct ExportFlags {
   std::string out;
 };
 
+struct AgentsFlags {
+  std::string name;     // empty: list the built-in agents
+  std::string problem;  // the problem file NAME writes its candidate for
+  std::string device = "cuda";
+  std::string out;  // empty: standard output
+};
+
 struct ProblemsFlags {
   std::vector<std::string> paths;
   EvalOptions options;  // device, shapes, tolerance, timeout (per problem)
@@ -74,6 +81,9 @@ int Problems(const ProblemsFlags& flags);
 int Export(const ExportFlags& flags, const std::string& db_path);
 int Run(const RunFlags& flags, const std::string& db_path);
 int Report(const ReportFlags& flags, const std::string& db_path);
+// Lists the built-in agents, or writes the candidate one of them proposes for a problem (the file
+// `kswarm run` would evaluate), without evaluating it.
+int Agents(const AgentsFlags& flags);
 // One tiny call to each configured model endpoint: reachable, key accepted, streaming works.
 int Doctor(const DoctorFlags& flags);
 

@@ -113,6 +113,16 @@ int main(int argc, char** argv) {
   AddEvalOptions(problems_cmd, problems.options);
   problems_cmd->add_flag("--json", problems.json, "print one JSON object");
 
+  AgentsFlags agents_flags;
+  CLI::App* agents_cmd = app.add_subcommand(
+      "agents", "List the built-in agents, or write the candidate one proposes for a problem");
+  agents_cmd->add_option("name", agents_flags.name, "a built-in agent (none: list them all)");
+  agents_cmd->add_option("problem", agents_flags.problem, "the problem file to write a candidate for");
+  agents_cmd->add_option("--device", agents_flags.device, "the device type the candidate is for")
+      ->check(CLI::IsMember({"cuda", "cpu"}))
+      ->capture_default_str();
+  agents_cmd->add_option("--out", agents_flags.out, "write to this file instead of standard output");
+
   DoctorFlags doctor;
   CLI::App* doctor_cmd = app.add_subcommand(
       "doctor", "Check each configured model endpoint with one tiny call");
@@ -135,5 +145,6 @@ int main(int argc, char** argv) {
   if (export_cmd->parsed()) return Export(export_flags, db_path);
   if (problems_cmd->parsed()) return Problems(problems);
   if (doctor_cmd->parsed()) return Doctor(doctor);
+  if (agents_cmd->parsed()) return Agents(agents_flags);
   return kExitBadInput;
 }
