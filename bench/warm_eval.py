@@ -10,8 +10,9 @@ Usage: python3 bench/warm_eval.py NAME=PROBLEM:CANDIDATE... [--repeat N] [--env 
   --fresh asks for a fresh sandbox each time (as a recheck does), which the spare provides;
   --order round evaluates one of each job per round (as a run's problems follow each other on
   one worker) instead of each job's evaluations together.
-  CANDIDATE @torch_compile stands for the torch_compile built-in agent's candidate (the problem's
-  Model, its forward compiled with torch.compile's default mode), written to a temporary file.
+  CANDIDATE @AGENT (e.g. @torch_compile) stands for the candidate that built-in agent writes for the
+  problem (`kswarm agents AGENT PROBLEM`, with $KSWARM_BIN, dist/kswarm or build/kswarm), written
+  to a temporary file.
 Prints one row per evaluation and the median of each phase per candidate."""
 
 import argparse
@@ -33,30 +34,26 @@ def _stats(s: dict) -> str:
             f"{s['min_ms']:.4f}")
 
 
-TORCH_COMPILE = """
-import torch as _ks_torch
+def _kswarm() -> str:
+    """The kswarm binary: $KSWARM_BIN, else dist/kswarm, else build/kswarm."""
+    for path in (os.environ.get("KSWARM_BIN"), os.path.join(ROOT, "dist", "kswarm"),
+                 os.path.join(ROOT, "build", "kswarm")):
+        if path and os.access(path, os.X_OK):
+            return path
+    sys.exit("warm_eval: no kswarm binary (set KSWARM_BIN, or build one)")
 
 
-class ModelNew(Model):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._ks_run = _ks_torch.compile(Model.forward)
-
-    def forward(self, *args):
-        return self._ks_run(self, *args)
-"""
-
-
-def _candidate(problem: str, candidate: str, folder: str) -> str:
-    """The candidate's path; for @torch_compile, the torch_compile agent's candidate for problem,
-    written into folder."""
-    if candidate != "@torch_compile":
+def _candidate(problem: str, candidate: str, folder: str, device: str) -> str:
+    """The candidate's path; for @AGENT, the candidate that built-in agent writes for problem
+    (`kswarm agents AGENT PROBLEM`), written into folder."""
+    if not candidate.startswith("@"):
         return candidate
-    with open(problem, encoding="utf-8") as f:
-        source = f.read()
-    path = os.path.join(folder, os.path.basename(problem)[:-3] + "_torch_compile.py")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(source + "\n" + TORCH_COMPILE)
+    agent = candidate[1:]
+    path = os.path.join(folder, f"{os.path.basename(problem)[:-3]}_{agent}.py")
+    proc = subprocess.run([_kswarm(), "agents", agent, problem, "--device", device.split(":")[0],
+                           "--out", path], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"warm_eval: {proc.stderr.strip()}")
     return path
 
 
@@ -77,6 +74,13 @@ def main() -> int:
     parser.add_argument("--gap", type=float, default=0.0,
                         help="seconds to wait before each evaluation (a run's other work)")
     args = parser.parse_args()
+    jobs = []
+    folder = tempfile.mkdtemp(prefix="warm_eval_")
+    atexit.register(shutil.rmtree, folder, True)
+    for spec in args.jobs:
+        name, rest = spec.split("=", 1)
+        problem, candidate = rest.split(":", 1)
+        jobs.append((name, problem, _candidate(problem, candidate, folder, args.device)))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
     env.update(kv.split("=", 1) for kv in args.env)
     worker = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", args.device],
@@ -104,13 +108,6 @@ def main() -> int:
             raise SystemExit("the worker died")
         return json.loads(line)
 
-    jobs = []
-    folder = tempfile.mkdtemp(prefix="warm_eval_")
-    atexit.register(shutil.rmtree, folder, True)
-    for spec in args.jobs:
-        name, rest = spec.split("=", 1)
-        problem, candidate = rest.split(":", 1)
-        jobs.append((name, problem, _candidate(problem, candidate, folder)))
     evaluate(jobs[0][1], jobs[0][2], 1)  # warm-up: CUDA set-up, the first sandbox, caches
     print(f"| {args.label} eval | outcome | via | spare | build s | verify s | time s | "
           f"verify + time s | candidate ms (median / IQR % / min) | eager ms (median / IQR % / min) | "
