@@ -573,18 +573,18 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     event.outcome = std::string(core::OutcomeName(e.outcome));
     event.speedup = e.Speedup();
     event.cached = false;
-    Again verdict_again = Again::kFailed;
+    Again answer = Again::kFailed;
     if (e.outcome == core::Outcome::kPassed && !e.flagged()) {
-      verdict_again = core::ClearlyFaster(e, min_gain_) ? Again::kConfirmed : Again::kNotFaster;
+      answer = core::ClearlyFaster(e, min_gain_) ? Again::kConfirmed : Again::kNotFaster;
     }
-    if (verdict_again == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
-    if (verdict_again == Again::kConfirmed) {
+    if (answer == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
+    if (answer == Again::kConfirmed) {
       best = contender.record;
       best_agent = contender.candidate.generator;
     }
     event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
     emit(ProgressEvent::Kind::kCandidate);
-    return verdict_again;
+    return answer;
   };
   for (const CandidateResult& contender : RecheckOrder(contenders, min_gain_)) {
     // Kept only when it passes again and is clearly faster again: a speed-up that does not
