@@ -117,6 +117,11 @@ class SuiteTest : public ::testing::Test {
         [events](const ProgressEvent& e) { events->push_back(e); }, min_gain);
   }
 
+  // A run of one agent, named `agent`, proposing ImportCountingCandidate(slow_when) for a problem
+  // that sleeps 0.02 s per call.
+  Result<SuiteResult> RunImportCounting(const std::string& agent, const std::string& slow_when,
+                                        std::vector<ProgressEvent>* events);
+
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<evaluator::Evaluator> evaluator_;
@@ -377,15 +382,21 @@ std::string ImportCountingCandidate(const fs::path& counter, const std::string& 
       counter.string(), slow_when);
 }
 
+Result<SuiteResult> SuiteTest::RunImportCounting(const std::string& agent,
+                                                 const std::string& slow_when,
+                                                 std::vector<ProgressEvent>* events) {
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      agent, std::vector<std::string>{ImportCountingCandidate(dir_ / "imports", slow_when)}));
+  return Runner(std::move(agents), events)->Run(agent, std::nullopt, "{}", {problem});
+}
+
 TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
   // Fast in its evaluation; from its second import on (the rechecks' fresh processes) slower
   // than eager: the first recheck disagrees, the deciding one agrees with it.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::string flaky = ImportCountingCandidate(dir_ / "imports", "n >= 2");
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(std::make_unique<testing::FakeAgent>("flaky", std::vector<std::string>{flaky}));
   std::vector<ProgressEvent> events;
-  auto result = Runner(std::move(agents), &events)->Run("n", std::nullopt, "{}", {problem});
+  auto result = RunImportCounting("flaky", "n >= 2", &events);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 3u);
@@ -409,13 +420,8 @@ TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
 TEST_F(SuiteTest, ADecidingRecheckKeepsAWinnerSlowInOneFreshProcessOfThree) {
   // Slow only on its second import (the first recheck): two of its three evaluations are clearly
   // faster, so it is kept, with its first evaluation's speed-up.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::string once_slow = ImportCountingCandidate(dir_ / "imports", "n == 2");
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(
-      std::make_unique<testing::FakeAgent>("once_slow", std::vector<std::string>{once_slow}));
   std::vector<ProgressEvent> events;
-  auto result = Runner(std::move(agents), &events)->Run("d", std::nullopt, "{}", {problem});
+  auto result = RunImportCounting("once_slow", "n == 2", &events);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 3u);
