@@ -42,6 +42,19 @@ int Fail(const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitInternal;
 }
 
+// A command's text to standard output, or to the file `out_path` names when it is not empty.
+int Emit(const std::string& text, const std::string& out_path) {
+  if (out_path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kExitOk;
+  }
+  std::ofstream out(out_path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", out_path)));
+  return kExitOk;
+}
+
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -428,15 +441,10 @@ int Report(const ReportFlags& flags, const std::string& db_path) {
                      : flags.format == "csv"  ? report::RenderCsv(*summary)
                      : flags.format == "html" ? report::RenderHtml(*summary)
                                               : report::RenderText(*summary);
-  if (flags.out.empty()) {
-    std::fputs(text.c_str(), stdout);
-    return kExitOk;
-  }
-  std::ofstream out(flags.out, std::ios::binary);
-  out << text;
-  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", flags.out)));
-  return kExitOk;
+  return Emit(text, flags.out);
 }
+
+namespace {
 
 // What a built-in agent needs of a problem and device before it proposes anything.
 std::string Needs(const agents::BuiltinInfo& info) {
@@ -447,29 +455,32 @@ std::string Needs(const agents::BuiltinInfo& info) {
   return fmt::format("{}", fmt::join(needs, ", "));
 }
 
-int Agents(const AgentsFlags& flags) {
-  const auto& infos = agents::BuiltinAgents();
-  if (flags.name.empty()) {
-    auto cuda = agents::DefaultBuiltinNames("cuda"), cpu = agents::DefaultBuiltinNames("cpu");
-    auto in = [](const std::vector<std::string>& v, const std::string& name) {
-      return std::find(v.begin(), v.end(), name) != v.end();
-    };
-    std::string out = fmt::format("{:<31} {:<10} {:<32} {}\n", "agent", "default on",
-                                  "proposes only with", "what it does");
-    for (const auto& info : infos) {
-      std::vector<std::string> defaults;
-      if (in(cuda, info.name)) defaults.push_back("cuda");
-      if (in(cpu, info.name)) defaults.push_back("cpu");
-      std::string needs = Needs(info);
-      out += fmt::format("{:<31} {:<10} {:<32} {}{}\n", info.name,
-                         defaults.empty() ? "-" : fmt::format("{}", fmt::join(defaults, ", ")),
-                         needs.empty() ? "-" : needs, info.description,
-                         info.reduced_precision ? " [--precision reduced]" : "");
-    }
-    out += "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
-    std::fputs(out.c_str(), stdout);
-    return kExitOk;
+// The built-in agents, a line each: the devices whose default set has it, what it needs, what it
+// does.
+std::string AgentsTable() {
+  auto cuda = agents::DefaultBuiltinNames("cuda"), cpu = agents::DefaultBuiltinNames("cpu");
+  auto in = [](const std::vector<std::string>& v, const std::string& name) {
+    return std::find(v.begin(), v.end(), name) != v.end();
+  };
+  std::string out = fmt::format("{:<31} {:<10} {:<32} {}\n", "agent", "default on",
+                                "proposes only with", "what it does");
+  for (const auto& info : agents::BuiltinAgents()) {
+    std::vector<std::string> defaults;
+    if (in(cuda, info.name)) defaults.push_back("cuda");
+    if (in(cpu, info.name)) defaults.push_back("cpu");
+    std::string needs = Needs(info);
+    out += fmt::format("{:<31} {:<10} {:<32} {}{}\n", info.name,
+                       defaults.empty() ? "-" : fmt::format("{}", fmt::join(defaults, ", ")),
+                       needs.empty() ? "-" : needs, info.description,
+                       info.reduced_precision ? " [--precision reduced]" : "");
   }
+  return out + "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
+}
+
+}  // namespace
+
+int Agents(const AgentsFlags& flags) {
+  if (flags.name.empty()) return Emit(AgentsTable(), "");
   if (flags.problem.empty()) {
     return Fail(Status(StatusCode::kInvalidArgument,
                        "give the problem file after the agent: kswarm agents NAME PROBLEM"));
@@ -484,22 +495,14 @@ int Agents(const AgentsFlags& flags) {
   auto proposal = made->front()->Propose(request);
   if (!proposal) return Fail(proposal.error());
   if (!*proposal) {
+    const auto& infos = agents::BuiltinAgents();
     auto info = std::find_if(infos.begin(), infos.end(),
                              [&](const auto& i) { return i.name == flags.name; });
     return Fail(Status(StatusCode::kInvalidArgument,
                        fmt::format("agent '{}' proposes nothing for {} on {}: it needs {}",
                                    flags.name, problem->path, flags.device, Needs(*info))));
   }
-  const std::string& source = (*proposal)->source;
-  if (flags.out.empty()) {
-    std::fwrite(source.data(), 1, source.size(), stdout);
-    return kExitOk;
-  }
-  std::ofstream out(flags.out, std::ios::binary);
-  out << source;
-  out.close();
-  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", flags.out)));
-  return kExitOk;
+  return Emit((*proposal)->source, flags.out);
 }
 
 int Problems(const ProblemsFlags& flags) {
