@@ -34,7 +34,7 @@ std::string VerificationText(const Verification& v) {
   std::string out = fmt::format("verification: {} candidates: {}\n", v.candidates,
                                 Counts(v.outcomes));
   out += fmt::format("  flagged by: {}\n", Counts(v.flagged_by));
-  out += fmt::format("  winners re-verified in a fresh process on new seeds: {}, {} failed\n",
+  out += fmt::format("  candidates re-verified in a fresh process on new seeds: {}, {} not kept\n",
                      v.rechecked, v.recheck_failed);
   std::string names;
   for (const std::string& n : v.degenerate) names += (names.empty() ? "" : ", ") + n;

@@ -235,6 +235,19 @@ TEST_F(ReportTest, VerificationCountsChecksRechecksAndDegenerateProblems) {
   s = Summary();
   EXPECT_EQ(s.verification.rechecked, 3);
   EXPECT_EQ(s.verification.recheck_failed, 2);
+
+  // A near miss (0.99x) kept on two rechecks, the first of them the verdict's: one candidate
+  // rechecked, none failed, and the winner is its agent.
+  int64_t p6 = Problem("05_near_miss", 2);
+  int64_t c6 = Eval(p6, "torch_compile", core::Outcome::kPassed, 2.0, 2.0 / 0.99);
+  int64_t r6 = Eval(p6, "torch_compile", core::Outcome::kPassed, 2.0, 1.9, "", "recheck");
+  Eval(p6, "torch_compile", core::Outcome::kPassed, 2.0, 1.95, "", "recheck");
+  Verdict(p6, 5, r6, c6, 2.0, 2.0 / 0.99, 1.9);
+  s = Summary();
+  EXPECT_EQ(s.verification.rechecked, 4);
+  EXPECT_EQ(s.verification.recheck_failed, 2);
+  EXPECT_EQ(s.problems.back().winner, "torch_compile");
+  EXPECT_EQ(s.wins.at("torch_compile"), 2);
 }
 
 TEST_F(ReportTest, TextJsonAndCsvMatchGoldenFiles) {

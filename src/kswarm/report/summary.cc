@@ -214,11 +214,11 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     std::map<std::string, int> first_pass;       // metered agents: attempt of the first pass
     Verification& check = s.verification;
     bool degenerate_here = false;
-    int rechecks_here = 0;
+    std::set<int64_t> rechecked_here;  // candidates
     for (const auto& e : *evaluations) {
       if (e.problem_id != v.problem_id) continue;
       if (e.purpose == "recheck") {
-        ++rechecks_here;
+        rechecked_here.insert(e.candidate_id);
         continue;
       }
       ++check.candidates;
@@ -244,11 +244,15 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
         if (state == 2) ++u.faster_candidates;
       }
     }
-    // Contenders are rechecked fastest first until one is confirmed and kept (a recheck that was
-    // correct but not faster gets a deciding one): every recheck of a problem failed but the one
-    // that confirmed the kept winner (whatever the rule of the kswarm that ran it).
-    check.rechecked += rechecks_here;
-    check.recheck_failed += rechecks_here - (v.best_evaluation_id && rechecks_here > 0 ? 1 : 0);
+    // Candidates are rechecked until one is kept (a contender on two of three evaluations
+    // clearly faster, a near miss on both of its rechecks): every rechecked candidate of a
+    // problem failed but the kept one, whatever the rule of the kswarm that ran it.
+    check.rechecked += static_cast<int>(rechecked_here.size());
+    check.recheck_failed += static_cast<int>(rechecked_here.size());
+    if (v.best_evaluation_id && by_id.count(*v.best_evaluation_id) &&
+        rechecked_here.count(by_id[*v.best_evaluation_id]->candidate_id)) {
+      --check.recheck_failed;
+    }
     if (degenerate_here) {
       row.degenerate = true;
       check.degenerate.push_back(row.name);

@@ -47,8 +47,8 @@ struct Verification {
   int candidates = 0;                    // agents' evaluations (rechecks apart)
   std::map<std::string, int> outcomes;   // outcome name -> candidates
   std::map<std::string, int> flagged_by;  // check -> candidates it flagged
-  int rechecked = 0;       // winners evaluated again in a fresh process on new seeds
-  int recheck_failed = 0;  // of those, not confirmed (failed, flagged, not clearly faster again)
+  int rechecked = 0;       // candidates evaluated again in a fresh process on new seeds
+  int recheck_failed = 0;  // of those, not kept (failed, flagged, not clearly faster again)
   std::vector<std::string> degenerate;  // problems whose candidates were all flagged degenerate
   Geomeans vs_eager_without_degenerate;  // only meaningful when `degenerate` is not empty
 };
