@@ -60,6 +60,12 @@ bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
   return speedup && *speedup >= 1.0 + min_gain && !evaluation.flagged();
 }
 
+bool NearMiss(const Evaluation& evaluation, double min_gain) {
+  auto speedup = evaluation.Speedup();
+  return speedup && !evaluation.flagged() && *speedup < 1.0 + min_gain &&
+         *speedup * (1.0 + kNearMissBand) >= 1.0 + min_gain;
+}
+
 bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain) {
   auto sa = a.Speedup(), sb = b.Speedup();
   return sa && sb && *sa >= *sb * (1.0 + min_gain);

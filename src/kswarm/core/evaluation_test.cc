@@ -50,6 +50,27 @@ TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainOnTheFastestCalls) {
   EXPECT_FALSE(ClearlyFaster(e, 0.01));
 }
 
+TEST(EvaluationTest, ANearMissIsPassedAndUnflaggedAndJustShortOfTheMinimumGain) {
+  Evaluation e;
+  e.outcome = Outcome::kPassed;
+  e.baseline = TimingStats{1.0, 0.02, 1.0, 100};
+  e.candidate = TimingStats{1.0, 0.02, 1.0 / 0.95, 100};  // 0.95x
+  EXPECT_TRUE(NearMiss(e, 0.01));
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));
+  e.candidate = TimingStats{1.0, 0.02, 1.0 / 0.90, 100};  // 0.90x: 1.01 / 0.90 is beyond 10%
+  EXPECT_FALSE(NearMiss(e, 0.01));
+  e.candidate = TimingStats{1.0, 0.02, 1.0 / 1.02, 100};  // 1.02x: clearly faster, no near miss
+  EXPECT_FALSE(NearMiss(e, 0.01));
+  EXPECT_TRUE(NearMiss(e, 0.05));  // short of a 5% minimum gain
+  e.candidate = TimingStats{1.0, 0.02, 1.0 / 0.99, 100};
+  EXPECT_TRUE(NearMiss(e, 0.01));
+  e.flags_json = R"(["static reference_fallback (line 3): ..."])";
+  EXPECT_FALSE(NearMiss(e, 0.01));  // flagged: never kept, never looked at again
+  e.flags_json = "[]";
+  e.outcome = Outcome::kWrong;
+  EXPECT_FALSE(NearMiss(e, 0.01));
+}
+
 TEST(EvaluationTest, ClearlyFasterThanComparesSpeedupsMeasuredAgainstTheirOwnEager) {
   Evaluation a, b;
   a.outcome = b.outcome = Outcome::kPassed;

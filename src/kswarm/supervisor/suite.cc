@@ -206,6 +206,22 @@ std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& co
   return order;
 }
 
+std::vector<CandidateResult> FastestOfEachAgent(const std::vector<CandidateResult>& candidates) {
+  std::vector<CandidateResult> out;
+  for (const CandidateResult& c : candidates) {
+    auto same = std::find_if(out.begin(), out.end(), [&](const CandidateResult& o) {
+      return o.candidate.generator == c.candidate.generator;
+    });
+    if (same == out.end()) {
+      out.push_back(c);
+    } else if (c.record.evaluation.Speedup().value_or(0) >
+               same->record.evaluation.Speedup().value_or(0)) {
+      *same = c;
+    }
+  }
+  return out;
+}
+
 bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source) {
   if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
   pool_->Submit(file, Sha256Hex(source));
@@ -336,6 +352,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   std::optional<store::EvaluationRecord> best, compile;
   std::string best_agent = "eager";
   std::vector<CandidateResult> contenders;  // clearly faster than eager, in the order evaluated
+  std::vector<CandidateResult> near_misses;  // core::NearMiss, in the order evaluated
   std::optional<double> any_eager_ms;
   Status failure = Status::Ok();
   std::optional<std::string> broken;  // the problem itself fails: skip it
@@ -500,6 +517,8 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       if (core::ClearlyFaster(e, min_gain_)) {
         contenders.push_back(candidate);
         if (!best || *speedup > *best->evaluation.Speedup()) best = candidate.record;
+      } else if (core::NearMiss(e, min_gain_)) {
+        near_misses.push_back(candidate);
       }
       event.agent = agent.name();
       event.outcome = std::string(core::OutcomeName(e.outcome));
@@ -561,45 +580,66 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   // process on new seeds, else eager (speedup 1, the floor). Between candidates that timing
   // cannot tell apart the one evaluated first goes first, so noise does not pick the winner.
   best.reset();
-  // One fresh evaluation of a contender, recorded and reported.
+  // One fresh evaluation of a candidate, recorded and reported. When it confirms (passed,
+  // unflagged, clearly faster) and `keep` is given, `keep` becomes the verdict's evaluation.
   enum class Again { kConfirmed, kNotFaster, kFailed };
-  auto recheck = [&](const CandidateResult& contender, bool deciding) -> Result<Again> {
-    auto again = RecheckAndRecord(store_, device, settings_, run_id, contender);
+  struct Recheck {
+    Again answer = Again::kFailed;
+    store::EvaluationRecord record;
+  };
+  auto recheck = [&](const CandidateResult& candidate, bool deciding,
+                     const store::EvaluationRecord* keep) -> Result<Recheck> {
+    auto again = RecheckAndRecord(store_, device, settings_, run_id, candidate);
     if (!again) return Error(again.error());
-    const core::Evaluation& e = again->evaluation;
-    verdict.recheck_evaluation_id = again->id;
+    Recheck out{Again::kFailed, std::move(*again)};
+    const core::Evaluation& e = out.record.evaluation;
+    verdict.recheck_evaluation_id = out.record.id;
     event.agent = (deciding ? "deciding recheck of " : "recheck of ") +
-                  contender.candidate.generator;
+                  candidate.candidate.generator;
     event.outcome = std::string(core::OutcomeName(e.outcome));
     event.speedup = e.Speedup();
     event.cached = false;
-    Again answer = Again::kFailed;
     if (e.outcome == core::Outcome::kPassed && !e.flagged()) {
-      answer = core::ClearlyFaster(e, min_gain_) ? Again::kConfirmed : Again::kNotFaster;
+      out.answer = core::ClearlyFaster(e, min_gain_) ? Again::kConfirmed : Again::kNotFaster;
     }
-    if (answer == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
-    if (answer == Again::kConfirmed) {
-      best = contender.record;
-      best_agent = contender.candidate.generator;
+    if (out.answer == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
+    if (out.answer == Again::kConfirmed && keep) {
+      best = *keep;
+      best_agent = candidate.candidate.generator;
     }
     event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
     emit(ProgressEvent::Kind::kCandidate);
-    return answer;
+    return out;
   };
   for (const CandidateResult& contender : RecheckOrder(contenders, min_gain_)) {
     // Kept only when it passes again and is clearly faster again: a speed-up that does not
     // reproduce in a fresh process on new inputs is noise, not a result.
-    auto again = recheck(contender, /*deciding=*/false);
+    auto again = recheck(contender, /*deciding=*/false, &contender.record);
     if (!again) return again.error();
     // Correct again but not faster: the first evaluation and this one disagree on speed alone,
     // which a launch-bound candidate's host time does from process to process. A third fresh
     // evaluation decides: kept when two of the three were clearly faster. A failure of
     // correctness is never given another chance.
-    if (*again == Again::kNotFaster) {
-      again = recheck(contender, /*deciding=*/true);
+    if (again->answer == Again::kNotFaster) {
+      again = recheck(contender, /*deciding=*/true, &contender.record);
       if (!again) return again.error();
     }
-    if (*again == Again::kConfirmed) break;
+    if (again->answer == Again::kConfirmed) break;
+  }
+  // Nothing kept: the same two-of-three rule for the candidates whose first evaluation fell just
+  // short of the minimum gain (each agent's fastest), so the side of the line one process fell
+  // on does not decide alone. Kept when both rechecks are clearly faster; the verdict gives the
+  // first of them.
+  if (!best) {
+    for (const CandidateResult& near_miss :
+         RecheckOrder(FastestOfEachAgent(near_misses), min_gain_)) {
+      auto again = recheck(near_miss, /*deciding=*/false, nullptr);
+      if (!again) return again.error();
+      if (again->answer != Again::kConfirmed) continue;
+      auto deciding = recheck(near_miss, /*deciding=*/true, &again->record);
+      if (!deciding) return deciding.error();
+      if (deciding->answer == Again::kConfirmed) break;
+    }
   }
 
   verdict.status = "done";

@@ -117,10 +117,10 @@ class SuiteTest : public ::testing::Test {
         [events](const ProgressEvent& e) { events->push_back(e); }, min_gain);
   }
 
-  // A run of one agent, named `agent`, proposing ImportCountingCandidate(slow_when) for a problem
-  // that sleeps 0.02 s per call.
+  // A run of one agent, named `agent`, proposing ImportCountingCandidate(slow_when, slow_s) for a
+  // problem that sleeps 0.02 s per call.
   Result<SuiteResult> RunImportCounting(const std::string& agent, const std::string& slow_when,
-                                        std::vector<ProgressEvent>* events);
+                                        std::vector<ProgressEvent>* events, double slow_s = 0.04);
 
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
@@ -368,27 +368,31 @@ TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
   EXPECT_GT(*evals[0].evaluation.Speedup(), 1.2);  // it did pass and was faster
 }
 
-// A candidate that counts its imports in `counter` and sleeps 0.04 s per call (twice eager's
-// time) on the imports `slow_when` names, a Python expression over `n`, the import's number.
-std::string ImportCountingCandidate(const fs::path& counter, const std::string& slow_when) {
+// A candidate that counts its imports in `counter` and sleeps `slow_s` per call (by default twice
+// eager's time) on the imports `slow_when` names, a Python expression over `n`, the import's
+// number; on the others it does not sleep.
+std::string ImportCountingCandidate(const fs::path& counter, const std::string& slow_when,
+                                    double slow_s) {
   return fmt::format(
       "import os, time\nimport torch.nn as nn\n"
       "with open('{0}', 'a') as f:\n    f.write('x')\n"
       "n = os.path.getsize('{0}')\n"
       "SLOW = {1}\n"
       "class ModelNew(nn.Module):\n"
-      "    def forward(self, x):\n        time.sleep(0.04 if SLOW else 0.0)\n"
+      "    def forward(self, x):\n        time.sleep({2} if SLOW else 0.0)\n"
       "        return x * 2.0\n",
-      counter.string(), slow_when);
+      counter.string(), slow_when, slow_s);
 }
 
 Result<SuiteResult> SuiteTest::RunImportCounting(const std::string& agent,
                                                  const std::string& slow_when,
-                                                 std::vector<ProgressEvent>* events) {
+                                                 std::vector<ProgressEvent>* events,
+                                                 double slow_s) {
   std::string problem = WriteProblem("a.py", SlowProblem(0.02));
   std::vector<std::unique_ptr<agents::Agent>> agents;
   agents.push_back(std::make_unique<testing::FakeAgent>(
-      agent, std::vector<std::string>{ImportCountingCandidate(dir_ / "imports", slow_when)}));
+      agent,
+      std::vector<std::string>{ImportCountingCandidate(dir_ / "imports", slow_when, slow_s)}));
   return Runner(std::move(agents), events)->Run(agent, std::nullopt, "{}", {problem});
 }
 
@@ -436,6 +440,53 @@ TEST_F(SuiteTest, ADecidingRecheckKeepsAWinnerSlowInOneFreshProcessOfThree) {
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
     return e.agent == "deciding recheck of once_slow" && e.outcome == "passed";
   }));
+}
+
+TEST_F(SuiteTest, ANearMissIsKeptWhenBothItsRechecksAreClearlyFaster) {
+  // 0.95x in its first evaluation (0.021 s per call against eager's 0.02 s), just short of the
+  // minimum gain; fast in both fresh processes: kept, with its first recheck's speed-up.
+  std::vector<ProgressEvent> events;
+  auto result = RunImportCounting("near", "n == 1", &events, 0.021);
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  EXPECT_TRUE(core::NearMiss(evals[0].evaluation, core::kDefaultMinGain))
+      << *evals[0].evaluation.Speedup();
+  EXPECT_EQ(evals[1].purpose, "recheck");
+  EXPECT_EQ(evals[2].purpose, "recheck");
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_EQ(verdicts[0].best_evaluation_id, evals[1].id);
+  EXPECT_EQ(verdicts[0].recheck_evaluation_id, evals[2].id);
+  EXPECT_DOUBLE_EQ(*verdicts[0].speedup, *evals[1].evaluation.Speedup());
+  EXPECT_GT(*verdicts[0].speedup, 1.5);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.kind == ProgressEvent::Kind::kProblemDone && e.agent == "near";
+  }));
+}
+
+TEST_F(SuiteTest, ANearMissNeedsBothRechecksAndAFarMissGetsNone) {
+  // Just short in its first evaluation and again in the deciding recheck: one of three clearly
+  // faster, not kept.
+  std::vector<ProgressEvent> events;
+  auto result = RunImportCounting("near", "n != 2", &events, 0.021);
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  EXPECT_GT(*evals[1].evaluation.Speedup(), 1.5);
+  EXPECT_LT(*evals[2].evaluation.Speedup(), 1.0);
+  auto verdicts = store_->RunProblems(result->run_id).value();
+  EXPECT_FALSE(verdicts.at(0).best_evaluation_id.has_value());
+  EXPECT_DOUBLE_EQ(*verdicts.at(0).speedup, 1.0);
+
+  // 0.5x is no near miss: one evaluation, no recheck.
+  std::error_code ec;
+  fs::remove(dir_ / "imports", ec);
+  result = RunImportCounting("far", "n == 1", &events);
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 1u);
+  EXPECT_LT(*evals[0].evaluation.Speedup(), 0.6);
 }
 
 TEST_F(SuiteTest, AWinnerThatFailsInAFreshProcessIsNotKept) {
