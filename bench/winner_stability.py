@@ -7,7 +7,9 @@ kswarm applied before worker 0.5.0) or by minimums (kswarm's rule since, less it
 and its tie order). Also each database's spread of timed calls (IQR / median), and which agent
 kswarm would have kept had a contender's first recheck alone decided (before the deciding recheck:
 a contender whose recheck is correct but not clearly faster now gets a third evaluation), replayed
-from the rechecks the database holds.
+from the rechecks the database holds, and which agent it would have kept without looking again at
+near misses (first evaluations just short of the minimum gain, rechecked only when no contender
+was kept): eager wherever the kept evaluation is a recheck.
 
 Usage: python3 bench/winner_stability.py NAME=SWEEP_DB NAME=SWEEP_DB [...]
 (bench/multi_gpu_sweep.sh leaves OUTDIR/one/sweep.db and OUTDIR/all/sweep.db)."""
@@ -29,11 +31,13 @@ def load(path):
         join candidates c on c.id = e.candidate_id
         where e.outcome = 'passed' and coalesce(e.flags_json, '') in ('', '[]')
         order by e.id""").fetchall()
-    kept = dict(c.execute("""
-        select p.name, coalesce(c.generator, 'eager') from run_problems rp
+    kept_rows = c.execute("""
+        select p.name, coalesce(c.generator, 'eager'), e.purpose = 'recheck' from run_problems rp
         join problems p on p.id = rp.problem_id
         left join evaluations e on e.id = rp.best_evaluation_id
-        left join candidates c on c.id = e.candidate_id""").fetchall())
+        left join candidates c on c.id = e.candidate_id""").fetchall()
+    kept = {p: g for p, g, _ in kept_rows}
+    without_near_misses = {p: "eager" if near else g for p, g, near in kept_rows}
     rechecks = c.execute("""
         select p.name, c.generator, e.outcome = 'passed' and coalesce(e.flags_json, '') in ('', '[]'),
                e.baseline_min_ms / e.candidate_min_ms
@@ -46,16 +50,20 @@ def load(path):
     for (problem, agent), (_, low, _) in first_evaluations(evals).items():
         if low >= 1 + gain:
             contenders.setdefault(problem, set()).add(agent)
-    return evals, kept, one_recheck_rule(kept, rechecks, contenders, gain)
+    return (evals, kept, one_recheck_rule(kept, rechecks, contenders, gain),
+            without_near_misses)
 
 
 def one_recheck_rule(kept, rechecks, contenders, gain):
     """problem -> the agent kept had each contender's first recheck alone decided, or None where
     that needs a recheck the run did not make (it kept a contender on its deciding recheck while
     another contender was left). Contenders (first evaluation clearly faster) are rechecked in the
-    order kswarm chose; a contender's rows are consecutive."""
+    order kswarm chose; a contender's rows are consecutive. Near misses' rechecks (after every
+    contender's) are left out: the earlier rule had none."""
     by_problem = {}
     for problem, agent, ok, speedup in rechecks:
+        if agent not in contenders.get(problem, set()):
+            continue
         runs = by_problem.setdefault(problem, [])
         if runs and runs[-1][0] == agent:
             runs[-1][1].append((ok, speedup))
@@ -116,7 +124,7 @@ def main() -> int:
     print("## Spread of timed calls (IQR / median, %), all evaluations\n")
     print("| sweep | eager p50 | eager p90 | torch.compile p50 | torch.compile p90 | "
           "other agents p50 | other agents p90 |\n|---|---|---|---|---|---|---|")
-    for name, (evals, _, _) in sweeps.items():
+    for name, (evals, *_) in sweeps.items():
         eager = [100 * r[4] / r[3] for r in evals]
         tc = [100 * r[7] / r[6] for r in evals if r[1] == "torch_compile"]
         other = [100 * r[7] / r[6] for r in evals if r[1] != "torch_compile"]
@@ -124,7 +132,7 @@ def main() -> int:
                                           for q in (0.5, 0.9)) + " |")
     print("\n## The same candidate's speed-up in two sweeps: |ratio - 1|, %, over all pairs\n")
     print("| agents | from | pairs | p50 | p75 | p90 | p95 |\n|---|---|---|---|---|---|---|")
-    firsts = {name: first_evaluations(evals) for name, (evals, _, _) in sweeps.items()}
+    firsts = {name: first_evaluations(evals) for name, (evals, *_) in sweeps.items()}
     for tc_only in (True, False):
         for index, statistic in ((0, "medians"), (1, "minimums")):
             devs = []
@@ -139,12 +147,15 @@ def main() -> int:
                                                      for q in (0.5, 0.75, 0.9, 0.95)) + " |")
     print("\n## Problems with the same winner, of those both sweeps ran\n")
     rules = [("median", g) for g in (0.01, 0.03, 0.05)] + [("min", g) for g in (0.01, 0.03, 0.05)]
-    print("| pair | kept by kswarm | first recheck alone (unknown) | " +
-          " | ".join(f"{s} >= {g:.0%}" for s, g in rules) + " |\n|---|---|---|" + "---|" * len(rules))
+    print("| pair | kept by kswarm | without near misses | first recheck alone (unknown) | " +
+          " | ".join(f"{s} >= {g:.0%}" for s, g in rules) + " |\n|---|---|---|---|" +
+          "---|" * len(rules))
     for a, b in itertools.combinations(sweeps, 2):
         ka, kb = sweeps[a][1], sweeps[b][1]
         common = sorted(set(ka) & set(kb))
         cells = [f"{sum(ka[p] == kb[p] for p in common)} of {len(common)}"]
+        na, nb = sweeps[a][3], sweeps[b][3]
+        cells.append(str(sum(na[p] == nb[p] for p in common)))
         oa, ob = sweeps[a][2], sweeps[b][2]
         unknown = sum(oa[p] is None or ob[p] is None for p in common)
         cells.append(f"{sum(oa[p] is not None and oa[p] == ob[p] for p in common)} ({unknown})")
