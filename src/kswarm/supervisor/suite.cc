@@ -206,22 +206,6 @@ std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& co
   return order;
 }
 
-std::vector<CandidateResult> FastestOfEachAgent(const std::vector<CandidateResult>& candidates) {
-  std::vector<CandidateResult> out;
-  for (const CandidateResult& c : candidates) {
-    auto same = std::find_if(out.begin(), out.end(), [&](const CandidateResult& o) {
-      return o.candidate.generator == c.candidate.generator;
-    });
-    if (same == out.end()) {
-      out.push_back(c);
-    } else if (c.record.evaluation.Speedup().value_or(0) >
-               same->record.evaluation.Speedup().value_or(0)) {
-      *same = c;
-    }
-  }
-  return out;
-}
-
 bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source) {
   if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
   pool_->Submit(file, Sha256Hex(source));
@@ -626,19 +610,17 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     }
     if (again->answer == Again::kConfirmed) break;
   }
-  // Nothing kept: the same two-of-three rule for the candidates whose first evaluation fell just
-  // short of the minimum gain (each agent's fastest), so the side of the line one process fell
-  // on does not decide alone. Kept when both rechecks are clearly faster; the verdict gives the
-  // first of them.
-  if (!best) {
-    for (const CandidateResult& near_miss :
-         RecheckOrder(FastestOfEachAgent(near_misses), min_gain_)) {
-      auto again = recheck(near_miss, /*deciding=*/false, nullptr);
-      if (!again) return again.error();
-      if (again->answer != Again::kConfirmed) continue;
+  // Nothing kept: the same two-of-three rule for the fastest candidate whose first evaluation
+  // fell just short of the minimum gain, so the side of the line one process fell on does not
+  // decide alone. Kept when both rechecks are clearly faster; the verdict gives the first of
+  // them. One per problem: at most two more evaluations, however many attempts fell short.
+  if (!best && !near_misses.empty()) {
+    const CandidateResult near_miss = RecheckOrder(near_misses, min_gain_).front();
+    auto again = recheck(near_miss, /*deciding=*/false, nullptr);
+    if (!again) return again.error();
+    if (again->answer == Again::kConfirmed) {
       auto deciding = recheck(near_miss, /*deciding=*/true, &again->record);
       if (!deciding) return deciding.error();
-      if (deciding->answer == Again::kConfirmed) break;
     }
   }
 

@@ -35,10 +35,6 @@ Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>
 std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& contenders,
                                           double min_gain);
 
-// Of each agent's candidates, its fastest (by first-evaluation speed-up), in the order their
-// agents first appear; ties keep the earlier one.
-std::vector<CandidateResult> FastestOfEachAgent(const std::vector<CandidateResult>& candidates);
-
 // The agent whose candidate is the second baseline of every report.
 inline constexpr const char* kCompileBaselineAgent = "torch_compile";
 

@@ -489,6 +489,26 @@ TEST_F(SuiteTest, ANearMissNeedsBothRechecksAndAFarMissGetsNone) {
   EXPECT_LT(*evals[0].evaluation.Speedup(), 0.6);
 }
 
+TEST_F(SuiteTest, OnlyAProblemsFastestNearMissIsRechecked) {
+  // Two near misses, 0.95x and 0.93x, both as slow in every process: the faster one's recheck is
+  // not clearly faster, and the slower one is not looked at again.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "slower", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "True", 0.0215)}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "faster", std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "True", 0.021)}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("near", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  for (size_t i : {0, 1}) EXPECT_TRUE(core::NearMiss(evals[i].evaluation, core::kDefaultMinGain));
+  EXPECT_EQ(evals[2].purpose, "recheck");
+  EXPECT_EQ(evals[2].generator, "faster");
+  EXPECT_FALSE(store_->RunProblems(result->run_id).value().at(0).best_evaluation_id.has_value());
+}
+
 TEST_F(SuiteTest, AWinnerThatFailsInAFreshProcessIsNotKept) {
   // The first candidate leaves a helper behind in its sandbox process; the second, fast one is
   // right only where that helper exists, so it passes in the shared sandbox and fails its recheck.
