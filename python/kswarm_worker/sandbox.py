@@ -15,7 +15,7 @@ import time
 import torch
 import torch.nn as nn
 
-from . import buildcache, exchange, guards, inputs as inputs_mod, timing
+from . import buildcache, exchange, guards, inputs as inputs_mod, timing, vec_isa_cache
 from .compare import flatten_outputs, inputs_unchanged
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
     is_cuda_failure
@@ -139,6 +139,10 @@ class Sandbox:
             pass
         torch.manual_seed(int(req["seed"]))
         self.model = self._step("ModelNew construction", lambda: model_new(*init).to(self.device))
+        if "torch._dynamo" in sys.modules:
+            # torch.compile is in use: its CPU compiles take which vector instruction sets they
+            # may use from earlier processes' checks (about 20 s of a fresh process's first one)
+            vec_isa_cache.install()
         reply = {}
         if req.get("ipc_probe_path") and self.device_type == "cuda":
             # A known pattern through the device-buffer transport: the judge uses the transport
