@@ -71,4 +71,9 @@ bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain
   return sa && sb && *sa >= *sb * (1.0 + min_gain);
 }
 
+bool WithinNoiseOf(const Evaluation& a, const Evaluation& b) {
+  auto sa = a.Speedup(), sb = b.Speedup();
+  return sa && sb && *sa * (1.0 + kNearMissBand) >= *sb;
+}
+
 }  // namespace kswarm::core

@@ -114,4 +114,9 @@ bool NearMiss(const Evaluation& evaluation, double min_gain);
 // evaluation: a's Speedup() is at least (1 + `min_gain`) times b's.
 bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain);
 
+// Whether candidate `a` may be as fast as candidate `b` for all one evaluation of each can tell:
+// a's Speedup() is at least b's / (1 + kNearMissBand). Both are taken from evaluations in
+// different processes, whose speed-ups move by that much.
+bool WithinNoiseOf(const Evaluation& a, const Evaluation& b);
+
 }  // namespace kswarm::core

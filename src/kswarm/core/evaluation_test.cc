@@ -87,6 +87,20 @@ TEST(EvaluationTest, ClearlyFasterThanComparesSpeedupsMeasuredAgainstTheirOwnEag
   EXPECT_FALSE(ClearlyFasterThan(a, b, 0.01));
 }
 
+TEST(EvaluationTest, WithinNoiseOfAllowsTenPercentBelowTheOtherSpeedup) {
+  Evaluation a, b;
+  a.outcome = b.outcome = Outcome::kPassed;
+  a.baseline = b.baseline = TimingStats{1.0, 0.02, 1.0, 100};
+  b.candidate = TimingStats{0.5, 0.01, 0.5, 100};    // 2.0x
+  a.candidate = TimingStats{0.5, 0.01, 0.545, 100};  // 1.835x: 2.0 / 1.835 is within 1.1
+  EXPECT_TRUE(WithinNoiseOf(a, b));
+  EXPECT_TRUE(WithinNoiseOf(b, a));  // faster is within too
+  a.candidate = TimingStats{0.5, 0.01, 0.56, 100};  // 1.786x: beyond 10% below
+  EXPECT_FALSE(WithinNoiseOf(a, b));
+  a.outcome = Outcome::kWrong;
+  EXPECT_FALSE(WithinNoiseOf(a, b));
+}
+
 TEST(EvaluationTest, TolerancePolicies) {
   EXPECT_EQ(ParseTolerance("seed"), Tolerance::kSeed);
   EXPECT_EQ(ParseTolerance("strict"), Tolerance::kStrict);
