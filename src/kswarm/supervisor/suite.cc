@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -562,7 +563,8 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
 
   // The verdict: the fastest candidate clearly faster than eager that passes again in a fresh
   // process on new seeds, else eager (speedup 1, the floor). Between candidates that timing
-  // cannot tell apart the one evaluated first goes first, so noise does not pick the winner.
+  // cannot tell apart the one evaluated first goes first, so noise does not pick the winner; a
+  // contender of another agent close behind the kept one is looked at again (challengers below).
   best.reset();
   // One fresh evaluation of a candidate, recorded and reported. When it confirms (passed,
   // unflagged, clearly faster) and `keep` is given, `keep` becomes the verdict's evaluation.
@@ -595,20 +597,55 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     emit(ProgressEvent::Kind::kCandidate);
     return out;
   };
-  for (const CandidateResult& contender : RecheckOrder(contenders, min_gain_)) {
-    // Kept only when it passes again and is clearly faster again: a speed-up that does not
-    // reproduce in a fresh process on new inputs is noise, not a result.
-    auto again = recheck(contender, /*deciding=*/false, &contender.record);
-    if (!again) return again.error();
-    // Correct again but not faster: the first evaluation and this one disagree on speed alone,
-    // which a launch-bound candidate's host time does from process to process. A third fresh
-    // evaluation decides: kept when two of the three were clearly faster. A failure of
-    // correctness is never given another chance.
+  // Kept only when it passes again and is clearly faster again: a speed-up that does not
+  // reproduce in a fresh process on new inputs is noise, not a result. Correct again but not
+  // faster: the first evaluation and this one disagree on speed alone, which a launch-bound
+  // candidate's host time does from process to process. A third fresh evaluation decides: kept
+  // when two of the three were clearly faster. A failure of correctness is never given another
+  // chance. Gives the recheck that confirmed the candidate, or none.
+  auto two_of_three = [&](const CandidateResult& candidate, const store::EvaluationRecord* keep)
+      -> Result<std::optional<store::EvaluationRecord>> {
+    auto again = recheck(candidate, /*deciding=*/false, keep);
+    if (!again) return Error(again.error());
     if (again->answer == Again::kNotFaster) {
-      again = recheck(contender, /*deciding=*/true, &contender.record);
-      if (!again) return again.error();
+      again = recheck(candidate, /*deciding=*/true, keep);
+      if (!again) return Error(again.error());
     }
-    if (again->answer == Again::kConfirmed) break;
+    if (again->answer != Again::kConfirmed) return std::optional<store::EvaluationRecord>();
+    return std::optional(std::move(again->record));
+  };
+  const std::vector<CandidateResult> order = RecheckOrder(contenders, min_gain_);
+  size_t leader = 0;
+  std::optional<store::EvaluationRecord> leader_confirmed;  // the kept one's confirming recheck
+  for (; leader < order.size(); ++leader) {
+    auto confirmed = two_of_three(order[leader], &order[leader].record);
+    if (!confirmed) return confirmed.error();
+    if ((leader_confirmed = std::move(*confirmed))) break;
+  }
+  // Challengers: a later contender of another agent whose first evaluation was within noise of
+  // the kept one's (one process's speed-up moves by kNearMissBand) could have been put behind it
+  // by that noise alone. Each agent's first such contender gets the same two-of-three rule and
+  // takes over when its confirming recheck is clearly faster than the kept one's; the verdict
+  // then gives that recheck, the evaluation it was chosen by.
+  if (leader_confirmed) {
+    std::optional<int64_t> kept_recheck = verdict.recheck_evaluation_id;
+    std::set<std::string> agents_seen = {order[leader].candidate.generator};
+    for (size_t i = leader + 1; i < order.size(); ++i) {
+      const CandidateResult& challenger = order[i];
+      if (!core::WithinNoiseOf(challenger.record.evaluation, order[leader].record.evaluation) ||
+          !agents_seen.insert(challenger.candidate.generator).second) {
+        continue;
+      }
+      auto confirmed = two_of_three(challenger, nullptr);
+      if (!confirmed) return confirmed.error();
+      if (*confirmed && core::ClearlyFasterThan((*confirmed)->evaluation,
+                                                leader_confirmed->evaluation, min_gain_)) {
+        leader_confirmed = best = std::move(*confirmed);
+        best_agent = challenger.candidate.generator;
+        kept_recheck = verdict.recheck_evaluation_id;
+      }
+    }
+    verdict.recheck_evaluation_id = kept_recheck;
   }
   // Nothing kept: the same two-of-three rule for the fastest candidate whose first evaluation
   // fell just short of the minimum gain, so the side of the line one process fell on does not

@@ -370,18 +370,18 @@ TEST_F(SuiteTest, ACandidateBelowTheMinimumGainIsNotKept) {
 
 // A candidate that counts its imports in `counter` and sleeps `slow_s` per call (by default twice
 // eager's time) on the imports `slow_when` names, a Python expression over `n`, the import's
-// number; on the others it does not sleep.
+// number; on the others it sleeps `fast_s` (by default not at all).
 std::string ImportCountingCandidate(const fs::path& counter, const std::string& slow_when,
-                                    double slow_s) {
+                                    double slow_s, double fast_s = 0.0) {
   return fmt::format(
       "import os, time\nimport torch.nn as nn\n"
       "with open('{0}', 'a') as f:\n    f.write('x')\n"
       "n = os.path.getsize('{0}')\n"
       "SLOW = {1}\n"
       "class ModelNew(nn.Module):\n"
-      "    def forward(self, x):\n        time.sleep({2} if SLOW else 0.0)\n"
+      "    def forward(self, x):\n        time.sleep({2} if SLOW else {3})\n"
       "        return x * 2.0\n",
-      counter.string(), slow_when, slow_s);
+      counter.string(), slow_when, slow_s, fast_s);
 }
 
 Result<SuiteResult> SuiteTest::RunImportCounting(const std::string& agent,
@@ -507,6 +507,79 @@ TEST_F(SuiteTest, OnlyAProblemsFastestNearMissIsRechecked) {
   EXPECT_EQ(evals[2].purpose, "recheck");
   EXPECT_EQ(evals[2].generator, "faster");
   EXPECT_FALSE(store_->RunProblems(result->run_id).value().at(0).best_evaluation_id.has_value());
+}
+
+// The evaluation of `run` whose candidate came from `agent` and whose purpose is `purpose`.
+const store::EvaluationRecord& EvaluationOf(const std::vector<store::EvaluationRecord>& run,
+                                            const std::string& agent, const std::string& purpose) {
+  auto it = std::find_if(run.begin(), run.end(), [&](const store::EvaluationRecord& e) {
+    return e.generator == agent && e.purpose == purpose;
+  });
+  EXPECT_NE(it, run.end()) << agent << " " << purpose;
+  return it == run.end() ? run.front() : *it;
+}
+
+TEST_F(SuiteTest, AContenderCloseBehindTheKeptOneTakesOverWhenItsRecheckIsClearlyFaster) {
+  // Eager sleeps 0.02 s per call. First evaluations: "first" 2.0x (0.01 s), "second" 1.9x
+  // (0.0105 s), within noise of it. In fresh processes "first" is 1.33x (0.015 s) and "second"
+  // 4x (0.005 s): both confirmed, "second" clearly faster, kept with its recheck's speed-up.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "first", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "n >= 2", 0.015, 0.01)}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "second",
+      std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "n == 1", 0.0105, 0.005)}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("r", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 4u);
+  const auto& first = EvaluationOf(evals, "first", "candidate");
+  const auto& second = EvaluationOf(evals, "second", "candidate");
+  EXPECT_TRUE(core::ClearlyFasterThan(first.evaluation, second.evaluation, core::kDefaultMinGain));
+  EXPECT_TRUE(core::WithinNoiseOf(second.evaluation, first.evaluation));
+  EXPECT_EQ(EvaluationOf(evals, "first", "recheck").id, evals[2].id);  // the kept one goes first
+  const auto& taken_over = EvaluationOf(evals, "second", "recheck");
+  EXPECT_GT(*taken_over.evaluation.Speedup(), 3.0);
+  auto verdict = store_->RunProblems(result->run_id).value().at(0);
+  EXPECT_EQ(verdict.best_evaluation_id, taken_over.id);
+  EXPECT_EQ(verdict.recheck_evaluation_id, taken_over.id);
+  EXPECT_DOUBLE_EQ(*verdict.speedup, *taken_over.evaluation.Speedup());
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const ProgressEvent& e) {
+    return e.kind == ProgressEvent::Kind::kProblemDone && e.agent == "second";
+  }));
+}
+
+TEST_F(SuiteTest, AChallengerMustBeWithinNoiseAndClearlyFasterAgainToTakeOver) {
+  // First evaluations: "first" 2.0x, "close" 1.9x (within noise), "far" 1.33x (not). In fresh
+  // processes "first" is 1.67x and "close" 1.54x: confirmed but not clearly faster than "first",
+  // which stays kept with its first evaluation's speed-up; "far" is not looked at again.
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "first", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "n >= 2", 0.012, 0.01)}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "close", std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "n >= 2", 0.013, 0.0105)}));
+  agents.push_back(std::make_unique<testing::FakeAgent>(
+      "far", std::vector<std::string>{ImportCountingCandidate(dir_ / "c", "True", 0.015)}));
+  std::vector<ProgressEvent> events;
+  auto result = Runner(std::move(agents), &events)->Run("r", std::nullopt, "{}", {problem});
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  auto evals = store_->EvaluationsOfRun(result->run_id).value();
+  ASSERT_EQ(evals.size(), 5u);
+  const auto& first = EvaluationOf(evals, "first", "candidate");
+  EXPECT_TRUE(core::ClearlyFaster(EvaluationOf(evals, "far", "candidate").evaluation,
+                                  core::kDefaultMinGain));
+  const auto& kept_recheck = EvaluationOf(evals, "first", "recheck");
+  const auto& challenge = EvaluationOf(evals, "close", "recheck");
+  EXPECT_TRUE(core::ClearlyFaster(challenge.evaluation, core::kDefaultMinGain));
+  EXPECT_FALSE(core::ClearlyFasterThan(challenge.evaluation, kept_recheck.evaluation,
+                                       core::kDefaultMinGain));
+  auto verdict = store_->RunProblems(result->run_id).value().at(0);
+  EXPECT_EQ(verdict.best_evaluation_id, first.id);
+  EXPECT_EQ(verdict.recheck_evaluation_id, kept_recheck.id);
+  EXPECT_DOUBLE_EQ(*verdict.speedup, *first.evaluation.Speedup());
 }
 
 TEST_F(SuiteTest, AWinnerThatFailsInAFreshProcessIsNotKept) {
