@@ -9,7 +9,10 @@ kswarm would have kept had a contender's first recheck alone decided (before the
 a contender whose recheck is correct but not clearly faster now gets a third evaluation), replayed
 from the rechecks the database holds, and which agent it would have kept without looking again at
 near misses (first evaluations just short of the minimum gain, rechecked only when no contender
-was kept): eager wherever the kept evaluation is a recheck.
+was kept): eager wherever the kept evaluation is a near miss's recheck, and which it would have kept
+had the first confirmed contender stayed kept (before challengers: another agent's contender within
+noise of the kept one, rechecked after it, takes over when clearly faster again). The problems
+whose kept agent differs are listed.
 
 Usage: python3 bench/winner_stability.py NAME=SWEEP_DB NAME=SWEEP_DB [...]
 (bench/multi_gpu_sweep.sh leaves OUTDIR/one/sweep.db and OUTDIR/all/sweep.db)."""
@@ -37,7 +40,6 @@ def load(path):
         left join evaluations e on e.id = rp.best_evaluation_id
         left join candidates c on c.id = e.candidate_id""").fetchall()
     kept = {p: g for p, g, _ in kept_rows}
-    without_near_misses = {p: "eager" if near else g for p, g, near in kept_rows}
     rechecks = c.execute("""
         select p.name, c.generator, e.outcome = 'passed' and coalesce(e.flags_json, '') in ('', '[]'),
                e.baseline_min_ms / e.candidate_min_ms
@@ -50,16 +52,16 @@ def load(path):
     for (problem, agent), (_, low, _) in first_evaluations(evals).items():
         if low >= 1 + gain:
             contenders.setdefault(problem, set()).add(agent)
+    # A kept recheck is a near miss's, or a challenger's that took over (a contender's own).
+    without_near_misses = {p: "eager" if recheck and g not in contenders.get(p, set()) else g
+                           for p, g, recheck in kept_rows}
     return (evals, kept, one_recheck_rule(kept, rechecks, contenders, gain),
-            without_near_misses)
+            without_near_misses, without_challengers(kept, rechecks, contenders, gain))
 
 
-def one_recheck_rule(kept, rechecks, contenders, gain):
-    """problem -> the agent kept had each contender's first recheck alone decided, or None where
-    that needs a recheck the run did not make (it kept a contender on its deciding recheck while
-    another contender was left). Contenders (first evaluation clearly faster) are rechecked in the
-    order kswarm chose; a contender's rows are consecutive. Near misses' rechecks (after every
-    contender's) are left out: the earlier rule had none."""
+def contender_runs(rechecks, contenders):
+    """problem -> [(agent, [(ok, speed-up) of each recheck])] of the contenders' rechecks, in the
+    order kswarm made them (a contender's rows are consecutive)."""
     by_problem = {}
     for problem, agent, ok, speedup in rechecks:
         if agent not in contenders.get(problem, set()):
@@ -69,6 +71,32 @@ def one_recheck_rule(kept, rechecks, contenders, gain):
             runs[-1][1].append((ok, speedup))
         else:
             runs.append((agent, [(ok, speedup)]))
+    return by_problem
+
+
+def without_challengers(kept, rechecks, contenders, gain):
+    """problem -> the agent kept had the first confirmed contender stayed kept (kswarm before
+    challengers): the first contender whose recheck, or else its deciding one, passed and was
+    clearly faster; where none was, what kswarm kept (a near miss, or eager). Challengers are
+    rechecked after that contender, so this is exact."""
+    runs = contender_runs(rechecks, contenders)
+    out = {}
+    for problem, winner in kept.items():
+        out[problem] = winner if winner not in contenders.get(problem, set()) else "eager"
+        for agent, tries in runs.get(problem, []):
+            if any(ok and speedup and speedup >= 1 + gain for ok, speedup in tries[:2]):
+                out[problem] = agent
+                break
+    return out
+
+
+def one_recheck_rule(kept, rechecks, contenders, gain):
+    """problem -> the agent kept had each contender's first recheck alone decided, or None where
+    that needs a recheck the run did not make (it kept a contender on its deciding recheck while
+    another contender was left). Contenders (first evaluation clearly faster) are rechecked in the
+    order kswarm chose; a contender's rows are consecutive. Near misses' rechecks (after every
+    contender's) are left out: the earlier rule had none."""
+    by_problem = contender_runs(rechecks, contenders)
     out = {}
     for problem, winner in kept.items():
         runs = by_problem.get(problem, [])
@@ -147,15 +175,19 @@ def main() -> int:
                                                      for q in (0.5, 0.75, 0.9, 0.95)) + " |")
     print("\n## Problems with the same winner, of those both sweeps ran\n")
     rules = [("median", g) for g in (0.01, 0.03, 0.05)] + [("min", g) for g in (0.01, 0.03, 0.05)]
-    print("| pair | kept by kswarm | without near misses | first recheck alone (unknown) | " +
-          " | ".join(f"{s} >= {g:.0%}" for s, g in rules) + " |\n|---|---|---|---|" +
+    print("| pair | kept by kswarm | without near misses | without challengers | "
+          "first recheck alone (unknown) | " +
+          " | ".join(f"{s} >= {g:.0%}" for s, g in rules) + " |\n|---|---|---|---|---|" +
           "---|" * len(rules))
+    differing = []
     for a, b in itertools.combinations(sweeps, 2):
         ka, kb = sweeps[a][1], sweeps[b][1]
         common = sorted(set(ka) & set(kb))
         cells = [f"{sum(ka[p] == kb[p] for p in common)} of {len(common)}"]
-        na, nb = sweeps[a][3], sweeps[b][3]
-        cells.append(str(sum(na[p] == nb[p] for p in common)))
+        for rule in (3, 4):  # without near misses, without challengers
+            na, nb = sweeps[a][rule], sweeps[b][rule]
+            cells.append(str(sum(na[p] == nb[p] for p in common)))
+        differing += [f"{a} - {b}: {p}: {ka[p]} / {kb[p]}" for p in common if ka[p] != kb[p]]
         oa, ob = sweeps[a][2], sweeps[b][2]
         unknown = sum(oa[p] is None or ob[p] is None for p in common)
         cells.append(f"{sum(oa[p] is not None and oa[p] == ob[p] for p in common)} ({unknown})")
@@ -164,6 +196,7 @@ def main() -> int:
             wb = pick(firsts[b], common, statistic, gain)
             cells.append(str(sum(wa[p] == wb[p] for p in common)))
         print(f"| {a} - {b} | " + " | ".join(cells) + " |")
+    print("\nKept by kswarm, differing:\n" + "\n".join(differing or ["(none)"]))
     return 0
 
 
