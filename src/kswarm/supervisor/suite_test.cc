@@ -117,6 +117,10 @@ class SuiteTest : public ::testing::Test {
         [events](const ProgressEvent& e) { events->push_back(e); }, min_gain);
   }
 
+  // A run on a problem that sleeps 0.02 s per call, of one agent per (name, candidate) proposal.
+  Result<SuiteResult> RunAgents(const std::vector<std::pair<std::string, std::string>>& proposals,
+                                std::vector<ProgressEvent>* events);
+
   // A run of one agent, named `agent`, proposing ImportCountingCandidate(slow_when, slow_s) for a
   // problem that sleeps 0.02 s per call.
   Result<SuiteResult> RunImportCounting(const std::string& agent, const std::string& slow_when,
@@ -384,16 +388,23 @@ std::string ImportCountingCandidate(const fs::path& counter, const std::string& 
       counter.string(), slow_when, slow_s, fast_s);
 }
 
+Result<SuiteResult> SuiteTest::RunAgents(
+    const std::vector<std::pair<std::string, std::string>>& proposals,
+    std::vector<ProgressEvent>* events) {
+  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
+  std::vector<std::unique_ptr<agents::Agent>> agents;
+  for (const auto& [name, candidate] : proposals) {
+    agents.push_back(
+        std::make_unique<testing::FakeAgent>(name, std::vector<std::string>{candidate}));
+  }
+  return Runner(std::move(agents), events)->Run("r", std::nullopt, "{}", {problem});
+}
+
 Result<SuiteResult> SuiteTest::RunImportCounting(const std::string& agent,
                                                  const std::string& slow_when,
                                                  std::vector<ProgressEvent>* events,
                                                  double slow_s) {
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      agent,
-      std::vector<std::string>{ImportCountingCandidate(dir_ / "imports", slow_when, slow_s)}));
-  return Runner(std::move(agents), events)->Run(agent, std::nullopt, "{}", {problem});
+  return RunAgents({{agent, ImportCountingCandidate(dir_ / "imports", slow_when, slow_s)}}, events);
 }
 
 TEST_F(SuiteTest, AWinnerWhoseSpeedDoesNotReproduceIsNotKept) {
@@ -492,14 +503,10 @@ TEST_F(SuiteTest, ANearMissNeedsBothRechecksAndAFarMissGetsNone) {
 TEST_F(SuiteTest, OnlyAProblemsFastestNearMissIsRechecked) {
   // Two near misses, 0.95x and 0.93x, both as slow in every process: the faster one's recheck is
   // not clearly faster, and the slower one is not looked at again.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "slower", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "True", 0.0215)}));
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "faster", std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "True", 0.021)}));
   std::vector<ProgressEvent> events;
-  auto result = Runner(std::move(agents), &events)->Run("near", std::nullopt, "{}", {problem});
+  auto result = RunAgents({{"slower", ImportCountingCandidate(dir_ / "a", "True", 0.0215)},
+                           {"faster", ImportCountingCandidate(dir_ / "b", "True", 0.021)}},
+                          &events);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 3u);
@@ -523,15 +530,11 @@ TEST_F(SuiteTest, AContenderCloseBehindTheKeptOneTakesOverWhenItsRecheckIsClearl
   // Eager sleeps 0.02 s per call. First evaluations: "first" 2.0x (0.01 s), "second" 1.9x
   // (0.0105 s), within noise of it. In fresh processes "first" is 1.33x (0.015 s) and "second"
   // 4x (0.005 s): both confirmed, "second" clearly faster, kept with its recheck's speed-up.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "first", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "n >= 2", 0.015, 0.01)}));
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "second",
-      std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "n == 1", 0.0105, 0.005)}));
   std::vector<ProgressEvent> events;
-  auto result = Runner(std::move(agents), &events)->Run("r", std::nullopt, "{}", {problem});
+  auto result = RunAgents(
+      {{"first", ImportCountingCandidate(dir_ / "a", "n >= 2", 0.015, 0.01)},
+       {"second", ImportCountingCandidate(dir_ / "b", "n == 1", 0.0105, 0.005)}},
+      &events);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 4u);
@@ -555,16 +558,11 @@ TEST_F(SuiteTest, AChallengerMustBeWithinNoiseAndClearlyFasterAgainToTakeOver) {
   // First evaluations: "first" 2.0x, "close" 1.9x (within noise), "far" 1.33x (not). In fresh
   // processes "first" is 1.67x and "close" 1.54x: confirmed but not clearly faster than "first",
   // which stays kept with its first evaluation's speed-up; "far" is not looked at again.
-  std::string problem = WriteProblem("a.py", SlowProblem(0.02));
-  std::vector<std::unique_ptr<agents::Agent>> agents;
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "first", std::vector<std::string>{ImportCountingCandidate(dir_ / "a", "n >= 2", 0.012, 0.01)}));
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "close", std::vector<std::string>{ImportCountingCandidate(dir_ / "b", "n >= 2", 0.013, 0.0105)}));
-  agents.push_back(std::make_unique<testing::FakeAgent>(
-      "far", std::vector<std::string>{ImportCountingCandidate(dir_ / "c", "True", 0.015)}));
   std::vector<ProgressEvent> events;
-  auto result = Runner(std::move(agents), &events)->Run("r", std::nullopt, "{}", {problem});
+  auto result = RunAgents({{"first", ImportCountingCandidate(dir_ / "a", "n >= 2", 0.012, 0.01)},
+                           {"close", ImportCountingCandidate(dir_ / "b", "n >= 2", 0.013, 0.0105)},
+                           {"far", ImportCountingCandidate(dir_ / "c", "True", 0.015)}},
+                          &events);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   auto evals = store_->EvaluationsOfRun(result->run_id).value();
   ASSERT_EQ(evals.size(), 5u);
