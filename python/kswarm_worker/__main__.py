@@ -1,8 +1,10 @@
 """Entry point: python3 -m kswarm_worker --device cuda|cpu [--index N]."""
 
 import argparse
+import os
 import sys
 
+from .sandbox_client import compile_threads
 from .server import private_protocol, serve
 
 
@@ -23,6 +25,8 @@ def main() -> int:
     if device == "auto":
         import torch
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    # Read by torch.compile in the sandboxes, which inherit this environment.
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = compile_threads(device)
     return serve(proto_in, proto_out, device, args.index)
 
 

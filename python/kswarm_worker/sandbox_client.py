@@ -7,7 +7,14 @@ tops up a few fresh sandboxes started ahead (prepare_spare), which also import t
 that candidates commonly use (sandbox.py --preload); no job has touched one when it takes over.
 Two, so that a spare has had the time of a whole problem's jobs to start when a recheck takes it,
 and two rechecks in a row both find one. KSWARM_SPARE_SANDBOX=N keeps N (default 2 on CUDA, where
-the host has cores to spare, and 0 on the CPU)."""
+the host has cores to spare, and 0 on the CPU).
+
+torch.compile's compile processes (TORCHINDUCTOR_COMPILE_THREADS where the user has not set it;
+compile_threads): none on CUDA, where a pool started by one candidate busied every core of the host
+while another was timed on this GPU or the next, and a timed call's host code ran up to 2.7x slower
+(bench/spin_timing.py --busy, bench/results/2026-12-01-h200x2-host-load.md); on the CPU one per core
+the worker may use, since the worker compiles a candidate only while verifying it, when it times
+nothing (a cold torch.compile of 11_tiny_unet on 2 cores: 9.6 s against 14.9 s in-process)."""
 
 import json
 import os
@@ -26,6 +33,18 @@ def spares_wanted(device_type: str) -> int:
     except ValueError:
         raise DeviceError(f"KSWARM_SPARE_SANDBOX={value!r}: give the number of spare sandboxes "
                           "to keep (0 for none)")
+
+
+def compile_threads(device_type: str) -> str:
+    """TORCHINDUCTOR_COMPILE_THREADS for this worker's sandboxes: the user's value, else 1 on CUDA
+    (kernels compile in the sandbox itself) and the cores this process may use on the CPU (at
+    most 32, torch's own limit)."""
+    value = os.environ.get("TORCHINDUCTOR_COMPILE_THREADS", "")
+    if value:
+        return value
+    if device_type == "cuda":
+        return "1"
+    return str(min(32, len(os.sched_getaffinity(0))))
 
 
 class SandboxClient:

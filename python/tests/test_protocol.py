@@ -340,6 +340,40 @@ def test_spare_sandboxes_take_over_for_fresh_jobs_untouched(tmp_path):
         proc.wait()
 
 
+def test_torch_compile_uses_a_process_per_core_on_the_cpu_unless_the_user_chose(tmp_path,
+                                                                              monkeypatch):
+    # On the CPU the worker compiles only while it times nothing; on CUDA a compile pool would
+    # busy the cores while another candidate is timed (sandbox_client.compile_threads).
+    from kswarm_worker.sandbox_client import compile_threads
+    seen = tmp_path / "seen"
+    cand = tmp_path / "threads.py"
+    cand.write_text(
+        "import os, torch.nn as nn, torch.nn.functional as F\n"
+        "import torch._inductor.config as config\n"
+        f"with open({str(seen)!r}, 'a') as f:\n"
+        "    f.write(f'{os.environ.get(\"TORCHINDUCTOR_COMPILE_THREADS\")} '\n"
+        "            f'{config.compile_threads}\\n')\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.gelu(x)\n")
+    cores = str(min(32, len(os.sched_getaffinity(0))))
+    for given in (None, "3"):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        env.pop("TORCHINDUCTOR_COMPILE_THREADS", None)
+        if given:
+            env["TORCHINDUCTOR_COMPILE_THREADS"] = given
+        proc = subprocess.run([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
+                              input=json.dumps(evaluate(cand, static_policy="report")) + "\n",
+                              capture_output=True, text=True, env=env, timeout=300)
+        reply = json.loads(proc.stdout.splitlines()[0])
+        assert reply["outcome"] == "passed", reply["message"]
+    assert seen.read_text().split("\n")[:2] == [f"{cores} {cores}", "3 3"]
+    monkeypatch.delenv("TORCHINDUCTOR_COMPILE_THREADS", raising=False)
+    assert compile_threads("cuda") == "1" and compile_threads("cpu") == cores
+    monkeypatch.setenv("TORCHINDUCTOR_COMPILE_THREADS", "4")
+    assert compile_threads("cuda") == "4"
+
+
 def test_a_spare_count_that_is_not_a_number_is_a_clear_error(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="yes")
     proc = subprocess.run([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],

@@ -72,7 +72,9 @@ std::vector<std::string> WorkerEnvironment(const WorkerConfig& config) {
   }
   // Compiled code is kept between runs, where the user has not chosen a place: candidates'
   // extensions (one folder per candidate, python/kswarm_worker/buildcache.py), kswarm_rt's
-  // kernels, Triton's kernels and torch.compile's caches.
+  // kernels, Triton's kernels and torch.compile's caches. TORCHINDUCTOR_COMPILE_THREADS, unless
+  // the user set it, is the worker's to choose once it knows its device
+  // (python/kswarm_worker/sandbox_client.py).
   std::string cache = CacheDir();
   std::vector<std::string> overrides = {
       "PYTHONPATH=" + pythonpath,
@@ -82,12 +84,6 @@ std::vector<std::string> WorkerEnvironment(const WorkerConfig& config) {
       "KSWARM_RT_CACHE=" + EnvOr("KSWARM_RT_CACHE", cache + "/nvrtc"),
       "TRITON_CACHE_DIR=" + EnvOr("TRITON_CACHE_DIR", cache + "/triton"),
       "TORCHINDUCTOR_CACHE_DIR=" + EnvOr("TORCHINDUCTOR_CACHE_DIR", cache + "/inductor"),
-      // torch.compile compiles its kernels in the process that compiles the model, not in a
-      // pool of compile processes (by default one per core, each importing torch as it starts):
-      // started by one candidate while another is timed on this GPU or the next, such a pool
-      // busies every core of the host, and a timed call's host code then ran up to 2.7x slower
-      // (bench/spin_timing.py --busy, bench/results/2026-12-01-h200x2-host-load.md).
-      "TORCHINDUCTOR_COMPILE_THREADS=" + EnvOr("TORCHINDUCTOR_COMPILE_THREADS", "1"),
   };
   overrides.insert(overrides.end(), config.extra_env.begin(), config.extra_env.end());
   return ScrubbedEnvironment(environ, overrides);
