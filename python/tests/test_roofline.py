@@ -42,3 +42,17 @@ def test_measured_cpu_peaks_are_plausible_and_measured_once():
     assert 1e8 < peaks["bytes_per_s"] < 1e13
     assert 1e8 < peaks["flops_per_s"] < 1e15
     assert roofline.measure_peaks("cpu", "cpu") is peaks
+
+
+def test_the_cpu_copy_exceeds_the_cache_within_a_share_of_free_memory(monkeypatch):
+    # A VM may report its host's whole L3; the copy stays at most 1 GiB and an eighth of what is
+    # free (sysconf: 4 KiB pages).
+    pages = {"SC_PAGE_SIZE": 4096, "SC_AVPHYS_PAGES": (64 << 30) // 4096}
+    monkeypatch.setattr(roofline.os, "sysconf", lambda name: pages[name])
+    mib = 1 << 20
+    assert roofline._cpu_copy_bytes(8 * mib) == 64 * mib
+    assert roofline._cpu_copy_bytes(100 * mib) == 200 * mib
+    assert roofline._cpu_copy_bytes(480 * mib) == 960 * mib
+    assert roofline._cpu_copy_bytes(4096 * mib) == 1024 * mib
+    pages["SC_AVPHYS_PAGES"] = (2 << 30) // 4096  # 2 GiB free
+    assert roofline._cpu_copy_bytes(480 * mib) == 256 * mib
