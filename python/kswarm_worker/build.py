@@ -18,10 +18,12 @@ there if it must kill the build), then one line {"outcome", "message", "build_ms
 
 import argparse
 import json
+import os
 import sys
 import time
 
 from .errors import describe_exception, is_build_error
+from .sandbox_client import compile_threads
 from .server import private_protocol
 from .static_check import check_source
 
@@ -54,6 +56,7 @@ def main() -> int:
     parser.add_argument("--arch", required=True, help='"sm_90" or "cpu-x86_64" (buildcache.arch_of)')
     parser.add_argument("--static-policy", choices=["reject", "report"], default="reject")
     args = parser.parse_args()
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = compile_threads(None)
     _, proto_out = private_protocol()  # the candidate's prints go to stderr
     started = time.perf_counter()
     def announce(reply):

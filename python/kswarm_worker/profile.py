@@ -395,6 +395,8 @@ def main() -> int:
     parser.add_argument("--ncu", default="", help="path of ncu (default: PATH, /usr/local/cuda)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from .sandbox_client import compile_threads
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = compile_threads(None)
     if args.child:
         return _child(args)
     from .server import answer_once

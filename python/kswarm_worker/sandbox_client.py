@@ -35,14 +35,15 @@ def spares_wanted(device_type: str) -> int:
                           "to keep (0 for none)")
 
 
-def compile_threads(device_type: str) -> str:
-    """TORCHINDUCTOR_COMPILE_THREADS for this worker's sandboxes: the user's value, else 1 on CUDA
-    (kernels compile in the sandbox itself) and the cores this process may use on the CPU (at
-    most 32, torch's own limit)."""
+def compile_threads(device_type) -> str:
+    """TORCHINDUCTOR_COMPILE_THREADS for this process and what it starts: the user's value, else
+    the cores this process may use (at most 32, torch's own limit) for a CPU worker's sandboxes,
+    and 1 (kernels compile in the process that compiles the model) on CUDA and for the tools
+    (device_type None: builds and profiles, which may run beside a timed candidate)."""
     value = os.environ.get("TORCHINDUCTOR_COMPILE_THREADS", "")
     if value:
         return value
-    if device_type == "cuda":
+    if device_type != "cpu":
         return "1"
     return str(min(32, len(os.sched_getaffinity(0))))
 

@@ -370,6 +370,7 @@ def test_torch_compile_uses_a_process_per_core_on_the_cpu_unless_the_user_chose(
     assert seen.read_text().split("\n")[:2] == [f"{cores} {cores}", "3 3"]
     monkeypatch.delenv("TORCHINDUCTOR_COMPILE_THREADS", raising=False)
     assert compile_threads("cuda") == "1" and compile_threads("cpu") == cores
+    assert compile_threads(None) == "1"  # the build and profile tools, beside a timed candidate
     monkeypatch.setenv("TORCHINDUCTOR_COMPILE_THREADS", "4")
     assert compile_threads("cuda") == "4"
 
