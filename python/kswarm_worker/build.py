@@ -8,8 +8,7 @@ untrusted as the sandbox: kswarm starts it with the sandbox's scrubbed environme
 process group, under a deadline. Under the reject policy a candidate that the static check rejects
 is never imported here.
 
-Prints {"folder": F} (the candidate's build folder, so that kswarm can clear the compiler's lock
-there if it must kill the build), then one line {"outcome", "message", "build_ms"} with outcome
+Prints one line {"outcome", "message", "build_ms"} with outcome
   built          imported; whatever it compiles is in the cache
   compile_error  its custom code does not compile: the verdict, with the trimmed log
   skipped        rejected by the static check; the evaluation says so
@@ -28,7 +27,7 @@ from .server import private_protocol
 from .static_check import check_source
 
 
-def build(candidate_path: str, arch: str, static_policy: str, announce=lambda reply: None) -> dict:
+def build(candidate_path: str, arch: str, static_policy: str) -> dict:
     try:
         with open(candidate_path, "rb") as f:
             source = f.read()
@@ -39,7 +38,7 @@ def build(candidate_path: str, arch: str, static_policy: str, announce=lambda re
     if forbidden and static_policy == "reject":
         return {"outcome": "skipped", "message": "rejected by the static check"}
     from . import buildcache, inputs
-    announce({"folder": buildcache.prepare(source, arch)})
+    buildcache.prepare(source, arch)
     try:
         inputs.load_module(candidate_path, "kswarm_candidate_")
     except BaseException as e:
@@ -59,11 +58,7 @@ def main() -> int:
     os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = compile_threads(None)
     _, proto_out = private_protocol()  # the candidate's prints go to stderr
     started = time.perf_counter()
-    def announce(reply):
-        proto_out.write(json.dumps(reply) + "\n")
-        proto_out.flush()
-
-    reply = build(args.candidate, args.arch, args.static_policy, announce)
+    reply = build(args.candidate, args.arch, args.static_policy)
     reply["build_ms"] = round((time.perf_counter() - started) * 1e3, 3)
     proto_out.write(json.dumps(reply) + "\n")
     proto_out.flush()

@@ -8,8 +8,14 @@ torch or CUDA version, another GPU architecture or another compiler builds afres
 
 CUDA builds target only the device's architecture (TORCH_CUDA_ARCH_LIST), which is also what lets
 the build pool (build.py) compile with no GPU in sight. Kernels compiled through kswarm_rt (NVRTC)
-keep their own content-addressed cache; KSWARM_RT_ARCH tells them the target here."""
+keep their own content-addressed cache; KSWARM_RT_ARCH tells them the target here.
 
+torch's extension builder marks a build in progress with a `lock` file that waiters poll for; a
+builder killed on its deadline leaves it behind and every later build of that candidate waits on
+it for ever. prepare() swaps it for a kernel lock (flock) on the same path, which dies with its
+holder."""
+
+import fcntl
 import functools
 import hashlib
 import json
@@ -70,6 +76,41 @@ def build_key(source: bytes, arch: str) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
+class KernelBaton:
+    """torch.utils.file_baton.FileBaton's interface on flock(2). The file itself is never removed:
+    a waiter may hold it open, and a path that came and went would let two builders in at once."""
+
+    def __init__(self, lock_file_path, wait_seconds=0.1, warn_after_seconds=None):
+        self.lock_file_path = lock_file_path
+        self.fd = None
+
+    def _open(self) -> int:
+        return os.open(self.lock_file_path, os.O_CREAT | os.O_RDWR, 0o600)
+
+    def try_acquire(self) -> bool:
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def wait(self) -> None:
+        """Returns once the holder has released the lock, or died."""
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)  # closing releases it
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def prepare(source: bytes, arch: str) -> str:
     """Points this process's extension builds at the candidate's own folder and returns it.
     Called before the candidate is imported."""
@@ -84,4 +125,5 @@ def prepare(source: bytes, arch: str) -> str:
     # any later process.
     from torch.utils import cpp_extension
     cpp_extension.JIT_EXTENSION_VERSIONER.entries.clear()
+    cpp_extension.FileBaton = KernelBaton
     return folder

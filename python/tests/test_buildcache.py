@@ -57,3 +57,54 @@ def test_prepare_points_builds_at_the_candidates_own_folder(monkeypatch, tmp_pat
     assert cpp_extension.JIT_EXTENSION_VERSIONER.entries == {}
     other = buildcache.prepare(SOURCE + b"#2\n", "sm_90")
     assert other != folder and os.environ["TORCH_EXTENSIONS_DIR"] == other
+
+
+def _hold_lock(path):
+    """A process that takes the build lock at `path` the way a builder does and keeps it."""
+    import subprocess
+    import sys
+    code = ("import sys, time; from kswarm_worker import buildcache; "
+            "b = buildcache.KernelBaton(sys.argv[1]); assert b.try_acquire(); "
+            "print('held', flush=True); time.sleep(600)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                            text=True, cwd=os.path.dirname(os.path.dirname(buildcache.__file__)))
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_lock_file_left_by_a_killed_build_does_not_block_the_next_build(tmp_path):
+    # torch's own baton is a file whose existence means "a build is running": a killed builder
+    # leaves it, and every later build of that candidate waits on it until its deadline.
+    lock = tmp_path / "lock"
+    lock.write_text("")
+    baton = buildcache.KernelBaton(str(lock))
+    assert baton.try_acquire()
+    baton.release()
+
+
+def test_a_live_build_holds_the_lock_and_its_death_releases_it(tmp_path):
+    import signal
+    import threading
+    lock = tmp_path / "lock"
+    holder = _hold_lock(lock)
+    try:
+        assert not buildcache.KernelBaton(str(lock)).try_acquire()
+        waited = threading.Event()
+        waiter = threading.Thread(target=lambda: (buildcache.KernelBaton(str(lock)).wait(),
+                                                  waited.set()))
+        waiter.start()
+        assert not waited.wait(0.5)  # a live holder is waited for
+        holder.send_signal(signal.SIGKILL)  # killed mid-build, as on a deadline
+        assert waited.wait(30)
+        waiter.join()
+        assert buildcache.KernelBaton(str(lock)).try_acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_prepare_makes_torch_builds_take_the_kernel_lock(monkeypatch, tmp_path):
+    monkeypatch.setattr(buildcache, "_ROOT", str(tmp_path))
+    monkeypatch.setattr(cpp_extension, "FileBaton", cpp_extension.FileBaton)
+    buildcache.prepare(SOURCE, "cpu-x86_64")
+    assert cpp_extension.FileBaton is buildcache.KernelBaton

@@ -58,8 +58,11 @@ def test_the_pool_builds_a_cpp_candidate_once_and_a_later_run_loads_it(tmp_path)
     # The pool found it built: an import instead of a compile.
     assert warm["prebuild"] < cold["prebuild"] / 3, (cold, warm)
 
-    # Without the pool, the evaluation builds (here: loads) it itself, and records no prebuild.
-    third = run(db, "third", recorded, env, "--build-jobs", "0")
+    # A build killed mid-way (a deadline, Ctrl-C) leaves torch's lock file behind; the next load
+    # of the candidate must not wait on it. Without the pool, the evaluation builds (here: loads)
+    # it itself, and records no prebuild.
+    (libraries[0].parent / "lock").write_text("")
+    third = run(db, "third", recorded, env, "--build-jobs", "0", "--timeout", "120")
     assert third.returncode == 0, third.stderr
     outcome, inline = phases(db, "third")
     assert outcome == "passed" and "prebuild" not in inline

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,15 +21,6 @@ BuildOutcome::Kind ParseKind(const std::string& outcome) {
   if (outcome == "compile_error") return BuildOutcome::Kind::kCompileError;
   if (outcome == "skipped") return BuildOutcome::Kind::kSkipped;
   return BuildOutcome::Kind::kFailed;
-}
-
-// torch's extension builder holds `<folder>/<name>/lock` while it compiles; a build killed on its
-// deadline leaves it behind, and the next load of that candidate would wait on it for ever.
-void RemoveStaleLocks(const std::string& folder) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-    std::filesystem::remove(entry.path() / "lock", ec);
-  }
 }
 
 }  // namespace
@@ -131,7 +121,6 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
 
   auto deadline = started + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(config_.timeout_s));
-  std::string folder;  // the candidate's build folder, announced before the build starts
   for (;;) {
     auto line = (*proc)->ReadLine(std::min(deadline, Clock::now() + kPollSlice));
     if (!line) {
@@ -143,7 +132,6 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
       }
       if (late && Clock::now() < deadline && !stop) continue;
       (*proc)->KillGroup();
-      if (!folder.empty()) RemoveStaleLocks(folder);
       if (late) {
         return finish(BuildOutcome::Kind::kTimeout,
                       fmt::format("the build took more than {} s and was killed",
@@ -155,10 +143,6 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
     json reply = json::parse(*line, nullptr, false);
     if (!reply.is_object()) {
       return finish(BuildOutcome::Kind::kFailed, "the build process wrote: " + line->substr(0, 200));
-    }
-    if (reply.contains("folder")) {
-      folder = reply.value("folder", "");
-      continue;
     }
     (*proc)->Wait(2000ms);
     return finish(ParseKind(reply.value("outcome", "")), reply.value("message", ""));
