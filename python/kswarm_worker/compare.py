@@ -32,6 +32,18 @@ def flatten_outputs(out):
     raise TypeError(f"a {type(out).__name__}, not a tensor or a tuple of tensors")
 
 
+def layout_differs(shape, strides, reference: torch.Tensor) -> bool:
+    """Whether an output of `shape` laid out with `strides` differs from the reference's layout:
+    code that views the reference's output (out.view(-1)) must work on the candidate's too.
+    Dimensions of size 0 or 1 have no meaningful stride."""
+    if list(shape) != list(reference.shape) or len(strides) != reference.dim():
+        return False  # the value comparison reports the shape
+    if reference.numel() == 0:
+        return False
+    return any(size > 1 and a != b
+               for size, a, b in zip(reference.shape, strides, reference.stride()))
+
+
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False

@@ -12,7 +12,7 @@ import time
 import torch
 
 from . import exchange, inputs as inputs_mod, roofline
-from .compare import TOLERANCES, compare_outputs, flatten_outputs
+from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, require_device
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
@@ -41,6 +41,9 @@ class _Job:
         self.problem_path = req["problem_path"]
         self.candidate_path = req["candidate_path"]
         self.trials = int(req["trials"])
+        # Halfway through the trials both sides change their weights in place (as loading a
+        # state dict does): a candidate must follow, not keep a copy made earlier.
+        self.change_at = self.trials // 2 if self.trials >= 2 else None
         self.seed = int(req["seed"])
         tolerance = req.get("tolerance", "seed")
         if tolerance not in TOLERANCES:
@@ -220,7 +223,8 @@ class _Job:
         def request(trial: int):
             input_seed, kind, path = self._trial_spec(trial)
             self.sandbox.send("run", trial=trial, input_seed=input_seed, dist=kind,
-                              out_path=path, check_threads=trial > 0, ipc=self.ipc)
+                              out_path=path, check_threads=trial > 0, ipc=self.ipc,
+                              change_weights=trial == self.change_at)
 
         try:
             if self.trials:
@@ -245,6 +249,12 @@ class _Job:
         # configurations: nothing of the judge's runs on the device beside it.
         first = trial == 0
         reply = self.sandbox.receive() if first else None
+        if trial == self.change_at:
+            self._reference_step("changing its parameters",
+                                 lambda: inputs_mod.change_weights(self.reference))
+        if self.change_at is not None and trial >= self.change_at:
+            what += (f", after both sides' parameters changed in place at trial {self.change_at} "
+                     "(as load_state_dict does: read the weights at each call, keep no copy)")
         inputs = self._draw(input_seed, kind)
         ref = self._reference(inputs, f"trial {trial}")
         if not first:
@@ -257,6 +267,14 @@ class _Job:
             if i < len(ref) and dev != ref[i].device.type:
                 raise Outcome("wrong", f"{what}: output {i} is on {dev}, the reference's on "
                                        f"{ref[i].device.type}")
+            strides = reply.get("strides", [None] * len(ref))[i] if i < len(ref) else None
+            if i < len(cand) and isinstance(strides, list) and \
+                    layout_differs(cand[i].shape, strides, ref[i]):
+                raise Outcome("wrong", f"{what}: output {i} has strides {strides}, the "
+                                       f"reference's {list(ref[i].stride())} (same shape "
+                                       f"{list(ref[i].shape)}): return outputs in the reference's "
+                                       "memory layout (e.g. .contiguous()), or code that views "
+                                       "them breaks")
             if alias is not None and i < len(ref):
                 x = inputs[alias]
                 if ref[i].untyped_storage().data_ptr() != x.untyped_storage().data_ptr():

@@ -116,3 +116,18 @@ def draw_inputs(problem, seed: int, device: str, path: str, describe, kind: str 
         inputs = [_redistribute(v, kind, gen) if isinstance(v, torch.Tensor) else v
                   for v in inputs]
     return inputs
+
+
+def change_weights(model: torch.nn.Module) -> int:
+    """Changes every floating-point parameter in place by the same element-wise function, on both
+    sides of an evaluation at the same trial. An element-wise change commutes with any
+    re-arrangement of the weights (transposed, concatenated, cast), so a correct candidate follows
+    it; a copy derived from the weights once (folded, precomputed) does not, and is caught as
+    wrong. Returns how many parameters changed."""
+    changed = 0
+    with torch.no_grad():
+        for p in torch.nn.Module.parameters(model):  # not an override the module defines
+            if p.is_floating_point() and p.numel():
+                p.mul_(1.25 + 0.5 * torch.sin(31.0 * p))
+                changed += 1
+    return changed

@@ -163,6 +163,9 @@ class Sandbox:
         """One verification trial: outputs go to req["out_path"] for the judge."""
         trial = int(req["trial"])
         what = f"trial {trial}: ModelNew.forward"
+        if req.get("change_weights"):
+            self._step(f"trial {trial}: changing ModelNew's parameters",
+                       lambda: inputs_mod.change_weights(self.model))
         inputs = self._draw(int(req["input_seed"]), req.get("dist", "own"))
         pristine = _clone(inputs)
         threads_before = guards.os_threads()
@@ -187,6 +190,7 @@ class Sandbox:
             raise Outcome("rejected", f"{what} modified its inputs in place")
         reply = {"aliases": guards.aliases(outs, inputs),
                  "devices": [o.device.type for o in outs],
+                 "strides": [list(o.stride()) for o in outs],
                  "outputs": self._hand_over(snapshot, req["out_path"], what,
                                             bool(req.get("ipc")))}
         guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)

@@ -42,6 +42,8 @@ _CHECKS = [  # (pattern in the message or flags, check name)
     (r"modified its inputs", "inputs unchanged"),
     (r"tensor subclass", "plain tensors only"),
     (r"re-checked after timing", "outputs re-checked after timing"),
+    (r"has strides", "outputs in the reference's memory layout"),
+    (r"parameters changed in place", "weights changed mid-verification"),
     (r"(uniform|shifted) inputs", "varied input distributions"),
     (r"own inputs", "verification on the problem's own inputs"),
 ]

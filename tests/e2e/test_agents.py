@@ -65,3 +65,53 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path):
     proc = agents("torch_compile", str(tmp_path / "missing.py"))
     assert proc.returncode == 2
     assert "missing.py" in proc.stderr
+
+
+# Loads the candidate file the agent wrote and uses ModelNew the way a user's code uses Model.
+DROP_IN = r"""
+import importlib.util, sys, torch
+spec = importlib.util.spec_from_file_location("candidate", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+init = m.get_init_inputs()
+torch.manual_seed(0); new = m.ModelNew(*init).eval()
+torch.manual_seed(0); ref = m.Model(*init).eval()
+torch.manual_seed(1); other = m.Model(*init).eval()
+with torch.no_grad():
+    for b in other.buffers():
+        if b.is_floating_point(): b.uniform_(0.5, 1.5)
+x = m.get_inputs()[0][:2]
+with torch.no_grad():
+    first = (new(x) - ref(x)).abs().max().item()
+    new.load_state_dict(other.state_dict()); ref.load_state_dict(other.state_dict())
+    loaded = (new(x) - ref(x)).abs().max().item()
+    new.conv1.weight.mul_(2); ref.conv1.weight.mul_(2)
+    scaled = (new(x) - ref(x)).abs().max().item()
+    out = new(x)
+    out.view(-1)  # the reference's layout: views work
+new(x).sum().backward()
+grads = all(p.grad is not None for p in new.parameters())
+print(first, loaded, scaled, grads)
+"""
+
+
+def test_fold_batchnorm_stays_a_drop_in_after_the_weights_change(tmp_path):
+    out = tmp_path / "fold.py"
+    proc = agents("fold_batchnorm", RESNET, "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    py = os.path.join(os.path.dirname(PROBLEMS), ".venv", "bin", "python")
+    check = subprocess.run([py, "-c", DROP_IN, str(out)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0, check.stderr
+    first, loaded, scaled, grads = check.stdout.split()
+    assert float(first) < 1e-4 and float(loaded) < 1e-4 and float(scaled) < 1e-4, check.stdout
+    assert grads == "True"  # training through it reaches the module's own parameters
+
+
+def test_channels_last_outputs_keep_the_reference_layout(tmp_path):
+    out = tmp_path / "cl.py"
+    proc = agents("channels_last", RESNET, "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    py = os.path.join(os.path.dirname(PROBLEMS), ".venv", "bin", "python")
+    check = subprocess.run([py, "-c", DROP_IN, str(out)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0, check.stderr

@@ -55,10 +55,12 @@ def _ks_bn_params(node, modules):
 
 
 def _ks_fold_batchnorm(model):
-    """A traced copy of model's forward with conv -> inference batch norm pairs folded."""
+    """A traced copy of model's forward with conv -> inference batch norm pairs folded, and the
+    tensors the folded copies were computed from."""
     import copy
     gm = _ks_torch.fx.symbolic_trace(model)
     modules = dict(gm.named_modules())
+    sources = []
     for node in list(gm.graph.nodes):
         params = _ks_bn_params(node, modules)
         if params is None or not node.args:
@@ -68,6 +70,7 @@ def _ks_fold_batchnorm(model):
         if not isinstance(conv, _ks_torch.nn.Conv2d) or len(conv_node.users) != 1:
             continue
         mean, var, weight, bias, eps = params
+        sources += [t for t in (conv.weight, conv.bias, mean, var, weight, bias) if t is not None]
         scale = _ks_torch.rsqrt(var + eps)
         if weight is not None:
             scale = scale * weight
@@ -86,7 +89,25 @@ def _ks_fold_batchnorm(model):
         gm.graph.erase_node(conv_node)
     gm.graph.eliminate_dead_code()
     gm.recompile()
-    return gm
+    return gm, sources
+
+
+# Any module, parameter or buffer (re)assigned anywhere in the process bumps this: a folded copy
+# made before is then out of date. In-place changes show in the source tensors' versions.
+_ks_registrations = [0]
+
+
+def _ks_count_registration(*unused):
+    _ks_registrations[0] += 1
+
+
+for _ks_hook in ("module", "parameter", "buffer"):
+    getattr(_ks_torch.nn.modules.module,
+            f"register_module_{_ks_hook}_registration_hook")(_ks_count_registration)
+
+
+def _ks_weights_key(sources):
+    return _ks_registrations[0], [(id(t), t._version) for t in sources]
 )py";
 
 const std::vector<Recipe>& Recipes() {
@@ -117,18 +138,23 @@ const std::vector<Recipe>& Recipes() {
        "            return Model.forward(self, *args)\n"},
       {{"channels_last", "channels-last memory format for convolution models", false, true, false},
        "        self.to(memory_format=_ks_torch.channels_last)\n",
-       "        return Model.forward(self, *_ks_channels_last(args))\n"},
+       "        return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
       {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
         true, false},
        "        self.to(memory_format=_ks_torch.channels_last)\n",
        "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
-       "            return Model.forward(self, *_ks_channels_last(args))\n"},
+       "            return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
       {{"fold_batchnorm",
-        "inference batch norms folded into the preceding convolution (fp32), at the first call",
+        "inference batch norms folded into the preceding convolution (fp32), folded again "
+        "whenever the weights change",
         false, true, false, true},
-       "        self.__dict__[\"_ks_folded\"] = None  # built at the first call, after any loading\n",
-       "        if self._ks_folded is None:\n"
-       "            self.__dict__[\"_ks_folded\"] = _ks_fold_batchnorm(self._ks_reference())\n"
+       "        self.__dict__[\"_ks_folded\"] = None  # folded at the first inference call\n",
+       "        if self.training or _ks_torch.is_grad_enabled():\n"
+       "            return Model.forward(self, *args)  # gradients reach the module's own weights\n"
+       "        if self._ks_folded is None or _ks_weights_key(self._ks_sources) != self._ks_key:\n"
+       "            folded, sources = _ks_fold_batchnorm(self._ks_reference())\n"
+       "            self.__dict__.update(_ks_folded=folded, _ks_sources=sources,\n"
+       "                                 _ks_key=_ks_weights_key(sources))\n"
        "        return self._ks_folded(*args)\n\n"
        "    def _ks_reference(self):\n"
        "        # The same module seen as the reference class, so tracing runs Model.forward.\n"
@@ -181,6 +207,11 @@ def _ks_map(fn, out):
 
 def _ks_clone(out):
     return _ks_map(lambda t: t.clone(), out)
+
+
+def _ks_contiguous(out):
+    """Outputs in the default layout, as the reference's contiguous inputs give them."""
+    return _ks_map(lambda t: t.contiguous(), out)
 
 
 def _ks_to_fp32(out):
