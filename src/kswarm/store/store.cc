@@ -1,6 +1,11 @@
 #include "kswarm/store/store.h"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <ctime>
@@ -14,7 +19,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -171,6 +176,36 @@ ALTER TABLE agent_calls ADD COLUMN purpose TEXT NOT NULL DEFAULT 'propose'
   CHECK (purpose IN ('propose', 'profile_advice'));
 )sql";
 
+// Version 6 -> 7: every problem of a run has a row from the start, 'pending' until it starts
+// (SQLite changes a CHECK only by rebuilding the table).
+constexpr const char* kMigrateV7 = R"sql(
+CREATE TABLE run_problems_v7 (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  position INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'skipped')),
+  message TEXT,
+  best_evaluation_id INTEGER REFERENCES evaluations(id),
+  compile_evaluation_id INTEGER REFERENCES evaluations(id),
+  eager_ms REAL,
+  compile_ms REAL,
+  best_ms REAL,
+  speedup REAL,
+  speedup_vs_compile REAL,
+  wall_ms REAL,
+  recheck_evaluation_id INTEGER REFERENCES evaluations(id),
+  PRIMARY KEY (run_id, problem_id)
+);
+INSERT INTO run_problems_v7(run_id, problem_id, position, status, message, best_evaluation_id,
+  compile_evaluation_id, eager_ms, compile_ms, best_ms, speedup, speedup_vs_compile, wall_ms,
+  recheck_evaluation_id)
+SELECT run_id, problem_id, position, status, message, best_evaluation_id, compile_evaluation_id,
+  eager_ms, compile_ms, best_ms, speedup, speedup_vs_compile, wall_ms, recheck_evaluation_id
+FROM run_problems;
+DROP TABLE run_problems;
+ALTER TABLE run_problems_v7 RENAME TO run_problems;
+)sql";
+
 std::string NowUtc() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -276,11 +311,36 @@ EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
 Store::Store(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
+namespace {
+
+// A path the database cannot live at: a folder, or (when `must_exist`) nothing at all.
+Status CheckDatabasePath(const std::string& path, bool must_exist) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("{} is a folder; --db names the database file", path));
+  }
+  if (must_exist && !std::filesystem::exists(path, ec)) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("no database at {} (kswarm run and kswarm eval create one)", path));
+  }
+  return Status::Ok();
+}
+
+// Whether this process may write the database: the file, and its folder for the WAL's files.
+bool Writable(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  return ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  if (Status s = CheckDatabasePath(path, /*must_exist=*/false); !s.ok()) return Error(s);
   // Switching a new file to WAL does not wait on the busy handler: when several processes open
   // one new file at once, the losers see SQLITE_BUSY and try again.
   for (int attempt = 1;; ++attempt) {
-    auto store = OpenOnce(path);
+    auto store = OpenOnce(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     if (store.has_value() || attempt == 50 ||
         store.error().message().find("database is locked") == std::string::npos) {
       return store;
@@ -289,18 +349,45 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   }
 }
 
-Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::OpenExisting(const std::string& path) {
+  if (Status s = CheckDatabasePath(path, /*must_exist=*/true); !s.ok()) return Error(s);
+  if (Writable(path)) return Open(path);
+  auto store = OpenOnce(path, SQLite::OPEN_READONLY);
+  if (store || store.error().code() == StatusCode::kInvalidArgument) return store;
+  // A WAL database is read through its shared-memory file, which a user who may not write the
+  // folder cannot create. Without that file no writer is active: read it as an unchanging file.
+  std::string uri = "file:";
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
+    uri += std::isalnum(c) || std::strchr("/-._~", c) ? std::string(1, static_cast<char>(c))
+                                                       : fmt::format("%{:02X}", c);
+  }
+  auto immutable = OpenOnce(uri + "?immutable=1", SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+  return immutable ? std::move(immutable) : std::move(store);
+}
+
+Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path, int flags) {
+  const bool read_only = (flags & SQLite::OPEN_READONLY) != 0;
   try {
-    auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    auto db = std::make_unique<SQLite::Database>(path, flags | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(10000);
-    db->exec("PRAGMA journal_mode=WAL");
-    db->exec("PRAGMA synchronous=FULL");
+    if (!read_only) {
+      db->exec("PRAGMA journal_mode=WAL");
+      db->exec("PRAGMA synchronous=FULL");
+    }
     db->exec("PRAGMA foreign_keys=ON");
     int version = db->execAndGet("PRAGMA user_version").getInt();
     if (version > kSchemaVersion) {
       return Error(StatusCode::kInvalidArgument,
                    fmt::format("{}: database schema version {} is newer than this kswarm's ({})",
+                               path, version, kSchemaVersion));
+    }
+    if (version == 0 && read_only) {
+      return Error(StatusCode::kInvalidArgument, fmt::format("{}: not a kswarm database", path));
+    }
+    if (version < kSchemaVersion && read_only) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: schema version {} needs upgrading to {}, and this user may "
+                               "not write the file or its folder",
                                path, version, kSchemaVersion));
     }
     if (version < kSchemaVersion) {
@@ -319,6 +406,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path) {
       if (version < 4) db->exec(kMigrateV4);
       if (version < 5) db->exec(kMigrateV5);
       if (version < 6) db->exec(kMigrateV6);
+      if (version < 7) db->exec(kMigrateV7);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -359,6 +447,19 @@ Status Store::FinishRun(int64_t run_id, const std::string& status) {
     return Status::Ok();
   } catch (const std::exception& e) {
     return DbError(e, "finish run");
+  }
+}
+
+Status Store::ReopenRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_,
+                        "UPDATE runs SET finished_at = NULL, status = 'running' WHERE id = ?");
+    q.bind(1, run_id);
+    q.exec();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DbError(e, "reopen run");
   }
 }
 
@@ -560,6 +661,18 @@ Result<std::optional<RunRecord>> Store::FindRun(const std::string& name) {
 
 Result<std::optional<RunRecord>> Store::LatestRun(const std::string& command) {
   return NewestRunWhere("command", command);
+}
+
+Result<std::optional<RunRecord>> Store::GetRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM runs WHERE id = ?");
+    q.bind(1, run_id);
+    if (!q.executeStep()) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(ReadRun(q));
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "get run"));
+  }
 }
 
 Status Store::PutRunProblem(const RunProblemRecord& r) {

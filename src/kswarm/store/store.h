@@ -57,7 +57,7 @@ struct RunRecord {
   int64_t id = 0;
   std::string name;
   std::string command;  // "eval" or "run"
-  std::string status;   // "running", "finished", "failed"
+  std::string status;   // "running", "finished", "failed", "interrupted"
   std::string started_at;
   std::string finished_at;
   std::string config_json;  // what the run was asked to do (agents, device, settings)
@@ -68,7 +68,8 @@ struct RunProblemRecord {
   int64_t run_id = 0;
   int64_t problem_id = 0;
   int position = 0;     // order within the run
-  std::string status;   // "running" (started, not finished), "done", "skipped"
+  std::string status;   // "pending" (not started), "running" (started, not finished), "done",
+                        // "skipped"
   std::string message;  // why a problem was skipped
   std::optional<int64_t> best_evaluation_id;     // fastest passed candidate, if any beat eager
   std::optional<int64_t> compile_evaluation_id;  // the torch.compile baseline's evaluation
@@ -134,9 +135,14 @@ struct WinnerRecord {
 
 class Store {
  public:
-  // Opens (creating or migrating) the database at `path`. kInvalidArgument when the file is not a
-  // kswarm database or has a newer schema; kIoError when it cannot be opened.
+  // Opens (creating or migrating) the database at `path`. kInvalidArgument when the path is a
+  // folder, the file is not a kswarm database or has a newer schema; kIoError when it cannot be
+  // opened.
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  // Opens an existing database for reading: never creates the file, and opens it read-only when
+  // the user may not write it (then it must already have this kswarm's schema). kInvalidArgument
+  // when there is no database at `path`.
+  static Result<std::unique_ptr<Store>> OpenExisting(const std::string& path);
   ~Store();
 
   Result<int64_t> CreateRun(const std::string& name, const std::string& command,
@@ -144,13 +150,18 @@ class Store {
   // The newest run with this name / of this command, if any.
   Result<std::optional<RunRecord>> FindRun(const std::string& name);
   Result<std::optional<RunRecord>> LatestRun(const std::string& command);
+  Result<std::optional<RunRecord>> GetRun(int64_t run_id);
 
   // Inserts or replaces the verdict on (run, problem).
   Status PutRunProblem(const RunProblemRecord& record);
   Result<std::vector<RunProblemRecord>> RunProblems(int64_t run_id);
   // Every evaluation recorded under the run, oldest first, with `generator` filled.
   Result<std::vector<EvaluationRecord>> EvaluationsOfRun(int64_t run_id);
+  // Ends a run with `status`: "finished", "failed", or "interrupted" (stopped by a signal; the
+  // same command resumes it).
   Status FinishRun(int64_t run_id, const std::string& status);
+  // A resumed run is running again.
+  Status ReopenRun(int64_t run_id);
 
   // Returns the id of the existing row for (sha256, path), or inserts one.
   Result<int64_t> UpsertProblem(const ProblemRecord& problem);
@@ -177,7 +188,7 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
-  static Result<std::unique_ptr<Store>> OpenOnce(const std::string& path);
+  static Result<std::unique_ptr<Store>> OpenOnce(const std::string& path, int flags);
   // The newest run whose `column` (a fixed column name, never user input) equals `value`.
   Result<std::optional<RunRecord>> NewestRunWhere(const char* column, const std::string& value);
   std::mutex mu_;  // one call at a time on the connection (transactions span statements)

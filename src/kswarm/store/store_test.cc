@@ -88,6 +88,28 @@ TEST_F(StoreTest, RecordsAndReadsBackAnEvaluation) {
   EXPECT_EQ(rec->settings.trials, 100);
 }
 
+TEST_F(StoreTest, OpeningAnExistingDatabaseNeverCreatesOne) {
+  auto missing = Store::OpenExisting(path_);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.error().message().find("no database at"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+  RecordOne(*Store::Open(path_).value(), core::Outcome::kPassed, "k");
+  auto existing = Store::OpenExisting(path_);
+  ASSERT_TRUE(existing.has_value()) << existing.error().ToString();
+  EXPECT_TRUE((*existing)->FindRun("eval-test").value().has_value());
+}
+
+TEST_F(StoreTest, AFolderIsNotADatabase) {
+  for (auto open : {&Store::Open, &Store::OpenExisting}) {
+    auto store = open(dir_.string());
+    ASSERT_FALSE(store.has_value());
+    EXPECT_EQ(store.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(store.error().message().find("is a folder"), std::string::npos)
+        << store.error().message();
+  }
+}
+
 TEST_F(StoreTest, UpsertsAreIdempotent) {
   auto store = std::move(Store::Open(path_).value());
   ProblemRecord p{"a", "/a.py", std::nullopt, "x", Sha256Hex("x")};
@@ -232,7 +254,34 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 7);
+}
+
+TEST_F(StoreTest, AProblemOfARunIsPendingUntilItStartsAndVerdictsSurviveTheMigration) {
+  auto store = std::move(Store::Open(path_).value());
+  int64_t run = store->CreateRun("r", "run").value();
+  ProblemRecord p{"01_relu", "/p/level1/01_relu.py", 1, "src", Sha256Hex("src")};
+  RunProblemRecord row;
+  row.run_id = run;
+  row.problem_id = store->UpsertProblem(p).value();
+  row.status = "done";
+  row.speedup = 1.5;
+  ASSERT_TRUE(store->PutRunProblem(row).ok());
+  store.reset();
+  {
+    // Back to version 6, whose CHECK knew no 'pending': the migration keeps the verdict.
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version=6");
+  }
+  store = std::move(Store::Open(path_).value());
+  auto rows = store->RunProblems(run).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "done");
+  EXPECT_DOUBLE_EQ(*rows[0].speedup, 1.5);
+  row.status = "pending";
+  EXPECT_TRUE(store->PutRunProblem(row).ok());
+  row.status = "bogus";
+  EXPECT_FALSE(store->PutRunProblem(row).ok());
 }
 
 TEST_F(StoreTest, ManyOpenANewFileAtOnce) {
@@ -289,7 +338,7 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 7);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
             "candidate");
