@@ -78,6 +78,8 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions& option
   }
   const pid_t parent = ::getpid();
   const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
+  sigset_t no_signals;  // the child starts with no signal blocked, whatever this thread blocks
+  sigemptyset(&no_signals);
 
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -89,6 +91,7 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions& option
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
     ::signal(SIGPIPE, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
