@@ -1,5 +1,7 @@
 #include "kswarm/cli/commands.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -30,7 +32,9 @@
 #include "kswarm/supervisor/problem_file.h"
 #include "kswarm/supervisor/suite.h"
 #include "kswarm/util/cpus.h"
+#include "kswarm/util/file_lock.h"
 #include "kswarm/util/files.h"
+#include "kswarm/cli/interrupt.h"
 
 namespace kswarm::cli {
 namespace {
@@ -138,7 +142,74 @@ Result<std::vector<config::ModelConfig>> PickModels(const config::Config& config
   return out;
 }
 
+// A file the user named that must be there before any worker starts.
+Status CheckInputFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status(StatusCode::kInvalidArgument, fmt::format("{}: no such file", path));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status(StatusCode::kInvalidArgument, fmt::format("{}: a folder, not a file", path));
+  }
+  return Status::Ok();
+}
+
+// Every model the run calls (and their profile helpers) has its key in the environment, so a
+// missing key stops the run before it starts rather than failing each call.
+Status CheckKeys(const config::Config& config, const std::vector<config::ModelConfig>& models) {
+  std::vector<std::string> missing;
+  auto check = [&](const config::ModelConfig& m) {
+    const char* value = m.key_env.empty() ? nullptr : std::getenv(m.key_env.c_str());
+    if (!m.key_env.empty() && (value == nullptr || *value == '\0')) {
+      missing.push_back(fmt::format("model '{}' reads its key from ${}, which is not set",
+                                    m.name, m.key_env));
+    }
+  };
+  for (const config::ModelConfig& m : models) {
+    check(m);
+    for (const config::ModelConfig& helper : config.models) {
+      if (!m.profile_helper.empty() && helper.name == m.profile_helper) check(helper);
+    }
+  }
+  if (missing.empty()) return Status::Ok();
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  return Status(StatusCode::kInvalidArgument,
+                fmt::format("{}; set it, or leave the model out with --models (kswarm doctor "
+                            "checks every endpoint)",
+                            fmt::join(missing, "; ")));
+}
+
+// Timings taken on a busy host are noise: say so before the run starts.
+void WarnIfBusy() {
+  double load = 0;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = 0;
+    std::fclose(f);
+  }
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (HostBusy(load, cores)) {
+    std::fprintf(stderr,
+                 "kswarm: warning: this host is busy (load average %.2f on %d cores): timings "
+                 "will be noisy and speed-ups may not hold on a quiet machine\n",
+                 load, cores);
+  }
+}
+
 }  // namespace
+
+bool HostBusy(double load_average, int cores) {
+  return cores > 0 && load_average > 0.5 * cores;
+}
+
+std::string RunHeader(const std::string& name, size_t problems, const core::Environment& env,
+                      size_t devices, const std::vector<std::string>& agents) {
+  std::string device = env.device_type;
+  if (!env.device_name.empty()) device += " (" + env.device_name + ")";
+  if (devices > 1) device += fmt::format(" x{}", devices);
+  return fmt::format("kswarm: run '{}': {} problem{} on {}; agents: {}\n", name, problems,
+                     problems == 1 ? "" : "s", device, fmt::join(agents, ", "));
+}
 
 int Doctor(const DoctorFlags& flags) {
   auto config = config::LoadConfig(flags.config_path);
@@ -188,6 +259,9 @@ std::vector<CpuPlan> PlaceTiming(const std::string& device_type, int workers) {
 }
 
 int Eval(const EvalFlags& flags, const std::string& db_path) {
+  for (const std::string& path : {flags.problem, flags.candidate}) {
+    if (Status s = CheckInputFile(path); !s.ok()) return Fail(s);
+  }
   auto store = store::Store::Open(db_path);
   if (!store) return Fail(store.error());
   evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
@@ -213,14 +287,12 @@ int Eval(const EvalFlags& flags, const std::string& db_path) {
 }
 
 int Run(const RunFlags& given, const std::string& db_path) {
-  auto store = store::Store::Open(db_path);
-  if (!store) return Fail(store.error());
+  // Everything the user gave is checked before the database is created or a worker started.
   auto problems = supervisor::DiscoverProblems(given.paths);
   if (!problems) return Fail(problems.error());
   if (problems->empty()) {
     return Fail(Status(StatusCode::kInvalidArgument, "no problem files (*.py) under the paths"));
   }
-
   RunFlags flags = given;
   auto config_file = config::LoadConfig(flags.config_path);
   if (!config_file) return Fail(config_file.error());
@@ -230,6 +302,9 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (flags.reference.empty()) flags.reference = config_file->context.reference;
   supervisor::ReferenceSources references{flags.reference, config_file->context.inductor};
   if (Status s = supervisor::CheckSources(references); !s.ok()) return Fail(s);
+  auto models = PickModels(*config_file, flags.models);
+  if (!models) return Fail(models.error());
+  if (Status s = CheckKeys(*config_file, *models); !s.ok()) return Fail(s);
   std::string name = flags.name;
   if (name.empty()) {
     // The same command names the same run, so running it again after a kill resumes it.
@@ -238,10 +313,35 @@ int Run(const RunFlags& given, const std::string& db_path) {
     if (!flags.replay.empty()) key += fmt::format("|replay:{}", fmt::join(flags.replay, ";"));
     name = "run-" + Sha256Hex(key).substr(0, 10);
   }
+
+  auto store = store::Store::Open(db_path);
+  if (!store) return Fail(store.error());
+  // One run per database at a time: two would each do all the work and time each other.
+  auto lock = FileLock::TryAcquire(db_path + ".run-lock",
+                                   fmt::format("run '{}' (pid {})", name, ::getpid()));
+  if (!lock) {
+    if (lock.error().code() != StatusCode::kUnavailable) return Fail(lock.error());
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       fmt::format("another kswarm run is using {}: {}; wait for it to end, or "
+                                   "give this run another --db",
+                                   db_path, lock.error().message())));
+  }
+  // Ctrl-C ends the run resumably and says so; made before any thread starts.
+  SignalExit on_signal([&](int) {
+    auto run = (*store)->FindRun(name);
+    if (run && run->has_value() && (*run)->status == "running") {
+      (void)(*store)->FinishRun((*run)->id, "interrupted");
+    }
+    std::fprintf(stderr, "\nkswarm: run '%s' interrupted; run the same command to resume\n",
+                 name.c_str());
+  });
+  WarnIfBusy();
+
   std::optional<int64_t> resume_id;
   auto existing = (*store)->FindRun(name);
   if (!existing) return Fail(existing.error());
-  if (existing->has_value() && (*existing)->command == "run" && (*existing)->status == "running") {
+  if (existing->has_value() && (*existing)->command == "run" &&
+      ((*existing)->status == "running" || (*existing)->status == "interrupted")) {
     resume_id = (*existing)->id;
     json stored = json::parse((*existing)->config_json, nullptr, false);
     if (stored.is_object()) flags = FromConfig(stored, flags);
@@ -329,8 +429,6 @@ int Run(const RunFlags& given, const std::string& db_path) {
   agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
   auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
   if (!made) return Fail(made.error());
-  auto models = PickModels(*config_file, flags.models);
-  if (!models) return Fail(models.error());
   json config_json = ConfigJson(flags, env->device_type, agent_names);
   const config::BudgetConfig& budget = config_file->budget;
   if (budget.max_tokens || budget.max_usd || budget.max_wall_s) {
@@ -377,7 +475,11 @@ int Run(const RunFlags& given, const std::string& db_path) {
   config_json["members"] = members;
   config = config_json.dump();
 
-  Progress progress(stderr);
+  std::vector<int> levels;
+  for (const std::string& path : *problems) {
+    levels.push_back(supervisor::LevelFromPath(path).value_or(0));
+  }
+  Progress progress(stderr, levels, static_cast<int>(devices.size()));
   supervisor::SuiteRunner runner(**store, devices, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
@@ -385,10 +487,8 @@ int Run(const RunFlags& given, const std::string& db_path) {
   runner.set_reference_sources(references);
   runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
                      config_file->budget.max_wall_s});
-  std::fprintf(stderr, "kswarm: run '%s': %zu problems on %s (%s%s), agents %s\n", name.c_str(),
-               problems->size(), env->device_type.c_str(), env->device_name.c_str(),
-               devices.size() > 1 ? fmt::format(" x{}", devices.size()).c_str() : "",
-               fmt::format("{}", fmt::join(agent_names, ", ")).c_str());
+  std::fputs(RunHeader(name, problems->size(), *env, devices.size(), agent_names).c_str(),
+             stderr);
   auto result = runner.Run(name, resume_id, config, *problems);
   progress.Finish();
   if (!result) {
@@ -396,7 +496,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
                  name.c_str());
     return Fail(result.error());
   }
-  auto run = (*store)->FindRun(name);
+  auto run = (*store)->GetRun(result->run_id);
   if (!run || !run->has_value()) return Fail(Status(StatusCode::kInternal, "run vanished"));
   auto summary = report::Summarize(**store, **run);
   if (!summary) return Fail(summary.error());
@@ -418,7 +518,7 @@ Result<store::RunRecord> PickRun(store::Store& store, const std::string& name,
 }
 
 int Export(const ExportFlags& flags, const std::string& db_path) {
-  auto store = store::Store::Open(db_path);
+  auto store = store::Store::OpenExisting(db_path);
   if (!store) return Fail(store.error());
   auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());
@@ -431,7 +531,7 @@ int Export(const ExportFlags& flags, const std::string& db_path) {
 }
 
 int Report(const ReportFlags& flags, const std::string& db_path) {
-  auto store = store::Store::Open(db_path);
+  auto store = store::Store::OpenExisting(db_path);
   if (!store) return Fail(store.error());
   auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());

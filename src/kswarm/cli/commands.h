@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kswarm/core/evaluation.h"
+
 namespace kswarm::cli {
 
 inline constexpr int kExitOk = 0;
@@ -74,6 +76,12 @@ struct ProblemsFlags {
   EvalOptions options;  // device, shapes, tolerance, timeout (per problem)
   bool json = false;
 };
+
+// Whether a host's 1-minute load average on `cores` cores makes timings noise.
+bool HostBusy(double load_average, int cores);
+// The line `kswarm run` starts with: its name, the problems, the device and the agents.
+std::string RunHeader(const std::string& name, size_t problems, const core::Environment& env,
+                      size_t devices, const std::vector<std::string>& agents);
 
 int Eval(const EvalFlags& flags, const std::string& db_path);
 // Probes problems, no candidate and no database: degenerate answers and the speed of light.

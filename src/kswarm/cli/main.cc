@@ -1,13 +1,47 @@
 // kswarm: the command line. Flags are parsed here; the work is in commands.cc.
 //
 // Exit status: 0 done (whatever the candidates' outcomes), 2 bad input, 1 internal failure.
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "kswarm/cli/commands.h"
 
 namespace {
+
+// A whole number in [lo, hi]; CLI11's Range says only "not in range" for 2.5.
+CLI::Validator WholeNumber(long lo, long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        long v = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || errno != 0) {
+          return fmt::format("{} is not a whole number", text);
+        }
+        if (v < lo || v > hi) return fmt::format("{} is not between {} and {}", text, lo, hi);
+        return "";
+      },
+      fmt::format("INT in [{} - {}]", lo, hi));
+}
+
+// A number above 0 (CLI11's PositiveNumber prints DBL_MAX in full as its range).
+CLI::Validator AboveZero() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0') return fmt::format("{} is not a number", text);
+        if (!(v > 0) || !std::isfinite(v)) return fmt::format("{} must be above 0", text);
+        return "";
+      },
+      "NUMBER > 0");
+}
 
 // The evaluation settings shared by `eval` and `run`.
 void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
@@ -15,7 +49,7 @@ void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
       ->capture_default_str();
   cmd->add_option("--trials", o.trials, "correctness trials, each with fresh inputs")
-      ->check(CLI::Range(1, 100000))
+      ->check(WholeNumber(1, 100000))
       ->capture_default_str();
   cmd->add_option("--tolerance", o.tolerance,
                   "seed: atol=rtol=1e-2; strict: 1e-4 (fp32), 1e-2 (fp16/bf16)")
@@ -31,7 +65,7 @@ void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
       ->check(CLI::IsMember({"reject", "report"}))
       ->capture_default_str();
   cmd->add_option("--timeout", o.timeout_s, "deadline in seconds for one evaluation, build included")
-      ->check(CLI::PositiveNumber)
+      ->check(AboveZero())
       ->capture_default_str();
 }
 
@@ -82,7 +116,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--build-jobs", run.build_jobs,
                       "candidates compiled ahead of their evaluation at once, in processes that "
                       "see no GPU (default: one per CPU core; 0: each builds in its evaluation)")
-      ->check(CLI::Range(0, 1024));
+      ->check(WholeNumber(0, 1024));
   run_cmd->add_option("--reference", run.reference,
                       "reference implementations for LLM agents with a reference context: a file, "
                       "or a folder of files or folders named after the problems (default: the "
@@ -136,8 +170,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitBadInput;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "kswarm: %s\nRun 'kswarm --help' (or 'kswarm COMMAND --help') for the "
+                         "flags.\n", e.what());
+    return kExitBadInput;
   }
   if (eval_cmd->parsed()) return Eval(eval, db_path);
   if (run_cmd->parsed()) return Run(run, db_path);

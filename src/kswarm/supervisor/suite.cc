@@ -99,6 +99,7 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   if (run_id) {
     result.run_id = *run_id;
     result.resumed = true;
+    if (Status s = store_.ReopenRun(*run_id); !s.ok()) return Error(s);
   } else {
     auto created = store_.CreateRun(run_name, "run", config_json);
     if (!created) return Error(created.error());
@@ -119,14 +120,26 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   std::vector<size_t> todo;
   for (size_t i = 0; i < problem_paths.size(); ++i) {
     const std::string& path = problem_paths[i];
-    auto finished = std::find_if(existing->begin(), existing->end(), [&](const auto& rp) {
-      return rp.problem_path == path && rp.status != "running";
-    });
-    if (finished != existing->end()) {
+    auto row = std::find_if(existing->begin(), existing->end(),
+                            [&](const auto& rp) { return rp.problem_path == path; });
+    if (row != existing->end() && (row->status == "done" || row->status == "skipped")) {
       ++result.already_done;
-    } else {
-      todo.push_back(i);
+      continue;
     }
+    todo.push_back(i);
+    if (row != existing->end()) continue;
+    // Every problem of the run has a row from the start, so a stopped run's report lists the
+    // ones never started. An unreadable file gets its row when its turn comes (skipped).
+    auto problem = ReadProblemFile(path);
+    if (!problem) continue;
+    auto problem_id = store_.UpsertProblem(*problem);
+    if (!problem_id) return Error(problem_id.error());
+    store::RunProblemRecord pending;
+    pending.run_id = result.run_id;
+    pending.problem_id = *problem_id;
+    pending.position = static_cast<int>(i);
+    pending.status = "pending";
+    if (Status put = store_.PutRunProblem(pending); !put.ok()) return Error(put);
   }
 
   // On a GPU the pool compiles beside the timing: every problem's first unmetered attempts are
