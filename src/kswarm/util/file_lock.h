@@ -14,6 +14,8 @@ class FileLock {
   // file for whoever finds it taken. kUnavailable, with the holder's text as the message, when
   // another open file description holds it; kIoError when the file cannot be opened.
   static Result<FileLock> TryAcquire(const std::string& path, const std::string& holder);
+  // Whether some process holds the lock on `path` now (false when there is no such file).
+  static bool IsHeld(const std::string& path);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;

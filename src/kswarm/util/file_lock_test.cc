@@ -24,6 +24,7 @@ TEST(FileLockTest, ASecondTakerIsRefusedWithTheHoldersText) {
   ASSERT_FALSE(second.has_value());
   EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
   EXPECT_EQ(second.error().message(), "run 'a' (pid 1)");
+  EXPECT_TRUE(FileLock::IsHeld(path));
   std::filesystem::remove(path);
 }
 
@@ -40,8 +41,10 @@ TEST(FileLockTest, ReleasedWhenTheHolderGoesAway) {
   int status = 0;
   ::waitpid(child, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_FALSE(FileLock::IsHeld(path));
   EXPECT_TRUE(FileLock::TryAcquire(path, "z").has_value());
   std::filesystem::remove(path);
+  EXPECT_FALSE(FileLock::IsHeld(path));
 }
 
 }  // namespace
