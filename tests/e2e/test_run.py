@@ -1,8 +1,10 @@
 """kswarm run and kswarm report end to end on the CPU: the bundled suite, a broken problem, resume
 after kill -9, and every report format."""
 import csv
+import html as htmllib
 import io
 import json
+import math
 import os
 import pathlib
 import re
@@ -71,34 +73,80 @@ def test_bundled_suite_runs_with_builtin_agents_and_reports(tmp_path):
     assert check["rechecked"] - check["recheck_failed"] == kept, check
     assert check["degenerate"] == [] and check["flagged_by"] == {}
 
+    # The shape set and eager's own bin are stated; each row's times come from one evaluation.
+    assert summary["shapes"] == "small"
+    assert summary["distribution"]["eager_kept"] == summary["wins"].get("eager", 0)
+    for r in rows:
+        assert r["evaluation_id"] is not None and r["eager_spread"] >= 1.0, r
+        if r["compile_speedup"] is not None:
+            assert r["compile_speedup"] == pytest.approx(r["compile_eager_ms"] / r["compile_ms"])
+
     table = list(csv.DictReader(io.StringIO(report(db, "suite", "--format", "csv"))))
     assert len(table) == len(rows)
     assert {row["problem"] for row in table} == {r["name"] for r in rows}
+    assert {row["shapes"] for row in table} == {"small"}
     out = tmp_path / "report.txt"
     report(db, "--out", str(out))  # the latest run by default
     assert "tolerance  seed" in out.read_text()
+    assert "shapes     small (the problems' KSWARM_SMALL_SHAPES" in out.read_text()
 
     html = tmp_path / "report.html"
     report(db, "suite", "--format", "html", "--out", str(html))
-    assert charts_drawn(html) == 4
+    page = render(html)
+    assert page["charts_drawn"] == 4
+    check_speedup_charts(page)
     assert "seed (atol = rtol = 1e-2)" in html.read_text()
+    assert "KSWARM_SMALL_SHAPES" in html.read_text()
 
 
-def charts_drawn(html):
-    """Renders the page in headless Chromium; the page counts its laid-out, non-empty charts."""
+def render(html):
+    """Renders the page in headless Chromium. The page's script marks what it laid out: the
+    charts drawn, the speed-up charts with a labelled 1x line and with the labels of their table,
+    and every bar's value and drawn width."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is needed to check HTML reports (scripts/setup.sh installs it)"
     dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                           "--dump-dom", html.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout
-    match = re.search(r'data-charts-drawn="(\d+)"', dom)
-    assert match, "the page's script did not run"
-    return int(match.group(1))
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body and "data-charts-drawn" in body.group(1), "the page's script did not run"
+    attrs = {k: htmllib.unescape(v)
+             for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1))}
+    return {"charts_drawn": int(attrs["charts-drawn"]),
+            "speedup_charts": int(attrs.get("speedup-charts", 0)),
+            "one_x_lines": int(attrs.get("one-x-lines", 0)),
+            "labels_matched": int(attrs.get("labels-matched", 0)),
+            "bars": json.loads(attrs.get("bars", "[]"))}
+
+
+def check_speedup_charts(page):
+    """Every speed-up chart starts at a labelled 1x line, labels its bars as its table does, and
+    draws them on a log scale: a bar's share of the widest is log(value) / log(largest)."""
+    assert page["speedup_charts"] >= 1
+    assert page["one_x_lines"] == page["speedup_charts"]
+    assert page["labels_matched"] == page["speedup_charts"]
+    charts = {}
+    for bar in page["bars"]:
+        charts.setdefault(bar["chart"], []).append(bar)
+    for chart in ("chart-levels", "chart-context-geomeans"):
+        bars = charts.get(chart, [])
+        widest = max(bars, key=lambda b: b["value"], default=None)
+        if widest is None or widest["value"] <= 1:
+            continue
+        for bar in bars:
+            share = math.log(bar["value"]) / math.log(widest["value"]) if bar["value"] > 1 else 0
+            assert bar["width"] == pytest.approx(share * widest["width"], abs=1.5), (chart, bar)
 
 
 def test_golden_html_report_draws_its_charts():
     golden = pathlib.Path(PROBLEMS).parent / "testdata" / "report" / "golden.html"
-    assert charts_drawn(golden) == 4
+    page = render(golden)
+    assert page["charts_drawn"] == 4
+    check_speedup_charts(page)
+    # report_test's fixture has level 1 at 2.5x vs eager and 1.02x vs torch.compile: on a scale
+    # from 0 the 1.02x bar would be 41% of the 2.5x one, from 1x on a log scale it is about 2%.
+    levels = {round(b["value"], 2): b["width"] for b in page["bars"] if b["chart"] == "chart-levels"}
+    assert levels[1.02] < 0.05 * levels[2.5], levels
 
 
 def copy_problems(dest, names):
@@ -149,6 +197,9 @@ def test_resume_after_kill_continues_where_it_stopped(tmp_path):
     before = dict(c.execute("SELECT problem_id, count(*) FROM evaluations GROUP BY problem_id"))
     finished = [r[0] for r in c.execute("SELECT problem_id FROM run_problems WHERE status = 'done'")]
     c.close()
+    # No kswarm holds the run any more: the report says it stopped and how to go on.
+    stopped = report(db)
+    assert "(#1, stopped)" in stopped and "run the same command to resume" in stopped, stopped
 
     again = subprocess.run(args, capture_output=True, text=True, timeout=1200)
     assert again.returncode == 0, again.stderr
@@ -202,6 +253,8 @@ def test_exported_winners_are_drop_in_replacements(tmp_path):
     assert wasteful["module"] and wasteful["speedup"] > 5, wasteful
     assert any(p["module"] for p in manifest["problems"]), "no winner to export"
     assert manifest["environment"]["device_type"] == "cpu"
+    assert manifest["shapes"] == "small"
+    assert "measured at shapes small" in (out / (wasteful["module"] + ".py")).read_text()
     for entry in manifest["problems"]:
         assert len(entry["problem_sha256"]) == 64
         if entry["module"] is None:
@@ -240,11 +293,11 @@ def test_agents_come_from_the_config_file_unless_flags_say_otherwise(tmp_path):
     db = tmp_path / "k.db"
     proc = run(db, str(suite), "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    assert "agents torch_compile, channels_last" in proc.stderr
+    assert "agents: torch_compile, channels_last" in proc.stderr
     flagged = run(db, str(suite), "--config", str(config), "--agents", "torch_compile",
                   "--name", "flags")
     assert flagged.returncode == 0, flagged.stderr
-    assert "agents torch_compile\n" in flagged.stderr
+    assert "agents: torch_compile\n" in flagged.stderr
     config.write_text('[run]\nprecision = "fp8"\n')
     bad = run(db, str(suite), "--config", str(config))
     assert bad.returncode == 2 and "precision" in bad.stderr

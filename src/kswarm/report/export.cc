@@ -1,14 +1,17 @@
 #include "kswarm/report/export.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
+#include "kswarm/report/summary.h"
 
 namespace kswarm::report {
 namespace {
@@ -58,7 +61,105 @@ Status CopyRuntime(const std::string& runtime_dir, const std::string& out_dir) {
   return Status::Ok();
 }
 
+// PEP 263: an encoding declaration is honoured on a module's first or second line.
+bool IsEncodingLine(const std::string& line) {
+  static const std::regex kCoding(R"(^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+)");
+  return std::regex_search(line, kCoding);
+}
+
+// The manifest's fields of every problem: its times come from one evaluation (RowTimes).
+ordered_json Entry(const store::RunProblemRecord& v, const RowTimes& times,
+                   const std::string& shapes) {
+  return {{"problem", v.problem_name},
+          {"level", v.level ? ordered_json(*v.level) : ordered_json(nullptr)},
+          {"problem_path", v.problem_path},
+          {"problem_sha256", v.problem_sha256},
+          {"eager_ms", times.eager_ms ? ordered_json(*times.eager_ms) : ordered_json()},
+          {"speedup", times.speedup},
+          {"shapes", shapes}};
+}
+
+struct Winner {
+  ordered_json entry;    // in the manifest
+  bool imports_runtime;  // needs kswarm_rt beside it
+};
+
+// Writes the kept candidate of `v` as DIR/<module>.py.
+Result<Winner> ExportWinner(store::Store& store, const store::RunRecord& run,
+                            const store::RunProblemRecord& v, const std::string& device,
+                            const std::string& out_dir) {
+  auto lacks = [&] {
+    return Status(StatusCode::kInternal,
+                  fmt::format("run {} names evaluation {} that the database lacks", run.name,
+                              *v.best_evaluation_id));
+  };
+  auto evaluation = store.GetEvaluation(*v.best_evaluation_id);
+  if (!evaluation) return Error(evaluation.error());
+  if (!evaluation->has_value()) return Error(lacks());
+  auto candidate = store.GetCandidate((*evaluation)->candidate_id);
+  if (!candidate) return Error(candidate.error());
+  if (!candidate->has_value()) return Error(lacks());
+  const store::EvaluationRecord& e = **evaluation;
+  const store::CandidateRecord& c = **candidate;
+  RowTimes times = TimesOf(&e, nullptr, {});  // eager and kept from the kept evaluation
+  std::string module = ModuleName(v);
+  std::string header =
+      ModuleHeader(c.generator, v.problem_name, run.name, times.speedup, device, e.settings.shapes);
+  if (!Write(fs::path(out_dir) / (module + ".py"), WithHeader(c.source, header))) {
+    return Error(StatusCode::kIoError, fmt::format("cannot write {}/{}.py", out_dir, module));
+  }
+  ordered_json entry = Entry(v, times, e.settings.shapes);
+  entry["kept"] = c.generator;
+  entry["module"] = module;
+  entry["class"] = "ModelNew";
+  entry["candidate_sha256"] = c.sha256;
+  entry["kept_ms"] = times.kept_ms ? ordered_json(*times.kept_ms) : ordered_json();
+  entry["reduced_precision"] = agents::IsReducedPrecision(c.generator);
+  entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));
+  entry["trials"] = e.settings.trials;
+  entry["evaluation_id"] = e.id;
+  return Winner{entry, ImportsRuntime(c.source)};
+}
+
 }  // namespace
+
+std::string ModuleHeader(const std::string& agent, const std::string& problem,
+                         const std::string& run, double speedup, const std::string& device,
+                         const std::string& shapes) {
+  auto one_line = [](std::string s) {  // a name with a newline would end the comment
+    std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return s;
+  };
+  return fmt::format(
+      "# kswarm export: {}'s candidate for {}, kept in run '{}': {} over eager on {},\n"
+      "# measured at shapes {}.\n",
+      one_line(agent), one_line(problem), one_line(run), FormatSpeedup(speedup),
+      device.empty() ? "an unknown device" : one_line(device), ShapesNote(shapes));
+}
+
+std::string WithHeader(const std::string& source, const std::string& header) {
+  std::vector<size_t> ends;  // where the first two lines end (after their newline)
+  for (size_t pos = 0; ends.size() < 2;) {
+    size_t nl = source.find('\n', pos);
+    if (nl == std::string::npos) break;
+    ends.push_back(nl + 1);
+    pos = nl + 1;
+  }
+  auto line = [&](size_t i) {
+    size_t begin = i == 0 ? 0 : ends[i - 1];
+    return source.substr(begin, ends[i] - begin);
+  };
+  size_t keep = 0;  // lines to leave above the header
+  if (!ends.empty() && IsEncodingLine(line(0))) {
+    keep = 1;
+  } else if (ends.size() == 2 && line(0).rfind('#', 0) == 0 && IsEncodingLine(line(1))) {
+    keep = 2;
+  } else if (!ends.empty() && line(0).rfind("#!", 0) == 0) {
+    keep = 1;
+  }
+  size_t at = keep == 0 ? 0 : ends[keep - 1];
+  return source.substr(0, at) + header + source.substr(at);
+}
 
 Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
                                const std::string& out_dir, const std::string& runtime_dir) {
@@ -73,65 +174,53 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
   auto evaluations = store.EvaluationsOfRun(run.id);
   if (!evaluations) return Error(evaluations.error());
   ordered_json environment = ordered_json::object();
+  std::string device;
   if (!evaluations->empty()) {
     const core::Environment& env = evaluations->front().environment;
     environment = {{"device_type", env.device_type}, {"device_name", env.device_name},
                    {"driver", env.driver},           {"torch", env.torch_version},
                    {"cuda", env.cuda_version},       {"python", env.python_version}};
+    device = fmt::format("{}: {}", env.device_type, env.device_name);
+  }
+  const std::string shapes = ShapeSet(run.config_json, *evaluations);
+  std::map<int64_t, std::vector<const store::EvaluationRecord*>> of_problem;
+  std::map<int64_t, const store::EvaluationRecord*> by_id;
+  for (const auto& e : *evaluations) {
+    of_problem[e.problem_id].push_back(&e);
+    by_id[e.id] = &e;
   }
 
   ExportResult result;
   ordered_json entries = ordered_json::array();
   for (const store::RunProblemRecord& v : *verdicts) {
     if (v.status != "done") continue;
-    ordered_json entry = {{"problem", v.problem_name},
-                          {"level", v.level ? ordered_json(*v.level) : ordered_json(nullptr)},
-                          {"problem_path", v.problem_path},
-                          {"problem_sha256", v.problem_sha256},
-                          {"eager_ms", v.eager_ms ? ordered_json(*v.eager_ms) : ordered_json()},
-                          {"speedup", v.speedup.value_or(1.0)}};
     if (!v.best_evaluation_id) {
+      // Eager's time from one evaluation, as the report's row gives it.
+      auto compile = v.compile_evaluation_id ? by_id.find(*v.compile_evaluation_id) : by_id.end();
+      RowTimes times = TimesOf(nullptr, compile == by_id.end() ? nullptr : compile->second,
+                               of_problem[v.problem_id]);
+      ordered_json entry = Entry(v, times, shapes);
       entry["kept"] = "eager";
       entry["module"] = nullptr;
-      ++result.kept_eager;
       entries.push_back(entry);
+      ++result.kept_eager;
       continue;
     }
-    auto evaluation = store.GetEvaluation(*v.best_evaluation_id);
-    if (!evaluation) return Error(evaluation.error());
-    auto candidate = store.GetCandidate((*evaluation)->candidate_id);
-    if (!candidate) return Error(candidate.error());
-    if (!evaluation->has_value() || !candidate->has_value()) {
-      return Error(StatusCode::kInternal,
-                   fmt::format("run {} names evaluation {} that the database lacks", run.name,
-                               *v.best_evaluation_id));
-    }
-    const store::EvaluationRecord& e = **evaluation;
-    std::string module = ModuleName(v);
-    if (!Write(fs::path(out_dir) / (module + ".py"), (*candidate)->source)) {
-      return Error(StatusCode::kIoError, fmt::format("cannot write {}/{}.py", out_dir, module));
-    }
+    auto winner = ExportWinner(store, run, v, device, out_dir);
+    if (!winner) return Error(winner.error());
+    entries.push_back(winner->entry);
     ++result.modules;
-    if (ImportsRuntime((*candidate)->source) && !result.runtime) {
+    if (winner->imports_runtime && !result.runtime) {
       if (Status s = CopyRuntime(runtime_dir, out_dir); !s.ok()) return Error(s);
       result.runtime = true;
     }
-    entry["kept"] = (*candidate)->generator;
-    entry["module"] = module;
-    entry["class"] = "ModelNew";
-    entry["candidate_sha256"] = (*candidate)->sha256;
-    entry["kept_ms"] = e.evaluation.candidate ? ordered_json(e.evaluation.candidate->min_ms)
-                                              : ordered_json();
-    entry["reduced_precision"] = agents::IsReducedPrecision((*candidate)->generator);
-    entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));
-    entry["trials"] = e.settings.trials;
-    entry["evaluation_id"] = e.id;
-    entries.push_back(entry);
   }
   ordered_json manifest = {
       {"kswarm_export", 1},
       {"run", {{"id", run.id}, {"name", run.name}, {"status", run.status}}},
       {"environment", environment},
+      {"shapes", shapes},
+      {"shapes_note", ShapesNote(shapes)},
       {"usage", "from <module> import ModelNew; use ModelNew wherever Model was built, with the "
                 "same constructor arguments"},
       {"runtime", result.runtime ? ordered_json("kswarm_rt") : ordered_json(nullptr)},

@@ -2,6 +2,7 @@
 #include "kswarm/report/render.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -35,13 +36,21 @@ struct Bar {
   std::vector<double> values;  // one per series
 };
 
-// A horizontal bar chart: one row per Bar, `series` colours side by side (or stacked).
+// The value labels of a chart, the same text as the table beside it.
+using Format = std::string (*)(double);
+std::string Count(double v) { return fmt::format("{:.0f}", v); }
+std::string Percent(double v) { return fmt::format("{:.0f}%", v); }
+std::string Speedup(double v) { return v > 0 ? FormatSpeedup(v) : "-"; }  // 0: none, as tables
+
+// A horizontal bar chart: one row per Bar, `series` colours side by side (or stacked). Speed-up
+// charts (kLogFromOne) draw a labelled 1x line where their bars start.
 std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
-                     const std::vector<std::string>& series, bool stacked,
-                     const std::string& unit) {
+                     const std::vector<std::string>& series, bool stacked, Scale scale,
+                     Format format, const std::string& table = "") {
   const std::vector<std::string> colours = {"#3b7dd8", "#e08a2b", "#c43c3c", "#5aa05a",
                                             "#999999"};
-  const int label_w = 240, chart_w = 560, row_h = stacked ? 22 : 14 * static_cast<int>(series.size()) + 8;
+  const int label_w = 240, chart_w = 560, top = scale == Scale::kLogFromOne ? 16 : 0;
+  const int row_h = stacked ? 22 : 14 * static_cast<int>(series.size()) + 8;
   double max_v = 0;
   for (const Bar& b : bars) {
     double total = 0;
@@ -51,39 +60,58 @@ std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
     }
     if (stacked) max_v = std::max(max_v, total);
   }
-  if (max_v <= 0) max_v = 1;
-  int height = static_cast<int>(bars.size()) * row_h + 30;
+  int rows_h = static_cast<int>(bars.size()) * row_h;
+  int height = top + rows_h + 30;
   std::string svg = fmt::format(
-      "<svg class=\"chart\" id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
-      "height=\"{}\" role=\"img\">\n",
-      id, label_w + chart_w + 80, height);
+      "<svg class=\"chart {}\" id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+      "height=\"{}\" role=\"img\"{}>\n",
+      scale == Scale::kLogFromOne ? "speedup" : "count", id, label_w + chart_w + 80, height,
+      table.empty() ? "" : fmt::format(" data-table=\"{}\"", table));
+  if (scale == Scale::kLogFromOne) {
+    svg += fmt::format(
+        "<line class=\"one-x\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#444\" "
+        "stroke-width=\"1.5\"/><text class=\"one-x-label\" x=\"{0}\" y=\"11\" "
+        "text-anchor=\"middle\">1x</text>\n",
+        label_w, top - 2, top + rows_h + 2);
+    // Faint 2x, 5x, 10x, ... lines to read the log scale by.
+    for (double t : {2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0}) {
+      if (t > max_v) break;
+      double x = label_w + chart_w * BarFraction(scale, t, max_v);
+      svg += fmt::format(
+          "<line class=\"grid\" x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" "
+          "stroke=\"#ddd\"/><text x=\"{0:.1f}\" y=\"11\" text-anchor=\"middle\">{3:g}x</text>\n",
+          x, top - 2, top + rows_h + 2, t);
+    }
+  }
   for (size_t i = 0; i < bars.size(); ++i) {
-    int y = static_cast<int>(i) * row_h + 4;
+    int y = top + static_cast<int>(i) * row_h + 4;
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", label_w - 6,
                        y + 12, Escape(bars[i].label));
     double x = label_w;
     for (size_t s = 0; s < bars[i].values.size(); ++s) {
       double v = bars[i].values[s];
-      double w = std::max(v > 0 ? 1.0 : 0.0, chart_w * v / max_v);
+      double f = BarFraction(scale, v, max_v);
+      double w = f > 0 ? std::max(1.0, chart_w * f) : 0.0;  // a nonzero value stays visible
       double by = stacked ? y : y + static_cast<double>(s) * 14;
       svg += fmt::format(
-          "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"12\" "
-          "fill=\"{}\"><title>{}: {}{}</title></rect>\n",
-          x, by, w, colours[s % colours.size()], Escape(series[s]), fmt::format("{:g}", v), unit);
+          "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"12\" "
+          "fill=\"{}\" data-value=\"{:g}\"><title>{}: {}</title></rect>\n",
+          x, by, w, colours[s % colours.size()], v, Escape(series[s]), Escape(format(v)));
       if (!stacked) {
-        svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{:.3g}{}</text>\n", x + w + 4, by + 10,
-                           v, unit);
+        svg += fmt::format("<text class=\"value\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                           x + w + 4, by + 10, Escape(format(v)));
       } else {
         x += w;
       }
     }
     if (stacked) {
       std::string parts;
-      for (double v : bars[i].values) parts += (parts.empty() ? "" : "/") + fmt::format("{:.3g}", v);
-      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{}</text>\n", x + 4, y + 10, parts);
+      for (double v : bars[i].values) parts += (parts.empty() ? "" : "/") + format(v);
+      svg += fmt::format("<text class=\"value\" x=\"{:.1f}\" y=\"{}\">{}</text>\n", x + 4,
+                         y + 10, Escape(parts));
     }
   }
-  int ly = static_cast<int>(bars.size()) * row_h + 16;
+  int ly = top + rows_h + 16;
   for (size_t s = 0; s < series.size(); ++s) {
     int lx = label_w + static_cast<int>(s) * 170;
     svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/>"
@@ -93,22 +121,58 @@ std::string BarChart(const std::string& id, const std::vector<Bar>& bars,
   return svg + "</svg>\n";
 }
 
-std::string X(double v) { return fmt::format("{:.3f}x", v); }
+std::string X(double v) { return FormatSpeedup(v); }
+
+// Label and value rows of the verification section: what the checks did.
+data VerificationRows(const Verification& v) {
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"candidates", fmt::format("{}: {}", v.candidates, Counts(v.outcomes))},
+      {"flagged by", Counts(v.flagged_by)},
+      {"re-verified in a fresh process on new seeds",
+       fmt::format("{}, {} not kept", v.rechecked, v.recheck_failed)},
+  };
+  std::string names;
+  for (const std::string& n : v.degenerate) names += (names.empty() ? "" : ", ") + n;
+  rows.emplace_back("degenerate problems",
+                    v.degenerate.empty()
+                        ? std::string("none")
+                        : fmt::format("{} (eager kept); geomean vs eager without them {}", names,
+                                      X(v.vs_eager_without_degenerate.overall)));
+  data out{data::type::list};
+  for (const auto& [label, value] : rows) {
+    data row;
+    row.set("label", label);
+    row.set("value", value);
+    out.push_back(row);
+  }
+  return out;
+}
 
 }  // namespace
+
+double BarFraction(Scale scale, double value, double largest) {
+  if (scale == Scale::kLinear) return largest > 0 && value > 0 ? value / largest : 0.0;
+  if (value <= 1.0 || largest <= 1.0) return 0.0;
+  return std::log(value) / std::log(largest);
+}
 
 std::string RenderHtml(const RunSummary& s) {
   data d;
   d.set("run_name", s.run_name);
   d.set("run_id", std::to_string(s.run_id));
   d.set("run_status", s.run_status);
+  d.set("resume_note", s.resume_note);
+  d.set("has_resume_note", data(s.resume_note.empty() ? data::type::bool_false
+                                                      : data::type::bool_true));
   d.set("device", s.device);
   d.set("versions", s.versions);
   d.set("tolerance", s.tolerance);
   d.set("precision", s.precision);
   d.set("selection", s.selection);
+  d.set("shapes", ShapesNote(s.shapes));
   d.set("done", std::to_string(s.done));
   d.set("skipped", std::to_string(s.skipped));
+  if (s.noisy_problems) d.set("timing_noise", NoiseHeader(s.noisy_problems));
 
   data means{data::type::list};
   std::vector<Bar> level_bars;
@@ -128,21 +192,21 @@ std::string RenderHtml(const RunSummary& s) {
   }
   d.set("means", means);
   d.set("chart_levels", BarChart("chart-levels", level_bars, {"vs eager", "vs torch.compile"},
-                                 false, "x"));
+                                 false, Scale::kLogFromOne, Speedup, "table-means"));
 
   const Distribution& dist = s.distribution;
   d.set("median", X(dist.median));
   d.set("geomean", X(dist.geomean));
   d.set("geomean_below_10x", X(dist.geomean_below_10x));
   std::vector<Bar> bins;
-  for (size_t i = 0; i < dist.counts.size(); ++i) {
-    bins.push_back({dist.BinLabel(i), {static_cast<double>(dist.counts[i])}});
-  }
-  d.set("chart_distribution", BarChart("chart-distribution", bins, {"problems"}, false, ""));
+  for (const auto& [label, n] : dist.Bins()) bins.push_back({label, {static_cast<double>(n)}});
+  d.set("chart_distribution", BarChart("chart-distribution", bins, {"problems"}, false,
+                                       Scale::kLinear, Count));
 
   std::vector<Bar> wins;
   for (const auto& [agent, n] : s.wins) wins.push_back({agent, {static_cast<double>(n)}});
-  d.set("chart_wins", BarChart("chart-wins", wins, {"problems won"}, false, ""));
+  d.set("chart_wins",
+        BarChart("chart-wins", wins, {"problems won"}, false, Scale::kLinear, Count));
 
   std::set<int> levels = s.AgentLevels();
   data level_names{data::type::list};
@@ -172,7 +236,8 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("agents", agent_rows);
   d.set("chart_agents",
         BarChart("chart-agents", agent_bars,
-                 {"correct & faster", "correct but slower", "incorrect"}, true, ""));
+                 {"correct & faster", "correct but slower", "incorrect"}, true, Scale::kLinear,
+                 Count));
 
   data geomean_rows{data::type::list};
   for (const auto& [agent, by_level] : s.agent_geomeans) {
@@ -221,7 +286,8 @@ std::string RenderHtml(const RunSummary& s) {
       }
       attempt_bars.push_back(bar);
     }
-    d.set("chart_attempts", BarChart("chart-attempts", attempt_bars, series, false, "%"));
+    d.set("chart_attempts", BarChart("chart-attempts", attempt_bars, series, false,
+                                     Scale::kLinear, Percent));
   }
 
   if (!s.contexts.empty()) {
@@ -239,32 +305,47 @@ std::string RenderHtml(const RunSummary& s) {
       }
       best_bars.push_back(bar);
     }
-    d.set("chart_best_context", BarChart("chart-best-context", best_bars, order, true, "%"));
+    d.set("chart_best_context", BarChart("chart-best-context", best_bars, order, true,
+                                         Scale::kLinear, Percent));
     std::vector<Bar> geomean_bars;
+    data context_rows{data::type::list};
     for (const std::string& c : s.contexts) {
       geomean_bars.push_back({c, {s.context_geomean_overall.at(c)}});
+      data row;
+      row.set("name", c);
+      row.set("overall", X(s.context_geomean_overall.at(c)));
+      context_rows.push_back(row);
     }
+    d.set("context_geomeans", context_rows);
     d.set("chart_context_geomeans",
-          BarChart("chart-context-geomeans", geomean_bars, {"geomean speedup"}, false, "x"));
+          BarChart("chart-context-geomeans", geomean_bars, {"geomean speedup"}, false,
+                   Scale::kLogFromOne, Speedup, "table-contexts"));
   }
 
   data problems{data::type::list};
   for (const ProblemRow& r : s.problems) {
+    const RowTimes& t = r.times;
+    bool done = r.status == "done";
     data row;
     row.set("level", r.level ? std::to_string(r.level) : "-");
     row.set("name", r.name);
-    row.set("eager_ms", FormatMs(r.eager_ms));
-    row.set("compile_ms", FormatMs(r.compile_ms));
-    row.set("kept_ms", FormatMs(r.best_ms));
-    row.set("speedup", r.status == "done" ? X(r.speedup) : r.status);
-    row.set("vs_compile", r.speedup_vs_compile ? X(*r.speedup_vs_compile) : "-");
-    row.set("kept", r.status == "done" ? r.winner : r.message);
+    row.set("eager_ms", FormatMs(t.eager_ms));
+    row.set("kept_ms", FormatMs(t.kept_ms));
+    row.set("speedup", done ? X(t.speedup) : r.status);
+    row.set("evaluation", t.evaluation_id ? fmt::format("#{}", *t.evaluation_id) : "-");
+    row.set("compile", t.compile_speedup ? X(*t.compile_speedup) : "-");
+    row.set("compile_evaluation",
+            t.compile_evaluation_id ? fmt::format("#{}", *t.compile_evaluation_id) : "-");
+    row.set("vs_compile", t.speedup_vs_compile ? X(*t.speedup_vs_compile) : "-");
+    row.set("kept", done ? r.winner : r.message);
     row.set("reduced", r.reduced_precision ? data(data::type::bool_true)
                                            : data(data::type::bool_false));
+    std::string noise = NoiseNote(r.eager_spread);
+    if (done && !noise.empty()) row.set("noise", noise);
     problems.push_back(row);
   }
   d.set("problems", problems);
-  d.set("verification", VerificationText(s.verification));
+  d.set("verification", VerificationRows(s.verification));
   return mustache(kReportTemplate).render(d);
 }
 

@@ -22,13 +22,65 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+std::string OptionalSpeedup(const std::optional<double>& v) {
+  return v ? FormatSpeedup(*v) : "-";
+}
+
+std::string EvaluationId(const std::optional<int64_t>& id) {
+  return id ? fmt::format("#{}", *id) : "-";
+}
+
+std::string CsvNumber(const std::optional<double>& v) {
+  return v ? fmt::format("{:.6g}", *v) : "";
+}
+
+// The problems table: a row per problem, its times read as the legend says.
+std::string ProblemsText(const RunSummary& s) {
+  std::string out =
+      "\nproblems: eager ms, kept ms and speedup come from one evaluation (eval; eager kept: "
+      "torch.compile's);\ncompile: torch.compile's speedup over eager in its own evaluation; "
+      "vs compile: speedup / compile, floor 1\n";
+  out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>6} {:>9} {:>6} {:>10}  {}\n", "level",
+                     "problem", "eager ms", "kept ms", "speedup", "eval", "compile", "eval",
+                     "vs compile", "kept");
+  for (const ProblemRow& r : s.problems) {
+    std::string level = r.level ? std::to_string(r.level) : "-";
+    if (r.status != "done") {
+      out += fmt::format("  {:<5} {:<40} {}: {:.80}\n", level, r.name, r.status, r.message);
+      continue;
+    }
+    const RowTimes& t = r.times;
+    std::string noise = NoiseNote(r.eager_spread);
+    out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>6} {:>9} {:>6} {:>10}  {}{}{}\n",
+                       level, r.name, FormatMs(t.eager_ms), FormatMs(t.kept_ms),
+                       FormatSpeedup(t.speedup), EvaluationId(t.evaluation_id),
+                       OptionalSpeedup(t.compile_speedup), EvaluationId(t.compile_evaluation_id),
+                       OptionalSpeedup(t.speedup_vs_compile), r.winner,
+                       r.reduced_precision ? " (reduced precision)" : "",
+                       noise.empty() ? "" : "; " + noise);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Counts(const std::map<std::string, int>& counts) {
   std::string out;
   for (const auto& [name, n] : counts) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, name);
   return out.empty() ? "none" : out;
 }
 
-}  // namespace
+std::string NoiseNote(double eager_spread) {
+  if (!NoisyEager(eager_spread)) return "";
+  return fmt::format("eager moved {:.1f}x between evaluations", eager_spread);
+}
+
+std::string NoiseHeader(int noisy_problems) {
+  if (noisy_problems == 0) return "";
+  return fmt::format("eager's time moved more than {:g}x between evaluations on {} problem{}; "
+                     "the host may be loaded - compare only runs on a quiet machine",
+                     kNoisyEagerSpread, noisy_problems, noisy_problems == 1 ? "" : "s");
+}
 
 std::string VerificationText(const Verification& v) {
   std::string out = fmt::format("verification: {} candidates: {}\n", v.candidates,
@@ -49,11 +101,15 @@ std::string VerificationText(const Verification& v) {
 std::string RenderText(const RunSummary& s) {
   std::string out;
   out += fmt::format("kswarm report: run '{}' (#{}, {})\n", s.run_name, s.run_id, s.run_status);
+  if (!s.resume_note.empty()) out += fmt::format("note       {}\n", s.resume_note);
   out += fmt::format("device     {} ({})\n", s.device, s.versions);
   out += fmt::format("tolerance  {}; {}\n", s.tolerance, s.precision);
+  out += fmt::format("shapes     {}\n", ShapesNote(s.shapes));
   out += fmt::format("selection  {}\n", s.selection);
-  out += fmt::format("problems   {} done, {} skipped, {} unfinished\n\n", s.done, s.skipped,
+  out += fmt::format("problems   {} done, {} skipped, {} unfinished\n", s.done, s.skipped,
                      static_cast<int>(s.problems.size()) - s.done - s.skipped);
+  if (s.noisy_problems) out += "timing noise: " + NoiseHeader(s.noisy_problems) + "\n";
+  out += "\n";
 
   out += fmt::format("{:<34}{:>10}{:>18}\n", "geomean speedup (floor 1x)", "vs eager",
                      "vs torch.compile");
@@ -70,9 +126,8 @@ std::string RenderText(const RunSummary& s) {
   out += fmt::format("\nspeedup distribution: median {:.3f}x, geomean {:.3f}x, "
                      "geomean excluding >= 10x {:.3f}x\n",
                      d.median, d.geomean, d.geomean_below_10x);
-  for (size_t i = 0; i < d.counts.size(); ++i) {
-    out += fmt::format("  {:<12} {:>3} {}\n", d.BinLabel(i), d.counts[i],
-                       std::string(static_cast<size_t>(d.counts[i]), '#'));
+  for (const auto& [label, n] : d.Bins()) {
+    out += fmt::format("  {:<12} {:>3} {}\n", label, n, std::string(static_cast<size_t>(n), '#'));
   }
 
   out += "\nwins: which agent's candidate is kept\n";
@@ -81,7 +136,9 @@ std::string RenderText(const RunSummary& s) {
   }
 
   std::set<int> levels = s.AgentLevels();
-  out += "\nper agent: correct & faster / correct but slower / incorrect\n";
+  out += "\nper agent: correct & faster / correct but slower / incorrect\n"
+         "  (a candidate's median speedup over its evaluations, rechecks included; correct when "
+         "all passed unflagged)\n";
   out += fmt::format("  {:<32}", "agent");
   for (int level : levels) out += fmt::format("{:>12}", LevelName(level));
   out += "\n";
@@ -166,32 +223,22 @@ std::string RenderText(const RunSummary& s) {
 
   out += "\n" + VerificationText(s.verification);
 
-  out += fmt::format("\n  {:<5} {:<40} {:>10} {:>10} {:>10} {:>9} {:>10}  {}\n", "level",
-                     "problem", "eager ms", "compile ms", "kept ms", "speedup", "vs compile",
-                     "kept");
-  for (const ProblemRow& r : s.problems) {
-    if (r.status != "done") {
-      out += fmt::format("  {:<5} {:<40} {}: {:.80}\n", r.level ? std::to_string(r.level) : "-",
-                         r.name, r.status, r.message);
-      continue;
-    }
-    out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>10} {:>8.3f}x {:>10}  {}{}\n",
-                       r.level ? std::to_string(r.level) : "-", r.name, FormatMs(r.eager_ms),
-                       FormatMs(r.compile_ms), FormatMs(r.best_ms), r.speedup,
-                       r.speedup_vs_compile ? fmt::format("{:.3f}x", *r.speedup_vs_compile) : "-",
-                       r.winner, r.reduced_precision ? " (reduced precision)" : "");
-  }
+  out += ProblemsText(s);
   return out;
 }
 
 std::string RenderJson(const RunSummary& s) {
   ordered_json j;
-  j["run"] = {{"id", s.run_id}, {"name", s.run_name}, {"status", s.run_status}};
+  j["run"] = {{"id", s.run_id}, {"name", s.run_name}, {"status", s.run_status},
+              {"note", s.resume_note}};
   j["device"] = s.device;
   j["versions"] = s.versions;
   j["tolerance"] = s.tolerance;
   j["precision"] = s.precision;
+  j["shapes"] = s.shapes;
   j["selection"] = s.selection;
+  j["timing_noise"] = {{"eager_spread_above", kNoisyEagerSpread},
+                       {"problems", s.noisy_problems}};
   auto means = [](const Geomeans& g) {
     ordered_json m = {{"overall", g.overall}, {"problems", g.count}};
     ordered_json levels = ordered_json::object();
@@ -202,7 +249,11 @@ std::string RenderJson(const RunSummary& s) {
   j["geomean_speedup_vs_eager"] = means(s.vs_eager);
   j["geomean_speedup_vs_compile"] = means(s.vs_compile);
   const Distribution& d = s.distribution;
-  j["distribution"] = {{"edges", d.edges},
+  ordered_json bins = ordered_json::array();
+  for (const auto& [label, n] : d.Bins()) bins.push_back({{"label", label}, {"problems", n}});
+  j["distribution"] = {{"eager_kept", d.eager_kept},
+                       {"bins", bins},
+                       {"edges", d.edges},
                        {"counts", d.counts},
                        {"median", d.median},
                        {"geomean", d.geomean},
@@ -268,18 +319,26 @@ std::string RenderJson(const RunSummary& s) {
                         v.vs_eager_without_degenerate.overall}};
   ordered_json rows = ordered_json::array();
   for (const ProblemRow& r : s.problems) {
+    const RowTimes& t = r.times;
     rows.push_back({{"name", r.name},
                     {"level", r.level ? ordered_json(r.level) : ordered_json(nullptr)},
                     {"status", r.status},
                     {"message", r.message},
-                    {"eager_ms", OrNull(r.eager_ms)},
-                    {"compile_ms", OrNull(r.compile_ms)},
-                    {"kept_ms", OrNull(r.best_ms)},
-                    {"speedup", r.speedup},
-                    {"speedup_vs_compile", OrNull(r.speedup_vs_compile)},
+                    {"evaluation_id", t.evaluation_id ? ordered_json(*t.evaluation_id) : ordered_json()},
+                    {"eager_ms", OrNull(t.eager_ms)},
+                    {"kept_ms", OrNull(t.kept_ms)},
+                    {"speedup", t.speedup},
+                    {"compile_evaluation_id", t.compile_evaluation_id
+                                                  ? ordered_json(*t.compile_evaluation_id)
+                                                  : ordered_json()},
+                    {"compile_eager_ms", OrNull(t.compile_eager_ms)},
+                    {"compile_ms", OrNull(t.compile_ms)},
+                    {"compile_speedup", OrNull(t.compile_speedup)},
+                    {"speedup_vs_compile", OrNull(t.speedup_vs_compile)},
                     {"kept", r.winner},
                     {"reduced_precision", r.reduced_precision},
-                    {"degenerate", r.degenerate}});
+                    {"degenerate", r.degenerate},
+                    {"eager_spread", r.eager_spread}});
   }
   j["problems"] = rows;
   return j.dump(2) + "\n";
@@ -287,18 +346,21 @@ std::string RenderJson(const RunSummary& s) {
 
 std::string RenderCsv(const RunSummary& s) {
   std::string out =
-      "run,level,problem,status,eager_ms,compile_ms,kept_ms,speedup,speedup_vs_compile,kept,"
-      "reduced_precision,device,tolerance,degenerate\n";
+      "run,level,problem,status,evaluation_id,eager_ms,kept_ms,speedup,compile_evaluation_id,"
+      "compile_eager_ms,compile_ms,compile_speedup,speedup_vs_compile,kept,reduced_precision,"
+      "device,tolerance,shapes,degenerate,eager_spread\n";
   for (const ProblemRow& r : s.problems) {
-    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{}\n", CsvField(s.run_name),
-                       r.level ? std::to_string(r.level) : "", CsvField(r.name), r.status,
-                       r.eager_ms ? fmt::format("{:.6g}", *r.eager_ms) : "",
-                       r.compile_ms ? fmt::format("{:.6g}", *r.compile_ms) : "",
-                       r.best_ms ? fmt::format("{:.6g}", *r.best_ms) : "", r.speedup,
-                       r.speedup_vs_compile ? fmt::format("{:.6g}", *r.speedup_vs_compile) : "",
-                       CsvField(r.winner), r.reduced_precision ? "true" : "false",
-                       CsvField(s.device), CsvField(s.tolerance),
-                       r.degenerate ? "true" : "false");
+    const RowTimes& t = r.times;
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{:.4g}\n",
+        CsvField(s.run_name), r.level ? std::to_string(r.level) : "", CsvField(r.name), r.status,
+        t.evaluation_id ? std::to_string(*t.evaluation_id) : "", CsvNumber(t.eager_ms),
+        CsvNumber(t.kept_ms), t.speedup,
+        t.compile_evaluation_id ? std::to_string(*t.compile_evaluation_id) : "",
+        CsvNumber(t.compile_eager_ms), CsvNumber(t.compile_ms), CsvNumber(t.compile_speedup),
+        CsvNumber(t.speedup_vs_compile), CsvField(r.winner),
+        r.reduced_precision ? "true" : "false", CsvField(s.device), CsvField(s.tolerance),
+        CsvField(s.shapes), r.degenerate ? "true" : "false", r.eager_spread);
   }
   return out;
 }

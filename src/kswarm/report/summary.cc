@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,29 +13,26 @@
 namespace kswarm::report {
 namespace {
 
+// The fastest calls of eager and the candidate, or their medians for an evaluation recorded
+// without minimums: what core::Evaluation::Speedup() divides.
+struct Pair {
+  double eager_ms = 0;
+  double candidate_ms = 0;
+};
+std::optional<Pair> Times(const core::Evaluation& e) {
+  if (e.outcome != core::Outcome::kPassed || !e.baseline || !e.candidate) return std::nullopt;
+  if (e.baseline->min_ms > 0 && e.candidate->min_ms > 0) {
+    return Pair{e.baseline->min_ms, e.candidate->min_ms};
+  }
+  if (e.baseline->median_ms <= 0 || e.candidate->median_ms <= 0) return std::nullopt;
+  return Pair{e.baseline->median_ms, e.candidate->median_ms};
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 1;
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-Distribution Distribute(const std::vector<double>& speedups) {
-  Distribution d;
-  d.edges = {1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0};
-  d.counts.assign(d.edges.size(), 0);
-  for (double s : speedups) {
-    size_t bin = 0;
-    while (bin + 1 < d.edges.size() && s >= d.edges[bin + 1]) ++bin;
-    ++d.counts[bin];
-  }
-  d.median = Median(speedups);
-  d.geomean = Geomean(speedups);
-  std::vector<double> below;
-  std::copy_if(speedups.begin(), speedups.end(), std::back_inserter(below),
-               [](double s) { return s < 10.0; });
-  d.geomean_below_10x = Geomean(below);
-  return d;
 }
 
 Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile,
@@ -44,8 +42,8 @@ Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile,
   std::map<int, std::vector<double>> by_level;
   for (const ProblemRow& r : rows) {
     if (r.status != "done" || (without_degenerate && r.degenerate)) continue;
-    double s = vs_compile ? r.speedup_vs_compile.value_or(1.0) : r.speedup;
-    if (vs_compile && !r.speedup_vs_compile) continue;
+    if (vs_compile && !r.times.speedup_vs_compile) continue;
+    double s = vs_compile ? *r.times.speedup_vs_compile : r.times.speedup;
     all.push_back(s);
     by_level[r.level].push_back(s);
   }
@@ -77,7 +75,112 @@ std::string FlagCheck(const std::string& flag) {
 
 std::string Distribution::BinLabel(size_t i) const {
   if (i + 1 == edges.size()) return fmt::format(">= {:g}x", edges[i]);
-  return fmt::format("[{:g}, {:g})", edges[i], edges[i + 1]);
+  return fmt::format("{}{:g}, {:g})", i == 0 ? "(" : "[", edges[i], edges[i + 1]);
+}
+
+std::vector<std::pair<std::string, int>> Distribution::Bins() const {
+  std::vector<std::pair<std::string, int>> bins = {{"eager kept", eager_kept}};
+  for (size_t i = 0; i < counts.size(); ++i) bins.emplace_back(BinLabel(i), counts[i]);
+  return bins;
+}
+
+Distribution Distribute(const std::vector<ProblemRow>& rows) {
+  Distribution d;
+  d.edges = {1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0};
+  d.counts.assign(d.edges.size(), 0);
+  std::vector<double> speedups;
+  for (const ProblemRow& r : rows) {
+    if (r.status != "done") continue;
+    speedups.push_back(r.times.speedup);
+    if (r.winner == "eager") {
+      ++d.eager_kept;
+      continue;
+    }
+    size_t bin = 0;
+    while (bin + 1 < d.edges.size() && r.times.speedup >= d.edges[bin + 1]) ++bin;
+    ++d.counts[bin];
+  }
+  d.median = Median(speedups);
+  d.geomean = Geomean(speedups);
+  std::vector<double> below;
+  std::copy_if(speedups.begin(), speedups.end(), std::back_inserter(below),
+               [](double s) { return s < 10.0; });
+  d.geomean_below_10x = Geomean(below);
+  return d;
+}
+
+Figure CandidateFigure(const std::vector<const store::EvaluationRecord*>& evaluations) {
+  std::vector<double> logs;
+  for (const store::EvaluationRecord* e : evaluations) {
+    auto times = Times(e->evaluation);
+    if (!times || e->evaluation.flagged()) return Figure{};
+    logs.push_back(std::log(times->eager_ms / times->candidate_ms));
+  }
+  if (logs.empty()) return Figure{};
+  return Figure{true, std::exp(Median(logs))};
+}
+
+double EagerSpread(const std::vector<const store::EvaluationRecord*>& evaluations) {
+  double fastest = 0, slowest = 0;
+  for (const store::EvaluationRecord* e : evaluations) {
+    auto times = Times(e->evaluation);
+    if (!times) continue;
+    fastest = fastest > 0 ? std::min(fastest, times->eager_ms) : times->eager_ms;
+    slowest = std::max(slowest, times->eager_ms);
+  }
+  return fastest > 0 ? slowest / fastest : 1.0;
+}
+
+bool NoisyEager(double spread) { return spread > kNoisyEagerSpread; }
+
+RowTimes TimesOf(const store::EvaluationRecord* kept, const store::EvaluationRecord* compile,
+                 const std::vector<const store::EvaluationRecord*>& of_problem) {
+  RowTimes t;
+  std::optional<Pair> compiled = compile ? Times(compile->evaluation) : std::nullopt;
+  if (compiled) {
+    t.compile_evaluation_id = compile->id;
+    t.compile_eager_ms = compiled->eager_ms;
+    t.compile_ms = compiled->candidate_ms;
+    t.compile_speedup = compiled->eager_ms / compiled->candidate_ms;
+  }
+  if (std::optional<Pair> pair = kept ? Times(kept->evaluation) : std::nullopt) {
+    t.evaluation_id = kept->id;
+    t.eager_ms = pair->eager_ms;
+    t.kept_ms = pair->candidate_ms;
+    t.speedup = std::max(1.0, pair->eager_ms / pair->candidate_ms);
+  } else {
+    // Eager kept: any one evaluation's eager, torch.compile's first as it always runs.
+    const store::EvaluationRecord* source = compiled ? compile : nullptr;
+    for (size_t i = 0; !source && i < of_problem.size(); ++i) {
+      if (Times(of_problem[i]->evaluation)) source = of_problem[i];
+    }
+    if (source) {
+      t.evaluation_id = source->id;
+      t.eager_ms = t.kept_ms = Times(source->evaluation)->eager_ms;
+    }
+  }
+  if (t.compile_speedup) t.speedup_vs_compile = std::max(1.0, t.speedup / *t.compile_speedup);
+  return t;
+}
+
+std::string ShapesNote(const std::string& shapes) {
+  if (shapes == "small") {
+    return "small (the problems' KSWARM_SMALL_SHAPES; full-size speed-ups may differ)";
+  }
+  if (shapes == "full") return "full (the problems' own sizes)";
+  return shapes.empty() ? "unknown" : shapes;
+}
+
+std::string ShapeSet(const std::string& config_json,
+                     const std::vector<store::EvaluationRecord>& evaluations) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
+  if (config.is_object() && config.contains("shapes") && config["shapes"].is_string()) {
+    return config["shapes"].get<std::string>();
+  }
+  std::set<std::string> seen;
+  for (const store::EvaluationRecord& e : evaluations) seen.insert(e.settings.shapes);
+  if (seen.size() > 1) return "mixed";
+  return seen.empty() ? "" : *seen.begin();
 }
 
 std::set<int> RunSummary::AgentLevels() const {
@@ -88,11 +191,21 @@ std::set<int> RunSummary::AgentLevels() const {
   return levels;
 }
 
+std::string ResumeNote(const std::string& run_status) {
+  if (run_status == "interrupted") return "interrupted; run the same command to resume";
+  if (run_status == "stopped") {
+    return "stopped before it finished (its kswarm was killed); run the same command to resume";
+  }
+  return "";
+}
+
 std::string LevelName(int level) { return level ? fmt::format("level {}", level) : "no level"; }
 
 std::string FormatMs(const std::optional<double>& ms) {
   return ms ? fmt::format("{:.4g}", *ms) : "-";
 }
+
+std::string FormatSpeedup(double speedup) { return fmt::format("{:.3f}x", speedup); }
 
 double Geomean(const std::vector<double>& values) {
   if (values.empty()) return 1;
@@ -101,12 +214,13 @@ double Geomean(const std::vector<double>& values) {
   return std::exp(log_sum / static_cast<double>(values.size()));
 }
 
-Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
-  RunSummary s;
-  s.run_id = run.id;
-  s.run_name = run.name;
-  s.run_status = run.status;
-  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+namespace {
+
+using Evaluations = std::vector<const store::EvaluationRecord*>;
+
+// The header: precision, selection rule, device, versions, tolerance and shape set.
+void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
+                 const std::vector<store::EvaluationRecord>& evaluations, RunSummary& s) {
   bool reduced = config.is_object() && config.value("precision", "fp32") == "reduced";
   s.precision = reduced ? "reduced precision allowed (labelled)" : "fp32 only";
   // Runs recorded before the minimum gain existed kept any candidate faster than eager; before
@@ -122,32 +236,24 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     s.selection = fmt::format("kept when >= {:g}% faster than eager, timing quartiles apart",
                               100 * min_gain);
   }
-
-  auto verdicts = store.RunProblems(run.id);
-  if (!verdicts) return Error(verdicts.error());
-  auto evaluations = store.EvaluationsOfRun(run.id);
-  if (!evaluations) return Error(evaluations.error());
-
-  if (!evaluations->empty()) {
-    const auto& first = evaluations->front();
-    const core::Environment& env = first.environment;
-    s.device = fmt::format("{}: {}", env.device_type, env.device_name);
-    s.versions = fmt::format("torch {}", env.torch_version);
-    if (env.device_type == "cuda") {
-      s.versions += fmt::format(", CUDA {}, driver {}", env.cuda_version, env.driver);
-    }
-    s.tolerance = first.settings.tolerance == core::Tolerance::kStrict
-                      ? "strict (1e-4 fp32, 1e-2 fp16/bf16)"
-                      : "seed (atol = rtol = 1e-2)";
+  s.shapes = ShapeSet(run.config_json, evaluations);
+  if (evaluations.empty()) return;
+  const auto& first = evaluations.front();
+  const core::Environment& env = first.environment;
+  s.device = fmt::format("{}: {}", env.device_type, env.device_name);
+  s.versions = fmt::format("torch {}", env.torch_version);
+  if (env.device_type == "cuda") {
+    s.versions += fmt::format(", CUDA {}, driver {}", env.cuda_version, env.driver);
   }
+  s.tolerance = first.settings.tolerance == core::Tolerance::kStrict
+                    ? "strict (1e-4 fp32, 1e-2 fp16/bf16)"
+                    : "seed (atol = rtol = 1e-2)";
+}
 
-  std::map<int64_t, const store::EvaluationRecord*> by_id;
-  for (const auto& e : *evaluations) by_id[e.id] = &e;
-  auto calls = store.AgentCallsOfRun(run.id);
-  if (!calls) return Error(calls.error());
-  std::set<std::string> metered;
-  for (const store::AgentCallRecord& c : *calls) {
-    metered.insert(c.agent);
+// Calls, tokens and cost per LLM agent, and the budget they ran under.
+void MeterCalls(const nlohmann::json& config, const std::vector<store::AgentCallRecord>& calls,
+                RunSummary& s) {
+  for (const store::AgentCallRecord& c : calls) {
     ModelUsage& u = s.models[c.agent];
     ++u.calls;
     if (!c.error.empty()) ++u.failed_calls;
@@ -156,26 +262,118 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     u.cost_usd += c.cost_usd;
     u.latency_ms += c.latency_ms;
   }
-  if (config.is_object() && config.contains("budget") && config["budget"].is_object()) {
-    std::vector<std::string> parts;
-    const auto& b = config["budget"];
-    if (b.value("max_tokens", 0.0) > 0) parts.push_back(fmt::format("{:g} tokens", b.value("max_tokens", 0.0)));
-    if (b.value("max_usd", 0.0) > 0) parts.push_back(fmt::format("${:.2f}", b.value("max_usd", 0.0)));
-    if (b.value("max_wall_s", 0.0) > 0) parts.push_back(fmt::format("{:g} s", b.value("max_wall_s", 0.0)));
-    if (!parts.empty()) s.budget = fmt::format("{}", fmt::join(parts, ", "));
+  if (!config.is_object() || !config.contains("budget") || !config["budget"].is_object()) return;
+  std::vector<std::string> parts;
+  const auto& b = config["budget"];
+  if (b.value("max_tokens", 0.0) > 0) parts.push_back(fmt::format("{:g} tokens", b.value("max_tokens", 0.0)));
+  if (b.value("max_usd", 0.0) > 0) parts.push_back(fmt::format("${:.2f}", b.value("max_usd", 0.0)));
+  if (b.value("max_wall_s", 0.0) > 0) parts.push_back(fmt::format("{:g} s", b.value("max_wall_s", 0.0)));
+  if (!parts.empty()) s.budget = fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// LLM member -> context configuration, for the run's configured members (config "members") that
+// made a call or an evaluation in it: a member that never ran has no figures to compare.
+std::map<std::string, std::string> ActiveMembers(
+    const nlohmann::json& config, const std::vector<store::AgentCallRecord>& calls,
+    const std::vector<store::EvaluationRecord>& evaluations) {
+  std::set<std::string> ran;
+  for (const auto& c : calls) ran.insert(c.agent);
+  for (const auto& e : evaluations) ran.insert(e.generator);
+  std::map<std::string, std::string> members;
+  if (!config.is_object() || !config.contains("members") || !config["members"].is_array()) {
+    return members;
   }
+  for (const auto& m : config["members"]) {
+    if (!m.is_object()) continue;
+    std::string agent = m.value("agent", "");
+    if (ran.count(agent)) members[agent] = m.value("context", "none");
+  }
+  return members;
+}
+
+// One agent's best on one problem: 0 incorrect, 1 correct but slower, 2 correct and faster; and
+// its best correct figure (floor 1).
+struct AgentBest {
+  int state = 0;
+  double speedup = 1;
+};
+
+int State(const Figure& f) { return !f.correct ? 0 : f.speedup > 1.0 ? 2 : 1; }
+
+// The checks' counts over one problem's evaluations (rechecks apart); whether it is degenerate.
+bool CountChecks(const Evaluations& of_problem, Verification& check) {
+  bool degenerate = false;
+  for (const store::EvaluationRecord* e : of_problem) {
+    if (e->purpose == "recheck") continue;
+    ++check.candidates;
+    ++check.outcomes[std::string(core::OutcomeName(e->evaluation.outcome))];
+    std::set<std::string> checks;
+    for (const std::string& flag : Flags(e->evaluation)) checks.insert(FlagCheck(flag));
+    for (const std::string& name : checks) ++check.flagged_by[name];
+    if (checks.count("degenerate problem")) degenerate = true;
+  }
+  return degenerate;
+}
+
+// Candidates are rechecked until one is kept (a contender on two of three evaluations clearly
+// faster, a near miss on both of its rechecks): every rechecked candidate of a problem failed but
+// the kept one, whatever the rule of the kswarm that ran it.
+void CountRechecks(const Evaluations& of_problem, const store::EvaluationRecord* kept,
+                   Verification& check) {
+  std::set<int64_t> rechecked;  // candidates
+  for (const store::EvaluationRecord* e : of_problem) {
+    if (e->purpose == "recheck") rechecked.insert(e->candidate_id);
+  }
+  check.rechecked += static_cast<int>(rechecked.size());
+  check.recheck_failed += static_cast<int>(rechecked.size());
+  if (kept && rechecked.count(kept->candidate_id)) --check.recheck_failed;
+}
+
+}  // namespace
+
+Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
+  RunSummary s;
+  s.run_id = run.id;
+  s.run_name = run.name;
+  s.run_status = run.status;
+  s.resume_note = ResumeNote(run.status);
+  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+
+  auto verdicts = store.RunProblems(run.id);
+  if (!verdicts) return Error(verdicts.error());
+  auto evaluations = store.EvaluationsOfRun(run.id);
+  if (!evaluations) return Error(evaluations.error());
+  auto calls = store.AgentCallsOfRun(run.id);
+  if (!calls) return Error(calls.error());
+  DescribeRun(config, run, *evaluations, s);
+  MeterCalls(config, *calls, s);
+
+  std::map<int64_t, const store::EvaluationRecord*> by_id;
+  std::map<int64_t, Evaluations> of_problem;
+  for (const auto& e : *evaluations) {
+    by_id[e.id] = &e;
+    of_problem[e.problem_id].push_back(&e);
+  }
+  // A verdict may name an evaluation of an earlier run that answered from the store.
+  std::deque<store::EvaluationRecord> earlier;
+  for (const store::RunProblemRecord& v : *verdicts) {
+    for (const std::optional<int64_t>& id : {v.best_evaluation_id, v.compile_evaluation_id}) {
+      if (!id || by_id.count(*id)) continue;
+      auto e = store.GetEvaluation(*id);
+      if (!e) return Error(e.error());
+      if (e->has_value()) by_id[*id] = &earlier.emplace_back(std::move(**e));
+    }
+  }
+  auto find = [&](const std::optional<int64_t>& id) -> const store::EvaluationRecord* {
+    auto it = id ? by_id.find(*id) : by_id.end();
+    return it == by_id.end() ? nullptr : it->second;
+  };
   // (level) -> attempt of first success per (agent, problem) pair; 0 for never.
   std::map<int, std::vector<int>> first_success;
   int max_attempt = 0;
   std::map<std::string, std::map<int, std::vector<double>>> agent_speedups;
-  std::vector<double> done_speedups;
-  // LLM members by context configuration (the run's config "members").
-  std::map<std::string, std::string> member_context;
-  if (config.is_object() && config.contains("members") && config["members"].is_array()) {
-    for (const auto& m : config["members"]) {
-      if (m.is_object()) member_context[m.value("agent", "")] = m.value("context", "none");
-    }
-  }
+  const std::map<std::string, std::string> member_context =
+      ActiveMembers(config, *calls, *evaluations);
   for (const char* c : {"none", "reference", "profile", "both"}) {
     for (const auto& [agent, context] : member_context) {
       if (context == c) {
@@ -187,98 +385,78 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   std::map<std::string, std::map<int, std::vector<double>>> context_speedups;
   std::map<std::string, std::vector<double>> context_all;
   for (const store::RunProblemRecord& v : *verdicts) {
+    const Evaluations& evals = of_problem[v.problem_id];
+    const store::EvaluationRecord* kept = find(v.best_evaluation_id);
     ProblemRow row;
     row.name = v.problem_name;
     row.level = v.level.value_or(0);
     row.status = v.status;
-    row.message = v.message;
-    row.eager_ms = v.eager_ms;
-    row.compile_ms = v.compile_ms;
-    row.best_ms = v.best_ms;
-    row.speedup = v.speedup.value_or(1.0);
-    row.speedup_vs_compile = v.speedup_vs_compile;
-    if (v.best_evaluation_id && by_id.count(*v.best_evaluation_id)) {
-      row.winner = by_id[*v.best_evaluation_id]->generator;
+    row.message = v.status == "pending"   ? "not started"
+                  : v.status == "running" ? "started, not finished"
+                                          : v.message;
+    row.times = TimesOf(kept, find(v.compile_evaluation_id), evals);
+    if (kept) {
+      row.winner = kept->generator;
       row.reduced_precision = agents::IsReducedPrecision(row.winner);
     }
+    row.eager_spread = EagerSpread(evals);
     if (v.status == "skipped") ++s.skipped;
     if (v.status == "done") {
       ++s.done;
       ++s.wins[row.winner];
-      done_speedups.push_back(row.speedup);
+      if (NoisyEager(row.eager_spread)) ++s.noisy_problems;
     }
-    // Per agent on this problem: its best outcome over its attempts. A flagged candidate is
-    // not trusted as correct.
-    std::map<std::string, int> best_state;  // 0 incorrect, 1 slower, 2 faster
-    std::map<std::string, double> best_speedup;  // passed unflagged, floor 1
-    std::map<std::string, int> first_pass;       // metered agents: attempt of the first pass
-    Verification& check = s.verification;
-    bool degenerate_here = false;
-    std::set<int64_t> rechecked_here;  // candidates
-    for (const auto& e : *evaluations) {
-      if (e.problem_id != v.problem_id) continue;
-      if (e.purpose == "recheck") {
-        rechecked_here.insert(e.candidate_id);
-        continue;
-      }
-      ++check.candidates;
-      ++check.outcomes[std::string(core::OutcomeName(e.evaluation.outcome))];
-      std::set<std::string> checks;
-      for (const std::string& flag : Flags(e.evaluation)) checks.insert(FlagCheck(flag));
-      for (const std::string& name : checks) ++check.flagged_by[name];
-      if (checks.count("degenerate problem")) degenerate_here = true;
-      int state = 0;
-      if (e.evaluation.outcome == core::Outcome::kPassed && !e.evaluation.flagged()) {
-        state = e.evaluation.Speedup().value_or(0) > 1.0 ? 2 : 1;
-      }
-      best_state[e.generator] = std::max(best_state[e.generator], state);
-      best_speedup[e.generator] =
-          std::max(best_speedup[e.generator],
-                   state > 0 ? std::max(1.0, e.evaluation.Speedup().value_or(1.0)) : 1.0);
-      if (metered.count(e.generator)) {
-        max_attempt = std::max(max_attempt, e.attempt);
-        int& first = first_pass[e.generator];
-        if (state > 0 && (first == 0 || e.attempt < first)) first = e.attempt;
-        ModelUsage& u = s.models[e.generator];
+    // Each candidate's figure over its first evaluation and its rechecks; per agent, the best of
+    // its candidates. A flagged candidate is not trusted as correct.
+    std::map<int64_t, Evaluations> of_candidate;
+    for (const store::EvaluationRecord* e : evals) of_candidate[e->candidate_id].push_back(e);
+    std::map<int64_t, Figure> figures;
+    for (const auto& [candidate, list] : of_candidate) figures[candidate] = CandidateFigure(list);
+    std::map<std::string, AgentBest> best;
+    std::map<std::string, int> first_pass;  // metered agents: attempt of the first pass
+    for (const store::EvaluationRecord* e : evals) {
+      if (e->purpose == "recheck") continue;
+      const Figure& figure = figures[e->candidate_id];
+      int state = State(figure);
+      AgentBest& b = best[e->generator];
+      b.state = std::max(b.state, state);
+      if (state > 0) b.speedup = std::max(b.speedup, figure.speedup);
+      if (s.models.count(e->generator)) {
+        max_attempt = std::max(max_attempt, e->attempt);
+        int& first = first_pass[e->generator];
+        if (state > 0 && (first == 0 || e->attempt < first)) first = e->attempt;
+        ModelUsage& u = s.models[e->generator];
         if (state > 0) ++u.correct_candidates;
         if (state == 2) ++u.faster_candidates;
       }
     }
-    // Candidates are rechecked until one is kept (a contender on two of three evaluations
-    // clearly faster, a near miss on both of its rechecks): every rechecked candidate of a
-    // problem failed but the kept one, whatever the rule of the kswarm that ran it.
-    check.rechecked += static_cast<int>(rechecked_here.size());
-    check.recheck_failed += static_cast<int>(rechecked_here.size());
-    if (v.best_evaluation_id && by_id.count(*v.best_evaluation_id) &&
-        rechecked_here.count(by_id[*v.best_evaluation_id]->candidate_id)) {
-      --check.recheck_failed;
-    }
-    if (degenerate_here) {
+    if (CountChecks(evals, s.verification)) {
       row.degenerate = true;
-      check.degenerate.push_back(row.name);
+      s.verification.degenerate.push_back(row.name);
     }
+    CountRechecks(evals, kept, s.verification);
     if (v.status == "done") {
-      for (const auto& [agent, state] : best_state) {
+      for (const auto& [agent, b] : best) {
         AgentCounts& c = s.agents[agent][row.level];
-        (state == 2 ? c.faster : state == 1 ? c.slower : c.incorrect)++;
-        agent_speedups[agent][row.level].push_back(best_speedup[agent]);
+        (b.state == 2 ? c.faster : b.state == 1 ? c.slower : c.incorrect)++;
+        agent_speedups[agent][row.level].push_back(b.speedup);
       }
       for (const auto& [agent, first] : first_pass) first_success[row.level].push_back(first);
       if (!s.contexts.empty()) {
         std::string winner = "eager";
         double winning = 1.0;
         for (const std::string& context : s.contexts) {
-          double best = 1.0;
+          double top = 1.0;
           for (const auto& [agent, c] : member_context) {
-            auto state = best_state.find(agent);
-            if (c == context && state != best_state.end() && state->second == 2) {
-              best = std::max(best, best_speedup[agent]);
+            auto b = best.find(agent);
+            if (c == context && b != best.end() && b->second.state == 2) {
+              top = std::max(top, b->second.speedup);
             }
           }
-          context_speedups[context][row.level].push_back(best);
-          context_all[context].push_back(best);
-          if (best > winning) {
-            winning = best;
+          context_speedups[context][row.level].push_back(top);
+          context_all[context].push_back(top);
+          if (top > winning) {
+            winning = top;
             winner = context;
           }
         }
@@ -305,7 +483,7 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   s.vs_eager = MeansOf(s.problems, false);
   s.vs_compile = MeansOf(s.problems, true);
   s.verification.vs_eager_without_degenerate = MeansOf(s.problems, false, true);
-  s.distribution = Distribute(done_speedups);
+  s.distribution = Distribute(s.problems);
   return s;
 }
 

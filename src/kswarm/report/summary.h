@@ -15,23 +15,41 @@
 
 namespace kswarm::report {
 
+// Eager's time moving by more than this factor between one problem's evaluations marks the run's
+// timings as the host's load rather than the candidates' speed.
+inline constexpr double kNoisyEagerSpread = 1.5;
+
+// A problem row's times. Eager and a candidate are timed alternately in one process, so only times
+// of one evaluation are compared: each pair below comes from the evaluation named beside it.
+struct RowTimes {
+  // The kept candidate's evaluation; when eager is kept, torch.compile's (else the first one
+  // timed), with kept_ms = eager_ms.
+  std::optional<int64_t> evaluation_id;
+  std::optional<double> eager_ms, kept_ms;
+  double speedup = 1;  // vs eager, floor 1
+  // torch.compile's own evaluation: its eager, its compiled model and the speed-up between them.
+  std::optional<int64_t> compile_evaluation_id;
+  std::optional<double> compile_eager_ms, compile_ms, compile_speedup;
+  std::optional<double> speedup_vs_compile;  // speedup / compile_speedup, floor 1
+};
+
 struct ProblemRow {
   std::string name;
   int level = 0;  // 0: no levelN folder
   std::string status;  // done, skipped, running
   std::string message;
-  std::optional<double> eager_ms, compile_ms, best_ms;
-  double speedup = 1;  // vs eager, floor 1
-  std::optional<double> speedup_vs_compile;
+  RowTimes times;
   std::string winner = "eager";  // the agent whose candidate is kept, or eager
   bool reduced_precision = false;
   bool degenerate = false;  // the degenerate-problem check flagged its candidates
+  double eager_spread = 1;  // EagerSpread() of the problem's evaluations in the run
 };
 
+// Per agent and problem, from its candidates' CandidateFigure()s.
 struct AgentCounts {
-  int faster = 0;     // some attempt passed unflagged and beat eager
-  int slower = 0;     // passed unflagged, never beat eager
-  int incorrect = 0;  // no attempt passed unflagged
+  int faster = 0;     // some candidate correct with a figure above 1
+  int slower = 0;     // some candidate correct, none above 1
+  int incorrect = 0;  // no candidate correct
 };
 
 
@@ -53,15 +71,21 @@ struct Verification {
   Geomeans vs_eager_without_degenerate;  // only meaningful when `degenerate` is not empty
 };
 
+// Finished problems by kept speed-up. Problems where eager is kept have a bin of their own, so
+// that a kept candidate barely faster than eager is not counted with them.
 struct Distribution {
-  std::vector<double> edges;  // bin i holds speedups in [edges[i], edges[i+1]); last bin open
+  int eager_kept = 0;
+  // Kept candidates: bin 0 holds (1, edges[1]), bin i > 0 [edges[i], edges[i+1]), the last is open.
+  std::vector<double> edges;
   std::vector<int> counts;
   double median = 1;
   double geomean = 1;
   double geomean_below_10x = 1;  // excluding speedups of 10x and more
 
-  // "[1.1, 1.25)" for bin i, ">= 10x" for the last.
+  // "(1, 1.1)" for bin 0, "[1.1, 1.25)" for bin 1, ">= 10x" for the last.
   std::string BinLabel(size_t i) const;
+  // Every bin with its label, "eager kept" first.
+  std::vector<std::pair<std::string, int>> Bins() const;
 };
 
 // One LLM agent's spending and yield over the run (from its recorded model calls).
@@ -72,8 +96,8 @@ struct ModelUsage {
   int64_t tokens_out = 0;
   double cost_usd = 0;
   double latency_ms = 0;       // summed over calls
-  int correct_candidates = 0;  // passed unflagged
-  int faster_candidates = 0;   // of those, faster than eager
+  int correct_candidates = 0;  // attempts whose candidate's figure is correct
+  int faster_candidates = 0;   // of those, with a figure above 1
   // Cost per correct-and-faster candidate; nullopt when none.
   std::optional<double> usd_per_useful() const {
     if (faster_candidates == 0) return std::nullopt;
@@ -84,32 +108,35 @@ struct ModelUsage {
 struct RunSummary {
   int64_t run_id = 0;
   std::string run_name;
-  std::string run_status;
+  std::string run_status;  // as stored, or "stopped": running, with no kswarm holding it
+  std::string resume_note;  // how to go on with a run that did not finish, "" when it did
   std::string device;     // "cuda: NVIDIA H100 80GB HBM3"
   std::string versions;   // "torch 2.11.0, CUDA 13.0, driver ..."
   std::string tolerance;  // "seed (atol=rtol=1e-2)"
   std::string precision;  // "fp32 only" or "reduced precision allowed"
   std::string selection;  // when a candidate is kept over eager (the run's minimum gain)
+  std::string shapes;     // "full" or "small" (see ShapesNote), "" when unknown
   std::vector<ProblemRow> problems;
   Geomeans vs_eager;
   Geomeans vs_compile;
+  int noisy_problems = 0;  // finished problems whose eager_spread is NoisyEager()
   std::map<std::string, std::map<int, AgentCounts>> agents;  // agent -> level -> counts
   std::map<std::string, int> wins;                            // agent (or eager) -> problems
   Distribution distribution;
   Verification verification;
-  // Per agent, per level: geomean over problems of its best passed, unflagged speedup (floor 1;
+  // Per agent, per level: geomean over problems of its best correct candidate's figure (floor 1;
   // problems it failed count 1).
   std::map<std::string, std::map<int, double>> agent_geomeans;
-  // LLM agents only:
+  // LLM agents that made a call in the run:
   std::map<std::string, ModelUsage> models;
-  // Level -> entry k-1: the share of (LLM agent, problem) pairs with a passed, unflagged
-  // candidate by attempt k (the seed's success rate by generation attempt).
+  // Level -> entry k-1: the share of (LLM agent, problem) pairs with a correct candidate (its
+  // figure) by attempt k (the seed's success rate by generation attempt).
   std::map<int, std::vector<double>> correct_by_attempt;
   std::string budget;  // the run's limits for LLM agents, "" when none
-  // Context configurations of the LLM members (none, reference, profile, both), when the run had
-  // any. Per configuration: the geomean over finished problems of the best speedup its members
-  // reached (floor 1), per level and overall; and per level, how many problems each
-  // configuration gave the best candidate of all configurations ("eager": none beat eager).
+  // Context configurations (none, reference, profile, both) of the LLM members that made a call
+  // or an evaluation in the run. Per configuration: the geomean over finished problems of the
+  // best figure its members reached (floor 1), per level and overall; and per level, how many
+  // problems each configuration gave the best candidate of all ("eager": none beat eager).
   std::vector<std::string> contexts;  // in the order none, reference, profile, both
   std::map<std::string, std::map<int, double>> context_geomeans;
   std::map<std::string, double> context_geomean_overall;
@@ -121,9 +148,45 @@ struct RunSummary {
   std::set<int> AgentLevels() const;
 };
 
-// Shared by the renderers: "level 2" (or "no level"), and a median in ms ("-" when unknown).
+// Shared by the renderers, tables and charts alike: "level 2" (or "no level"), a time in ms ("-"
+// when unknown) and a speed-up ("1.020x").
 std::string LevelName(int level);
 std::string FormatMs(const std::optional<double>& ms);
+std::string FormatSpeedup(double speedup);
+
+// What a reader of a run with this status needs to know to finish it ("" for none).
+std::string ResumeNote(const std::string& run_status);
+
+// The shape set with what it means for the numbers measured at it.
+std::string ShapesNote(const std::string& shapes);
+
+// The run's shape set: the config's "shapes", else the one its evaluations share ("mixed" when
+// they differ, "" when there are none).
+std::string ShapeSet(const std::string& config_json,
+                     const std::vector<store::EvaluationRecord>& evaluations);
+
+// What one candidate showed over all its evaluations in the run: its first and its rechecks.
+struct Figure {
+  bool correct = false;  // every evaluation passed unflagged
+  double speedup = 0;    // median of their speed-ups over eager; 0 when not correct
+};
+
+// The confirmed figure of one candidate from its evaluations (non-empty). The median of an even
+// count is the geometric mean of the two middle values, as speed-ups are ratios.
+Figure CandidateFigure(const std::vector<const store::EvaluationRecord*>& evaluations);
+
+// Eager's slowest over its fastest time across the passed evaluations (1 for fewer than two).
+double EagerSpread(const std::vector<const store::EvaluationRecord*>& evaluations);
+// Whether a spread says the host's load moved the timings: above kNoisyEagerSpread.
+bool NoisyEager(double spread);
+
+// A row's times from the kept candidate's evaluation (null: eager kept), torch.compile's (null:
+// none) and all the problem's evaluations in the run.
+RowTimes TimesOf(const store::EvaluationRecord* kept, const store::EvaluationRecord* compile,
+                 const std::vector<const store::EvaluationRecord*>& of_problem);
+
+// The speed-up distribution of the finished rows; eager kept is decided by the winner.
+Distribution Distribute(const std::vector<ProblemRow>& rows);
 
 // Geometric mean of the values (1 for none).
 double Geomean(const std::vector<double>& values);
