@@ -86,6 +86,8 @@ def test_one_run_per_database_and_ctrl_c_stops_it_resumably(tmp_path):
         rows = c.execute("select status from run_problems order by position").fetchall()
     assert len(runs) == 1 and runs[0][1] == "interrupted", runs
     assert ("pending",) in rows and len(rows) == 3, rows  # problems never started are listed
+    text = kswarm("report", "--db", str(db)).stdout
+    assert "interrupted; run the same command to resume" in text and "not started" in text, text
 
     again = subprocess.run(args, capture_output=True, text=True, timeout=1200)
     assert again.returncode == 0, again.stderr

@@ -142,6 +142,9 @@ Result<std::vector<config::ModelConfig>> PickModels(const config::Config& config
   return out;
 }
 
+// The lock a `kswarm run` holds on its database while it runs.
+std::string RunLockPath(const std::string& db_path) { return db_path + ".run-lock"; }
+
 // A file the user named that must be there before any worker starts.
 Status CheckInputFile(const std::string& path) {
   std::error_code ec;
@@ -317,7 +320,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
   auto store = store::Store::Open(db_path);
   if (!store) return Fail(store.error());
   // One run per database at a time: two would each do all the work and time each other.
-  auto lock = FileLock::TryAcquire(db_path + ".run-lock",
+  auto lock = FileLock::TryAcquire(RunLockPath(db_path),
                                    fmt::format("run '{}' (pid {})", name, ::getpid()));
   if (!lock) {
     if (lock.error().code() != StatusCode::kUnavailable) return Fail(lock.error());
@@ -505,6 +508,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
 }
 
 // The run named `name`, or the latest `kswarm run` when it is empty; kInvalidArgument if none.
+// A run recorded as running that no kswarm holds any more was killed: its status reads "stopped".
 Result<store::RunRecord> PickRun(store::Store& store, const std::string& name,
                                  const std::string& db_path) {
   auto run = name.empty() ? store.LatestRun("run") : store.FindRun(name);
@@ -514,11 +518,23 @@ Result<store::RunRecord> PickRun(store::Store& store, const std::string& name,
                  name.empty() ? fmt::format("{} holds no `kswarm run`", db_path)
                               : fmt::format("no run named '{}' in {}", name, db_path));
   }
+  if ((*run)->status == "running" && !FileLock::IsHeld(RunLockPath(db_path))) {
+    (*run)->status = "stopped";
+  }
   return **run;
 }
 
-int Export(const ExportFlags& flags, const std::string& db_path) {
+// The database a report or an export reads; a missing one is named with the run asked for.
+Result<std::unique_ptr<store::Store>> OpenToRead(const std::string& db_path,
+                                                 const std::string& run) {
   auto store = store::Store::OpenExisting(db_path);
+  if (store || run.empty()) return store;
+  return Error(store.error().code(),
+               fmt::format("no run named '{}': {}", run, store.error().message()));
+}
+
+int Export(const ExportFlags& flags, const std::string& db_path) {
+  auto store = OpenToRead(db_path, flags.run);
   if (!store) return Fail(store.error());
   auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());
@@ -531,7 +547,7 @@ int Export(const ExportFlags& flags, const std::string& db_path) {
 }
 
 int Report(const ReportFlags& flags, const std::string& db_path) {
-  auto store = store::Store::OpenExisting(db_path);
+  auto store = OpenToRead(db_path, flags.run);
   if (!store) return Fail(store.error());
   auto run = PickRun(**store, flags.run, db_path);
   if (!run) return Fail(run.error());
