@@ -15,6 +15,7 @@ builder killed on its deadline leaves it behind and every later build of that ca
 it for ever. prepare() swaps it for a kernel lock (flock) on the same path, which dies with its
 holder."""
 
+import errno
 import fcntl
 import functools
 import hashlib
@@ -24,8 +25,6 @@ import platform
 import shutil
 import subprocess
 import sys
-
-import torch
 
 _FORMAT = 1  # bump when the layout of a build folder changes
 # Environment variables that torch's extension builder passes to the compilers.
@@ -60,12 +59,27 @@ def arch_of(device_type: str, capability: str = "") -> str:
     return f"cpu-{platform.machine()}"
 
 
+def _torch_versions() -> tuple:
+    """(torch's version, its CUDA version), without importing torch where it is not imported
+    yet: a build's jail is made by a process that has no other use for it."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return torch.__version__, torch.version.cuda
+    import importlib.util
+    spec = importlib.util.find_spec("torch")
+    version = {}
+    with open(os.path.join(spec.submodule_search_locations[0], "version.py")) as f:
+        exec(f.read(), version)  # torch's own version.py: assignments only
+    return version["__version__"], version.get("cuda")
+
+
 def build_key(source: bytes, arch: str) -> str:
+    torch_version, cuda_version = _torch_versions()
     fields = {
         "format": _FORMAT,
         "source": hashlib.sha256(source).hexdigest(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
+        "torch": torch_version,
+        "cuda": cuda_version,
         "python": sys.implementation.cache_tag,
         "machine": platform.machine(),
         "arch": arch,
@@ -78,17 +92,30 @@ def build_key(source: bytes, arch: str) -> str:
 
 class KernelBaton:
     """torch.utils.file_baton.FileBaton's interface on flock(2). The file itself is never removed:
-    a waiter may hold it open, and a path that came and went would let two builders in at once."""
+    a waiter may hold it open, and a path that came and went would let two builders in at once.
+    A folder this process may not write (a contained sandbox's view of another process's build)
+    is a finished build: nothing to acquire, nothing to wait for."""
 
     def __init__(self, lock_file_path, wait_seconds=0.1, warn_after_seconds=None):
         self.lock_file_path = lock_file_path
         self.fd = None
 
-    def _open(self) -> int:
-        return os.open(self.lock_file_path, os.O_CREAT | os.O_RDWR, 0o600)
+    def _open(self, create: bool):
+        try:
+            if create:
+                return os.open(self.lock_file_path, os.O_CREAT | os.O_RDWR, 0o600)
+            return os.open(self.lock_file_path, os.O_RDONLY)
+        except (PermissionError, FileNotFoundError):
+            return None
+        except OSError as e:
+            if e.errno == errno.EROFS:
+                return None
+            raise
 
     def try_acquire(self) -> bool:
-        fd = self._open()
+        fd = self._open(create=True)
+        if fd is None:
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,7 +126,9 @@ class KernelBaton:
 
     def wait(self) -> None:
         """Returns once the holder has released the lock, or died."""
-        fd = self._open()
+        fd = self._open(create=False)
+        if fd is None:
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         finally:
@@ -111,11 +140,21 @@ class KernelBaton:
             self.fd = None
 
 
+def folder_of(source: bytes, arch: str) -> str:
+    """The candidate's own build folder in the shared cache."""
+    return os.path.join(root(), build_key(source, arch))
+
+
 def prepare(source: bytes, arch: str) -> str:
-    """Points this process's extension builds at the candidate's own folder and returns it.
-    Called before the candidate is imported."""
-    folder = os.path.join(root(), build_key(source, arch))
+    """Points this process's extension builds (and kswarm_rt's kernels) at the candidate's own
+    folder and returns it. Called before the candidate is imported. A contained process that did
+    not build the candidate ahead sees no folder there, and may not make one: it builds in its
+    private /tmp, for this process alone."""
+    folder = folder_of(source, arch)
+    if os.environ.get("KSWARM_CONTAINED") == "1" and not os.path.isdir(folder):
+        folder = os.path.join("/tmp", "torch_extensions", os.path.basename(folder))
     os.environ["TORCH_EXTENSIONS_DIR"] = folder
+    os.environ["KSWARM_RT_CACHE"] = os.path.join(folder, "kswarm_rt")
     if arch.startswith("sm_"):
         version = arch[3:]
         os.environ["TORCH_CUDA_ARCH_LIST"] = f"{version[:-1]}.{version[-1]}"

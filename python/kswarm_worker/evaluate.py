@@ -6,7 +6,6 @@ import gc
 import os
 import random
 import shutil
-import tempfile
 import time
 
 import torch
@@ -19,15 +18,10 @@ from .sandbox_client import SandboxClient
 from .static_check import check_source
 from .timing import Timer, pinned, place_process, summarize, time_calls
 
-_sandboxes = {}  # (device type, index) -> SandboxClient, kept warm between jobs
+_sandboxes = {}  # (device type, index, trusted) -> SandboxClient, kept between jobs
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
 _CHECKED_FASTEST_CALLS = 3  # and its fastest timed calls, on which its speed-up rests
 _TIMING_BLOCKS = 20  # eager and candidate alternate in this many blocks of calls each
-
-
-def _exchange_dir() -> str:
-    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    return tempfile.mkdtemp(prefix="kswarm-xchg-", dir=base)
 
 
 class _Job:
@@ -40,6 +34,8 @@ class _Job:
         self.sandbox = sandbox
         self.problem_path = req["problem_path"]
         self.candidate_path = req["candidate_path"]
+        # kswarm's own recipes share a warm sandbox; anyone else's candidate gets a fresh one.
+        self.trusted = bool(req.get("trusted", False))
         self.trials = int(req["trials"])
         # Halfway through the trials both sides change their weights in place (as loading a
         # state dict does): a candidate must follow, not keep a copy made earlier.
@@ -62,7 +58,8 @@ class _Job:
         self.flags = []
         self.reference = None
         self.work = None  # bytes and FLOPs of one call (roofline.count_work)
-        self.xdir = _exchange_dir() if sandbox is not None else None
+        self.xdir = None  # the job's folder in its sandbox's exchange folder (run())
+        self.copies = {}  # path in the job's folder -> the file the user named
         self.ipc = False  # outputs cross on the device (exchange.py); decided by the load's probe
 
     def _sync(self):
@@ -123,12 +120,13 @@ class _Job:
 
         t0 = time.perf_counter()
         self._static_check()
-        if self.req.get("fresh_sandbox"):
+        if self.req.get("fresh_sandbox") or not self.trusted:
             self.sandbox.close()  # the candidate starts in a process no earlier job touched
+        self.xdir = self.sandbox.job_dir()
         probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
             os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
-        loaded = self.sandbox.call("load", problem_path=self.problem_path,
-                                   candidate_path=self.candidate_path,
+        loaded = self.sandbox.call("load", problem_path=self._copy(self.problem_path, "problem"),
+                                   candidate_path=self._copy(self.candidate_path, "candidate"),
                                    shapes=self.req.get("shapes", "full"), seed=self.seed,
                                    ipc_probe_path=probe_path)
         self._build_reference(init)
@@ -148,6 +146,23 @@ class _Job:
             self._speed_of_light()
         self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
         return {"outcome": "passed", "message": self._passed_message()}
+
+    def _copy(self, path: str, name: str) -> str:
+        """A copy of a file the sandbox loads, in the job's folder: the sandbox sees nothing of
+        the user's folders (docs/containment.md)."""
+        copy = os.path.join(self.xdir, f"{name}.py")
+        try:
+            shutil.copyfile(path, copy)
+        except OSError:
+            return path  # the sandbox reports the missing file under its own name
+        self.copies[copy] = path
+        return copy
+
+    def original_paths(self, text: str) -> str:
+        """`text` naming the files the user gave rather than the sandbox's copies."""
+        for copy, path in self.copies.items():
+            text = text.replace(copy, path)
+        return text
 
     def _ipc_works(self, header, path: str) -> bool:
         """Whether the sandbox's probe came through the device-buffer transport intact. Anything
@@ -359,7 +374,7 @@ class _Job:
     def reply(self, outcome: str, message: str) -> dict:
         return {
             "outcome": outcome,
-            "message": message,
+            "message": self.original_paths(message),
             "trials_run": self.trials_run,
             "max_abs_err": self.max_abs_err,
             "max_rel_err": self.max_rel_err,
@@ -379,7 +394,11 @@ class _Job:
 def evaluate(req: dict, device: str, index: int) -> dict:
     require_device(device)
     place_process((req.get("cpus") or {}).get("others"))
-    sandbox = _sandboxes.setdefault((device, index), SandboxClient(device, index))
+    trusted = bool(req.get("trusted", False))
+    key = (device, index, trusted)
+    if key not in _sandboxes:
+        _sandboxes[key] = SandboxClient(device, index, trusted)
+    sandbox = _sandboxes[key]
     job = _Job(req, device, index, sandbox)
     flags = backend_flags()
     try:
@@ -387,13 +406,13 @@ def evaluate(req: dict, device: str, index: int) -> dict:
         reply = job.reply(result["outcome"], result["message"])
     except Outcome as o:
         reply = job.reply(o.outcome, o.message)
-    except ProblemError:
+    except ProblemError as e:
         if device_poisoned(device):
             reply = job.reply("runtime_error", "the device failed after the candidate ran; "
                                                "its work left the CUDA context unusable")
             reply["poisoned"] = True
             return reply
-        raise
+        raise ProblemError(job.original_paths(str(e))) from None
     finally:
         job.cleanup()
         restore_backend_flags(flags)

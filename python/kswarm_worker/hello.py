@@ -114,8 +114,9 @@ def hello(device: str, index: int) -> dict:
         triton_version = triton.__version__
     except Exception:
         triton_version = None
-    from . import buildcache
+    from . import buildcache, containment
     info = device_info(device, index)
+    contained, _ = containment.probe()
     return {
         "worker_version": WORKER_VERSION,
         "python": platform.python_version(),
@@ -126,4 +127,6 @@ def hello(device: str, index: int) -> dict:
         "backend_flags": backend_flags(),
         "build_arch": buildcache.arch_of(device, info.get("capability", "")),
         "device_count": torch.cuda.device_count() if device == "cuda" else 1,
+        "contained": contained,
+        "isolation": containment.isolation(),
     }

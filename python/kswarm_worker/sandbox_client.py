@@ -18,10 +18,13 @@ nothing (a cold torch.compile of 11_tiny_unet on 2 cores: 9.6 s against 14.9 s i
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
+from . import containment
 from .errors import DeviceError, Outcome, ProblemError
 
 
@@ -48,27 +51,117 @@ def compile_threads(device_type) -> str:
     return str(min(32, len(os.sched_getaffinity(0))))
 
 
+def _children(pid: int) -> list:
+    """The processes `pid` started (from every one of its threads)."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def process_tree(pid: int) -> list:
+    """`pid` and every process below it: a contained sandbox is bubblewrap, its init and the
+    sandbox process, and whatever a candidate started there."""
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        if p not in tree:
+            tree.append(p)
+            todo += _children(p)
+    return tree
+
+
+class _Process:
+    """One sandbox process and the folder it exchanges outputs through (the only place of the
+    host it may write, beside its private /tmp)."""
+
+    def __init__(self, argv: list, trusted: bool, device_type: str):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.exchange = tempfile.mkdtemp(prefix="kswarm-sbx-", dir=base)
+        jail = containment.Jail(writable=[self.exchange], shared_caches=trusted,
+                                memory_bytes=_cpu_memory_limit() if device_type == "cpu" else 0)
+        try:
+            self.proc = containment.popen(argv, jail, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=None, text=True,
+                                          close_fds=True, trusted=trusted)
+        except BaseException:
+            shutil.rmtree(self.exchange, ignore_errors=True)
+            raise
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        """Sends `sig` to the whole process tree, twice over for processes started meanwhile."""
+        seen = set()
+        for _ in range(2):
+            for pid in process_tree(self.proc.pid):
+                if pid not in seen:
+                    seen.add(pid)
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:
+                        pass
+
+    def kill(self):
+        if self.alive():
+            self.signal(signal.SIGCONT)
+            self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+def _how_it_ended(code: int) -> str:
+    """A sandbox's end from its exit status; bubblewrap passes a signal on as 128 + its number."""
+    if code < 0:
+        return f"killed by signal {-code}"
+    if code > 128 and containment.probe()[0]:
+        return f"killed by signal {code - 128}"
+    return f"exit status {code}"
+
+
+def _cpu_memory_limit() -> int:
+    """A CPU sandbox's address-space limit: three quarters of the host's memory."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4
+    except (ValueError, OSError):
+        return 0
+
+
 class SandboxClient:
-    def __init__(self, device_type: str, index: int):
+    """The sandboxes of one device and one kind of author: kswarm's own recipes (`trusted`: one
+    warm process, the shared compiler caches) or anyone else's (a process no other candidate ran
+    in for every job, caches of its own; docs/containment.md)."""
+
+    def __init__(self, device_type: str, index: int, trusted: bool = True):
         self.device_type = device_type
         self.index = index
-        self.proc = None
+        self.trusted = trusted
+        self.proc = None  # _Process
         self.started = 0
-        self.spares = []  # started ahead, oldest (the readiest) first
+        self.spares = []  # _Process started ahead, oldest (the readiest) first
         self.from_spare = False  # whether the current sandbox was a spare
         self.in_flight = []  # ops sent whose replies are not read yet, oldest first
         self.spares_wanted = spares_wanted(device_type)
 
-    def _spawn(self, spare: bool = False):
-        return subprocess.Popen(
-            [sys.executable, "-m", "kswarm_worker.sandbox", "--device", self.device_type,
-             "--index", str(self.index)] + (["--preload"] if spare else []),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True,
-            env=os.environ.copy(), close_fds=True)
+    def _spawn(self, spare: bool = False) -> "_Process":
+        return _Process([sys.executable, "-m", "kswarm_worker.sandbox", "--device",
+                         self.device_type, "--index", str(self.index)] +
+                        (["--preload"] if spare else []), self.trusted, self.device_type)
 
-    def _ensure(self):
-        if self.proc is not None and self.proc.poll() is None:
+    def ensure(self):
+        """A live sandbox process to send the next job to."""
+        if self.proc is not None and self.proc.alive():
             return
+        if self.proc is not None:
+            self.proc.kill()
         self.in_flight.clear()  # replies of a process that is gone
         self._drop_dead_spares()
         if self.spares:
@@ -77,6 +170,11 @@ class SandboxClient:
             self.proc, self.from_spare = self._spawn(), False
         self.started += 1
 
+    def job_dir(self) -> str:
+        """A folder for one job's files, in the current sandbox's exchange folder."""
+        self.ensure()
+        return tempfile.mkdtemp(prefix="job-", dir=self.proc.exchange)
+
     def prepare_spare(self):
         """Starts fresh sandboxes now, between jobs, until spares_wanted are waiting."""
         self._drop_dead_spares()
@@ -84,8 +182,8 @@ class SandboxClient:
             self.spares.append(self._spawn(spare=True))
 
     def _drop_dead_spares(self):
-        for spare in [s for s in self.spares if s.poll() is not None]:
-            spare.wait()
+        for spare in [s for s in self.spares if not s.alive()]:
+            spare.kill()
             self.spares.remove(spare)
 
     def call(self, op: str, **fields) -> dict:
@@ -97,29 +195,49 @@ class SandboxClient:
     def send(self, op: str, **fields):
         """Sends a request without waiting: the judge works beside the sandbox until receive().
         A write to a dead sandbox is noticed by receive()."""
-        self._ensure()
+        self.ensure()
         self.in_flight.append(op)
+        self._write(dict(fields, op=op))
+
+    def _write(self, message: dict):
         try:
-            self.proc.stdin.write(json.dumps(dict(fields, op=op)) + "\n")
-            self.proc.stdin.flush()
+            self.proc.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass
 
-    def receive(self) -> dict:
-        """The reply to the oldest request sent (see call)."""
-        op = self.in_flight.pop(0)
+    def _read(self, op: str) -> dict:
         try:
-            line = self.proc.stdout.readline()
+            line = self.proc.proc.stdout.readline()
         except (BrokenPipeError, OSError):
             line = ""
         if not line:
-            code = self.proc.wait()
+            code = self.proc.proc.wait()
+            self.proc.kill()
             self.proc = None
             self.in_flight.clear()
-            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            how = _how_it_ended(code)
             raise Outcome("crashed", f"the candidate took its sandbox process down ({how}) "
                                      f"during {op}")
-        reply = json.loads(line)
+        try:
+            return json.loads(line)
+        except ValueError:
+            self.close()
+            raise Outcome("rejected", f"the sandbox's reply to {op} is not JSON (something wrote "
+                                      "into its protocol stream)")
+
+    def receive(self, on_message=None) -> dict:
+        """The reply to the oldest request sent (see call). Messages the sandbox sends before its
+        reply (a request of its own, {"ask": ...}) go to on_message, whose answer is sent back."""
+        op = self.in_flight.pop(0)
+        while True:
+            reply = self._read(op)
+            if "ask" not in reply:
+                break
+            if on_message is None:
+                self.close()
+                raise Outcome("rejected", f"the sandbox asked {reply['ask']!r} during {op}")
+            self._write(on_message(reply))
         if not reply.get("ok"):
             if "problem" in reply:
                 raise ProblemError(reply["problem"])
@@ -131,18 +249,25 @@ class SandboxClient:
         return reply
 
     def pause(self):
-        """Stops the sandbox (and threads a candidate left behind) while the judge times eager."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGSTOP)
+        """Stops the sandbox (and everything a candidate started there) while the judge times
+        eager."""
+        if self.proc is not None and self.proc.alive():
+            self.proc.signal(signal.SIGSTOP)
 
     def resume(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
+        if self.proc is not None and self.proc.alive():
+            self.proc.signal(signal.SIGCONT)
 
     def close(self):
         self.in_flight.clear()
         if self.proc is None:
             return
         self.proc.kill()
-        self.proc.wait()
         self.proc = None
+
+    def shutdown(self):
+        """Ends the sandbox and its spares (the worker exits)."""
+        self.close()
+        for spare in self.spares:
+            spare.kill()
+        self.spares.clear()

@@ -16,9 +16,16 @@ GELU = ("import torch.nn as nn, torch.nn.functional as F\n"  # a correct candida
         "        return F.gelu(x)\n")
 
 
+def worker_env(tmp_path, **extra):
+    """The worker's environment; candidates may write `tmp_path` (their only way to tell a test
+    what they saw from inside their jail)."""
+    return dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"),
+                KSWARM_JAIL_WRITABLE=str(tmp_path), **extra)
+
+
 @pytest.fixture
 def worker(tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = worker_env(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
@@ -174,14 +181,17 @@ def test_backend_flags_changed_by_a_candidate_are_restored(worker):
     assert after == before
 
 
-def test_fresh_sandbox_starts_the_candidate_in_a_new_process(worker):
+def test_only_kswarms_own_recipes_share_a_warm_sandbox(worker):
     ask, _, tmp = worker
     cand = tmp / "gelu.py"
     cand.write_text(GELU)
-    assert ask(evaluate(cand))["sandboxes_started"] == 1
-    assert ask(evaluate(cand))["sandboxes_started"] == 1  # warm between jobs
-    r = ask(evaluate(cand, fresh_sandbox=True))
+    assert ask(evaluate(cand, trusted=True))["sandboxes_started"] == 1
+    assert ask(evaluate(cand, trusted=True))["sandboxes_started"] == 1  # warm between jobs
+    r = ask(evaluate(cand, trusted=True, fresh_sandbox=True))
     assert r["outcome"] == "passed" and r["sandboxes_started"] == 2
+    # Anyone else's candidate starts in a process no other candidate ran in, every time.
+    assert ask(evaluate(cand))["sandboxes_started"] == 1
+    assert ask(evaluate(cand))["sandboxes_started"] == 2
 
 
 def test_each_candidate_compiles_as_in_a_fresh_process(worker):
@@ -207,7 +217,7 @@ def test_each_candidate_compiles_as_in_a_fresh_process(worker):
         "            self._marked = True\n"
         "        return F.gelu(x)\n")
     for _ in range(10):
-        r = ask(evaluate(cand, static_policy="report"))
+        r = ask(evaluate(cand, static_policy="report", trusted=True))
         assert r["outcome"] == "passed", r["message"]
     assert r["sandboxes_started"] == 1
     assert marks.read_text().split() == ["1"] * 10
@@ -230,15 +240,15 @@ def test_pipelined_trials_stop_at_the_first_wrong_one(worker):
     good.write_text(GELU)
     middle = tmp / "middle.py"
     middle.write_text(wrong_at.read_text().replace("WRONG", "5"))
-    r = ask(evaluate(middle, trials=8))
+    r = ask(evaluate(middle, trials=8, trusted=True))
     assert r["outcome"] == "wrong" and "trial 4 of 8" in r["message"], r["message"]
     assert r["trials_run"] == 5 and r["failure"]["trial"] == 4
-    r = ask(evaluate(good, trials=8))
+    r = ask(evaluate(good, trials=8, trusted=True))
     assert r["outcome"] == "passed" and r["trials_run"] == 8, r["message"]
     assert r["sandboxes_started"] == 2  # trial 5 was running in the first one
     last = tmp / "last.py"
     last.write_text(wrong_at.read_text().replace("WRONG", "8"))
-    r = ask(evaluate(last, trials=8))
+    r = ask(evaluate(last, trials=8, trusted=True))
     assert r["outcome"] == "wrong" and "trial 7 of 8" in r["message"], r["message"]
     assert r["sandboxes_started"] == 2  # nothing was running there: kept warm
     assert r["outputs_via"] == "file"  # the CPU's transport
@@ -297,7 +307,7 @@ def test_the_worker_and_its_sandbox_move_to_the_cores_they_are_given(worker):
 def test_spare_sandboxes_take_over_for_fresh_jobs_untouched(tmp_path):
     # The default on CUDA (two spares), forced here on the CPU: the next fresh sandboxes start
     # between jobs, and two fresh jobs in a row both find one.
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), KSWARM_SPARE_SANDBOX="2")
+    env = worker_env(tmp_path, KSWARM_SPARE_SANDBOX="2")
     proc = subprocess.Popen([sys.executable, "-m", "kswarm_worker", "--device", "cpu"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
@@ -311,23 +321,24 @@ def test_spare_sandboxes_take_over_for_fresh_jobs_untouched(tmp_path):
     cand.write_text(
         "import os, sys, torch, torch.nn as nn, torch.nn.functional as F\n"
         f"with open({str(marks)!r}, 'a') as f:\n"
-        "    f.write(f'{os.getpid()} {os.environ.get(\"KSWARM_TEST_MARK\", 0)} '\n"
+        "    f.write(f'{os.environ.setdefault(\"KSWARM_TEST_PROCESS\", os.urandom(8).hex())} '\n"
+        "            f'{os.environ.get(\"KSWARM_TEST_MARK\", 0)} '\n"
         "            f'{int(\"torch._inductor.compile_fx\" in sys.modules)}\\n')\n"
         "os.environ['KSWARM_TEST_MARK'] = '1'  # what an earlier candidate leaves in its process\n"
         "class ModelNew(nn.Module):\n"
         "    def forward(self, x):\n"
         "        return F.gelu(x)\n")
     try:
-        first = ask(evaluate(cand, static_policy="report"))  # sys.modules is only flagged
+        first = ask(evaluate(cand, static_policy="report", trusted=True))  # sys.modules is only flagged
         assert first["outcome"] == "passed" and not first["sandbox_from_spare"], first["message"]
         time.sleep(1)
-        again = ask(evaluate(cand, static_policy="report"))  # the same warm sandbox: spares wait
+        again = ask(evaluate(cand, static_policy="report", trusted=True))  # the same warm sandbox: spares wait
         assert again["sandboxes_started"] == 1 and not again["sandbox_from_spare"]
         assert len(_children(proc.pid)) == 3  # the sandbox and two spares, no more
-        fresh = ask(evaluate(cand, fresh_sandbox=True, static_policy="report"))
+        fresh = ask(evaluate(cand, fresh_sandbox=True, static_policy="report", trusted=True))
         assert fresh["outcome"] == "passed", fresh["message"]
         assert fresh["sandbox_from_spare"] and fresh["sandboxes_started"] == 2
-        fresh2 = ask(evaluate(cand, fresh_sandbox=True, static_policy="report"))
+        fresh2 = ask(evaluate(cand, fresh_sandbox=True, static_policy="report", trusted=True))
         assert fresh2["outcome"] == "passed", fresh2["message"]
         assert fresh2["sandbox_from_spare"] and fresh2["sandboxes_started"] == 3
         rows = [line.split() for line in marks.read_text().splitlines()]
@@ -358,7 +369,7 @@ def test_torch_compile_uses_a_process_per_core_on_the_cpu_unless_the_user_chose(
         "        return F.gelu(x)\n")
     cores = str(min(32, len(os.sched_getaffinity(0))))
     for given in (None, "3"):
-        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        env = worker_env(tmp_path)
         env.pop("TORCHINDUCTOR_COMPILE_THREADS", None)
         if given:
             env["TORCHINDUCTOR_COMPILE_THREADS"] = given

@@ -323,6 +323,12 @@ bool IsReducedPrecision(const std::string& agent_name) {
   return false;
 }
 
+bool IsBuiltinAgent(const std::string& agent_name) {
+  const auto& infos = BuiltinAgents();
+  return std::any_of(infos.begin(), infos.end(),
+                     [&](const BuiltinInfo& info) { return info.name == agent_name; });
+}
+
 std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
   // From the H100 sweep of the bundled suite (bench/results/2026-11-25-h100-builtin-suite.md):
   // channels_last_cudnn_benchmark kept 10 problems, cuda_graph 5, torch_compile 2 and

@@ -27,6 +27,8 @@ const std::vector<BuiltinInfo>& BuiltinAgents();
 
 // Whether the named agent is a reduced-precision built-in (false for unknown names).
 bool IsReducedPrecision(const std::string& agent_name);
+// Whether `agent_name` is a built-in agent: its candidates are kswarm's own recipes.
+bool IsBuiltinAgent(const std::string& agent_name);
 
 // The agents `kswarm run` uses when none are named, for a device type ("cuda" or "cpu").
 std::vector<std::string> DefaultBuiltinNames(const std::string& device_type);

@@ -32,9 +32,13 @@
 #include "kswarm/supervisor/problem_file.h"
 #include "kswarm/supervisor/suite.h"
 #include "kswarm/util/cpus.h"
+#include "kswarm/util/environment.h"
 #include "kswarm/util/file_lock.h"
+#include "kswarm/util/redact.h"
 #include "kswarm/util/files.h"
 #include "kswarm/cli/interrupt.h"
+
+extern char** environ;
 
 namespace kswarm::cli {
 namespace {
@@ -183,6 +187,52 @@ Status CheckKeys(const config::Config& config, const std::vector<config::ModelCo
                             fmt::join(missing, "; ")));
 }
 
+// The worker of an evaluating command: its device, the folders of kswarm's own that no jail may
+// show (the database's; the config's), and the user's explicit choice to run uncontained.
+evaluator::WorkerConfig WorkerFor(const EvalOptions& o, const std::string& db_path,
+                                  const std::string& config_path) {
+  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+  config.device = o.device;
+  for (const std::string& path : {db_path, config_path}) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    auto dir = std::filesystem::absolute(path, ec).parent_path();
+    if (!ec) config.private_dirs.push_back(dir.string());
+  }
+  if (o.uncontained) config.extra_env.push_back("KSWARM_UNCONTAINED=1");
+  return config;
+}
+
+// Candidates of anyone but kswarm's own recipes run only in a jail, unless the user said
+// otherwise; where none can be made, kswarm's own recipes run and the user hears why.
+Status CheckContainment(const evaluator::HelloReply& hello, bool other_authors, bool allowed) {
+  if (hello.contained) return Status::Ok();
+  if (other_authors && !allowed) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("cannot contain candidate code on this host: {}; install "
+                              "bubblewrap (scripts/setup.sh does), or pass --uncontained to run "
+                              "candidates of models, replays and eval anyway",
+                              hello.env.isolation));
+  }
+  std::fprintf(stderr, "kswarm: warning: candidates run %s\n", hello.env.isolation.c_str());
+  return Status::Ok();
+}
+
+// Every configured key's value, and every value of a variable named like a secret, is taken out
+// of what comes back from workers (util/redact.h).
+void RegisterSecrets(const std::vector<config::ModelConfig>& models) {
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos && IsSecretName(entry.substr(0, eq))) {
+      AddSecret(entry.substr(eq + 1));
+    }
+  }
+  for (const config::ModelConfig& m : models) {
+    if (const char* v = m.key_env.empty() ? nullptr : std::getenv(m.key_env.c_str())) AddSecret(v);
+  }
+}
+
 // Timings taken on a busy host are noise: say so before the run starts.
 void WarnIfBusy() {
   double load = 0;
@@ -267,11 +317,13 @@ int Eval(const EvalFlags& flags, const std::string& db_path) {
   }
   auto store = store::Store::Open(db_path);
   if (!store) return Fail(store.error());
-  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
-  config.device = flags.options.device;
-  evaluator::Evaluator evaluator(config);
-  auto env = evaluator.Environment();
-  if (!env) return Fail(env.error());
+  RegisterSecrets({});
+  evaluator::Evaluator evaluator(WorkerFor(flags.options, db_path, ""));
+  auto hello = evaluator.Hello();
+  if (!hello) return Fail(hello.error());
+  // The file given is anyone's: a model's, a download.
+  if (Status s = CheckContainment(*hello, true, flags.options.uncontained); !s.ok()) return Fail(s);
+  const core::Environment* env = &hello->env;
   if (auto plans = PlaceTiming(env->device_type, 1); !plans.empty()) evaluator.set_cpus(plans[0]);
 
   supervisor::CandidateRequest request;
@@ -352,11 +404,16 @@ int Run(const RunFlags& given, const std::string& db_path) {
                  name.c_str(), static_cast<long long>(*resume_id));
   }
 
-  evaluator::WorkerConfig worker = evaluator::DefaultWorkerConfig();
-  worker.device = flags.options.device;
+  RegisterSecrets(config_file->models);
+  evaluator::WorkerConfig worker = WorkerFor(flags.options, db_path, flags.config_path);
   auto first = std::make_unique<evaluator::Evaluator>(worker);
   auto hello = first->Hello();
   if (!hello) return Fail(hello.error());
+  if (Status s = CheckContainment(*hello, !models->empty() || !flags.replay.empty(),
+                                  flags.options.uncontained);
+      !s.ok()) {
+    return Fail(s);
+  }
   const core::Environment* env = &hello->env;
   // One worker per GPU it can see, each shown only its own GPU, the first one included (it is
   // started again so shown: a run on one GPU of a host and one on all of them run every

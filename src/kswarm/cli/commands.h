@@ -22,6 +22,7 @@ struct EvalOptions {
   std::string shapes = "full";
   double timeout_s = 300;
   std::string static_check = "reject";  // forbidden APIs in a candidate: reject, or report
+  bool uncontained = false;  // run candidates of other authors even where no jail can be made
 };
 
 struct EvalFlags {

@@ -68,7 +68,8 @@ std::string EvalJson(const supervisor::CandidateResult& r) {
         {"python", env.python_version},
         {"triton", env.triton_version},
         {"device", ParsedOrNull(env.device_json)},
-        {"backend_flags", ParsedOrNull(env.backend_flags_json)}}},
+        {"backend_flags", ParsedOrNull(env.backend_flags_json)},
+        {"isolation", env.isolation}}},
   };
   return out.dump();
 }
@@ -84,6 +85,7 @@ std::string EvalText(const supervisor::CandidateResult& r) {
   if (env.device_type == "cuda" && !env.cuda_version.empty()) versions += ", CUDA " + env.cuda_version;
   if (!env.driver.empty()) versions += ", driver " + env.driver;
   out += fmt::format("device     {}: {} ({})\n", env.device_type, env.device_name, versions);
+  if (!env.isolation.empty()) out += fmt::format("isolation  {}\n", env.isolation);
   out += fmt::format("checks     {} trials, tolerance {}, shapes {}, seed {}\n",
                      r.record.settings.trials, core::ToleranceName(r.record.settings.tolerance),
                      r.record.settings.shapes, e.seed);

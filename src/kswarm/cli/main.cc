@@ -64,6 +64,10 @@ void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
                   "report them as flags (a flagged candidate is never kept)")
       ->check(CLI::IsMember({"reject", "report"}))
       ->capture_default_str();
+  cmd->add_flag("--uncontained", o.uncontained,
+                "run candidates of models, replays and eval even where this host cannot contain "
+                "them (no bubblewrap or no user namespaces): they could then read your files "
+                "and keys");
   cmd->add_option("--timeout", o.timeout_s, "deadline in seconds for one evaluation, build included")
       ->check(AboveZero())
       ->capture_default_str();

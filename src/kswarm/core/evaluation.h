@@ -50,6 +50,8 @@ struct Environment {
   std::string worker_version;
   std::string device_json;         // the worker's full device description (JSON object)
   std::string backend_flags_json;  // PyTorch backend flags in force (JSON object)
+  // What confined candidate code (docs/containment.md): "contained: ..." or "uncontained (why)".
+  std::string isolation;
 };
 
 // What is asked of one evaluation, besides the two files.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
 
 namespace kswarm::evaluator {
@@ -105,7 +106,7 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
   BuildOutcome out;
   auto finish = [&](BuildOutcome::Kind kind, std::string message) {
     out.kind = kind;
-    out.message = std::move(message);
+    out.message = Redact(std::move(message));
     out.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     return out;
   };
@@ -113,8 +114,11 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
   // No GPU in sight: a build never shares a device with a timing.
   worker.extra_env.push_back("CUDA_VISIBLE_DEVICES=");
   SpawnOptions options;
-  options.argv = {worker.python, "-m", "kswarm_worker.build", "--candidate", path,
-                  "--arch", config_.build_arch, "--static-policy", config_.static_policy};
+  // Contained; only the candidate's own build folder is writable.
+  options.argv = Contained(worker, {"--build", path, "--arch", config_.build_arch},
+                           {worker.python, "-m", "kswarm_worker.build", "--candidate", path,
+                            "--arch", config_.build_arch, "--static-policy",
+                            config_.static_policy});
   options.env = WorkerEnvironment(worker);
   auto proc = Subprocess::Spawn(options);
   if (!proc) return finish(BuildOutcome::Kind::kFailed, proc.error().message());

@@ -47,8 +47,10 @@ class BuildPoolTest : public ::testing::Test {
   BuildPoolConfig Config(int jobs = 1, double timeout_s = 120) {
     BuildPoolConfig config;
     config.worker = DefaultWorkerConfig();
+    // Builds may write the test's folder: markers are how they tell the test what they did.
     config.worker.extra_env = {"TORCH_EXTENSIONS_DIR=" + (dir_ / "ext").string(),
-                               "KSWARM_RT_CACHE=" + (dir_ / "nvrtc").string()};
+                               "KSWARM_RT_CACHE=" + (dir_ / "nvrtc").string(),
+                               "KSWARM_JAIL_WRITABLE=" + dir_.string()};
     config.build_arch = "sm_90";
     config.jobs = jobs;
     config.timeout_s = timeout_s;
@@ -68,9 +70,13 @@ class BuildPoolTest : public ::testing::Test {
     return text;
   }
 
+  // Kernels a build compiled, in the candidates' own folders (the only place it may write).
   size_t Cubins() {
     size_t n = 0;
-    for (const auto& e : fs::directory_iterator(dir_ / "nvrtc")) n += e.path().extension() == ".cubin";
+    if (!fs::exists(dir_ / "ext")) return 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "ext")) {
+      n += e.path().extension() == ".cubin";
+    }
     return n;
   }
 

@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "kswarm/evaluator/seccomp_filter.h"
 #include "kswarm/util/environment.h"
+#include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
 
 extern char** environ;
@@ -85,8 +87,24 @@ std::vector<std::string> WorkerEnvironment(const WorkerConfig& config) {
       "TRITON_CACHE_DIR=" + EnvOr("TRITON_CACHE_DIR", cache + "/triton"),
       "TORCHINDUCTOR_CACHE_DIR=" + EnvOr("TORCHINDUCTOR_CACHE_DIR", cache + "/inductor"),
   };
+  // Written once per process; without it jails still run, and their isolation line says so.
+  static const std::string seccomp = WriteSeccompBpf(cache + "/seccomp").value_or("");
+  if (!seccomp.empty()) overrides.push_back("KSWARM_SECCOMP_BPF=" + seccomp);
+  if (!config.private_dirs.empty()) {
+    overrides.push_back(fmt::format("KSWARM_PRIVATE_DIRS={}", fmt::join(config.private_dirs, ":")));
+  }
   overrides.insert(overrides.end(), config.extra_env.begin(), config.extra_env.end());
   return ScrubbedEnvironment(environ, overrides);
+}
+
+std::vector<std::string> Contained(const WorkerConfig& config,
+                                   const std::vector<std::string>& jail_args,
+                                   const std::vector<std::string>& argv) {
+  std::vector<std::string> out = {config.python, "-m", "kswarm_worker.containment"};
+  out.insert(out.end(), jail_args.begin(), jail_args.end());
+  out.push_back("--");
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
 }
 
 Status Evaluator::EnsureWorker() {
@@ -147,6 +165,10 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
   int64_t id = next_id_++;
 
   auto finish = [&](core::Evaluation e) {
+    // What came back is stored, shown and fed to agents: no configured key goes with it.
+    e.message = Redact(std::move(e.message));
+    e.failure_json = Redact(std::move(e.failure_json));
+    e.flags_json = Redact(std::move(e.flags_json));
     e.seed = job.seed;
     e.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     return e;

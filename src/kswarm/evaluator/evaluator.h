@@ -28,6 +28,9 @@ struct WorkerConfig {
   std::string device = "auto";     // "auto" (cuda when usable, else cpu), "cuda" or "cpu"
   // Extra "NAME=value" entries for the worker's environment (after secrets are scrubbed).
   std::vector<std::string> extra_env;
+  // Folders of kswarm's own that candidate code must not see, besides the working folder (the
+  // database's, the config's): hidden in every jail (docs/containment.md).
+  std::vector<std::string> private_dirs;
   double startup_timeout_s = 180;  // importing torch on a cold disk can take a while
   // The cores its timed calls and everything else run on (util/cpus.h); none by default.
   CpuPlan cpus;
@@ -36,9 +39,16 @@ struct WorkerConfig {
 // Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
 WorkerConfig DefaultWorkerConfig();
 
-// The environment of every process that runs candidate code (the worker, its sandbox, the build
-// pool's builds): this process's, without secrets, with the worker's path and the build caches.
+// The environment of the worker and of the jails it makes for candidate code: this process's,
+// without secrets, with the worker's path, the build caches, the seccomp filter
+// (KSWARM_SECCOMP_BPF) and the private folders (KSWARM_PRIVATE_DIRS).
 std::vector<std::string> WorkerEnvironment(const WorkerConfig& config);
+
+// The argv that runs `argv` (a python -m kswarm_worker... tool) in a jail
+// (python/kswarm_worker/containment.py), with `jail_args` (--build, --readable, --trusted).
+std::vector<std::string> Contained(const WorkerConfig& config,
+                                   const std::vector<std::string>& jail_args,
+                                   const std::vector<std::string>& argv);
 
 class Evaluator {
  public:

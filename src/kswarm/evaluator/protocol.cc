@@ -93,6 +93,7 @@ std::string EncodeEvaluate(int64_t id, const EvalJob& job) {
         {"budget_ms", s.timing_budget_ms}}},
   };
   if (job.fresh_process) req["fresh_sandbox"] = true;
+  if (job.trusted) req["trusted"] = true;
   AddCpus(job.cpus, req);
   return req.dump();
 }
@@ -132,6 +133,8 @@ Result<HelloReply> DecodeHello(std::string_view line, int64_t id) {
   env.worker_version = StringOr(r, "worker_version");
   env.device_json = device.dump();
   env.backend_flags_json = r.value("backend_flags", json::object()).dump();
+  env.isolation = StringOr(r, "isolation");
+  hello.contained = r.value("contained", false);
   if (env.device_type != "cuda" && env.device_type != "cpu") {
     return Error(StatusCode::kInternal,
                  fmt::format("worker reported an unknown device type '{}'", env.device_type));

@@ -23,6 +23,9 @@ struct EvalJob {
   uint64_t seed = 0;
   // Load the candidate in a sandbox process no earlier job has touched (re-verification).
   bool fresh_process = false;
+  // Written by kswarm's own recipes: it may share a warm sandbox and the compiler caches with
+  // other such candidates (docs/containment.md). Anyone else's candidate never does.
+  bool trusted = false;
   // The worker's cores (util/cpus.h): set by the Evaluator from its WorkerConfig; none when
   // timing_cpu < 0.
   CpuPlan cpus;
@@ -55,6 +58,7 @@ struct HelloReply {
   core::Environment env;
   std::string build_arch;  // what candidates build for: "sm_90", "cpu-x86_64"
   int device_count = 1;    // CUDA devices the worker can see (1 on CPU)
+  bool contained = false;  // candidate code runs in a jail (env.isolation says which)
 };
 
 struct EvaluateReply {

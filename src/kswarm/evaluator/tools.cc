@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
 
 namespace kswarm::evaluator {
@@ -12,10 +13,12 @@ namespace kswarm::evaluator {
 using json = nlohmann::json;
 
 Result<std::string> RunWorkerTool(const WorkerConfig& worker, const std::string& module,
+                                  const std::vector<std::string>& jail_args,
                                   const std::vector<std::string>& args, double timeout_s) {
   SpawnOptions options;
-  options.argv = {worker.python, "-m", "kswarm_worker." + module};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  std::vector<std::string> argv = {worker.python, "-m", "kswarm_worker." + module};
+  argv.insert(argv.end(), args.begin(), args.end());
+  options.argv = Contained(worker, jail_args, argv);
   options.env = WorkerEnvironment(worker);
   auto proc = Subprocess::Spawn(options);
   if (!proc) return Error(proc.error());
@@ -42,9 +45,9 @@ Result<std::string> RunWorkerTool(const WorkerConfig& worker, const std::string&
   if (!reply.is_object()) {
     return Error(StatusCode::kInternal,
                  fmt::format("kswarm_worker.{} gave no answer ({}): {}", module, exit.ToString(),
-                             (*proc)->StderrTail()));
+                             Redact((*proc)->StderrTail())));
   }
-  return last;
+  return Redact(last);
 }
 
 Result<ProfileReport> ProfileCandidate(const WorkerConfig& worker, const ProfileJob& job) {
@@ -56,7 +59,9 @@ Result<ProfileReport> ProfileCandidate(const WorkerConfig& worker, const Profile
     args.push_back(fmt::format("{:.17g}", job.measured_ms));
   }
   ProfileReport report;
-  auto line = RunWorkerTool(worker, "profile", args, job.timeout_s);
+  auto line = RunWorkerTool(worker, "profile",
+                            {"--readable", job.problem_path, "--readable", job.candidate_path},
+                            args, job.timeout_s);
   if (!line) {
     if (line.error().code() != StatusCode::kDeadlineExceeded) return Error(line.error());
     report.error = line.error().message();  // a candidate that hangs under the profiler
@@ -79,7 +84,8 @@ Result<ProfileReport> ProfileCandidate(const WorkerConfig& worker, const Profile
 Result<std::string> InductorCode(const WorkerConfig& worker, const std::string& problem_path,
                                  const std::string& device_type, const std::string& shapes,
                                  double timeout_s) {
-  auto line = RunWorkerTool(worker, "inductor_code",
+  // The problem's own reference through torch.compile: kswarm's code, the shared caches.
+  auto line = RunWorkerTool(worker, "inductor_code", {"--trusted", "--readable", problem_path},
                             {"--problem", problem_path, "--device", device_type, "--shapes",
                              shapes},
                             timeout_s);

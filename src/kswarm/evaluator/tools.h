@@ -15,10 +15,12 @@
 
 namespace kswarm::evaluator {
 
-// Runs `python -m kswarm_worker.<module> ARGS` and returns its last stdout line, a JSON object.
+// Runs `python -m kswarm_worker.<module> ARGS` in a jail made with `jail_args` (Contained) and
+// returns its last stdout line, a JSON object, with any configured key taken out (util/redact.h).
 // kDeadlineExceeded when it ran past `timeout_s` (its process group is killed); kInternal when
 // it exits without an answer (the message holds its stderr's tail).
 Result<std::string> RunWorkerTool(const WorkerConfig& worker, const std::string& module,
+                                  const std::vector<std::string>& jail_args,
                                   const std::vector<std::string>& args, double timeout_s);
 
 struct ProfileJob {

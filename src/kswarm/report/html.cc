@@ -168,6 +168,7 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("versions", s.versions);
   d.set("tolerance", s.tolerance);
   d.set("precision", s.precision);
+  d.set("isolation", s.isolation.empty() ? std::string("-") : s.isolation);
   d.set("selection", s.selection);
   d.set("shapes", ShapesNote(s.shapes));
   d.set("done", std::to_string(s.done));

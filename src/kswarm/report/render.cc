@@ -105,6 +105,7 @@ std::string RenderText(const RunSummary& s) {
   out += fmt::format("device     {} ({})\n", s.device, s.versions);
   out += fmt::format("tolerance  {}; {}\n", s.tolerance, s.precision);
   out += fmt::format("shapes     {}\n", ShapesNote(s.shapes));
+  if (!s.isolation.empty()) out += fmt::format("isolation  {}\n", s.isolation);
   out += fmt::format("selection  {}\n", s.selection);
   out += fmt::format("problems   {} done, {} skipped, {} unfinished\n", s.done, s.skipped,
                      static_cast<int>(s.problems.size()) - s.done - s.skipped);
@@ -235,6 +236,7 @@ std::string RenderJson(const RunSummary& s) {
   j["versions"] = s.versions;
   j["tolerance"] = s.tolerance;
   j["precision"] = s.precision;
+  j["isolation"] = s.isolation;
   j["shapes"] = s.shapes;
   j["selection"] = s.selection;
   j["timing_noise"] = {{"eager_spread_above", kNoisyEagerSpread},

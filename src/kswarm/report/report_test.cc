@@ -371,6 +371,24 @@ TEST_F(ReportTest, AStoppedRunSaysHowToResumeAndListsProblemsNotStarted) {
             std::string::npos);
 }
 
+TEST(IsolationOfTest, Table) {
+  auto evals = [](std::vector<std::string> lines) {
+    std::vector<store::EvaluationRecord> out;
+    for (const std::string& l : lines) {
+      store::EvaluationRecord r;
+      r.environment.isolation = l;
+      out.push_back(r);
+    }
+    return out;
+  };
+  const std::string contained = "contained: user, pid, mount, net, ipc namespaces";
+  EXPECT_EQ(IsolationOf(evals({})), "");
+  EXPECT_EQ(IsolationOf(evals({contained, contained})), contained);
+  EXPECT_EQ(IsolationOf(evals({""})), "not recorded");
+  EXPECT_EQ(IsolationOf(evals({contained, "uncontained (no bwrap)", contained})),
+            "mixed: 1 of 3 evaluations uncontained (no bwrap)");
+}
+
 TEST(ResumeNoteTest, Table) {
   EXPECT_EQ(ResumeNote("finished"), "");
   EXPECT_EQ(ResumeNote("running"), "");

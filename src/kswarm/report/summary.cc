@@ -191,6 +191,25 @@ std::set<int> RunSummary::AgentLevels() const {
   return levels;
 }
 
+std::string IsolationOf(const std::vector<store::EvaluationRecord>& evaluations) {
+  std::map<std::string, int> seen;
+  for (const auto& e : evaluations) {
+    ++seen[e.environment.isolation.empty() ? "not recorded" : e.environment.isolation];
+  }
+  if (seen.empty()) return "";
+  if (seen.size() == 1) return seen.begin()->first;
+  int uncontained = 0;
+  std::string why;
+  for (const auto& [line, n] : seen) {
+    if (line.rfind("uncontained", 0) == 0) {
+      uncontained += n;
+      why = line;
+    }
+  }
+  if (uncontained == 0) return "mixed: " + seen.rbegin()->first;
+  return fmt::format("mixed: {} of {} evaluations {}", uncontained, evaluations.size(), why);
+}
+
 std::string ResumeNote(const std::string& run_status) {
   if (run_status == "interrupted") return "interrupted; run the same command to resume";
   if (run_status == "stopped") {
@@ -237,6 +256,7 @@ void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
                               100 * min_gain);
   }
   s.shapes = ShapeSet(run.config_json, evaluations);
+  s.isolation = IsolationOf(evaluations);
   if (evaluations.empty()) return;
   const auto& first = evaluations.front();
   const core::Environment& env = first.environment;

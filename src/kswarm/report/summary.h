@@ -116,6 +116,7 @@ struct RunSummary {
   std::string precision;  // "fp32 only" or "reduced precision allowed"
   std::string selection;  // when a candidate is kept over eager (the run's minimum gain)
   std::string shapes;     // "full" or "small" (see ShapesNote), "" when unknown
+  std::string isolation;  // what confined the candidates' code (IsolationOf)
   std::vector<ProblemRow> problems;
   Geomeans vs_eager;
   Geomeans vs_compile;
@@ -153,6 +154,10 @@ struct RunSummary {
 std::string LevelName(int level);
 std::string FormatMs(const std::optional<double>& ms);
 std::string FormatSpeedup(double speedup);
+
+// What confined the candidates of these evaluations (docs/containment.md): the isolation they
+// share; else how many ran uncontained; "not recorded" for evaluations made before kswarm said.
+std::string IsolationOf(const std::vector<store::EvaluationRecord>& evaluations);
 
 // What a reader of a run with this status needs to know to finish it ("" for none).
 std::string ResumeNote(const std::string& run_status);

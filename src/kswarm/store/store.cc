@@ -19,7 +19,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -206,6 +206,11 @@ DROP TABLE run_problems;
 ALTER TABLE run_problems_v7 RENAME TO run_problems;
 )sql";
 
+// Version 7 -> 8: what confined each evaluation's candidate (docs/containment.md).
+constexpr const char* kMigrateV8 = R"sql(
+ALTER TABLE evaluations ADD COLUMN isolation TEXT;
+)sql";
+
 std::string NowUtc() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -285,6 +290,7 @@ EvaluationRecord ReadEvaluation(SQLite::Statement& q) {
   env.cuda_version = Text(q.getColumn("cuda_version"));
   env.python_version = Text(q.getColumn("python_version"));
   env.triton_version = Text(q.getColumn("triton_version"));
+  env.isolation = Text(q.getColumn("isolation"));
   env.worker_version = Text(q.getColumn("worker_version"));
   env.device_json = Text(q.getColumn("device_json"));
   env.backend_flags_json = Text(q.getColumn("backend_flags_json"));
@@ -407,6 +413,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path, int flag
       if (version < 5) db->exec(kMigrateV5);
       if (version < 6) db->exec(kMigrateV6);
       if (version < 7) db->exec(kMigrateV7);
+      if (version < 8) db->exec(kMigrateV8);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -528,14 +535,15 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
         candidate_median_ms, candidate_iqr_ms, candidate_min_ms, candidate_count, speedup,
         failure_json, phase_ms_json, wall_ms, device_type, device_name, driver, torch_version,
         cuda_version, python_version, triton_version, worker_version, device_json,
-        backend_flags_json, cache_key, created_at, attempt, flags_json, purpose)
+        backend_flags_json, cache_key, created_at, attempt, flags_json, purpose, isolation)
       VALUES(:run_id, :problem_id, :candidate_id, :outcome, :message, :trials,
         :trials_run, :tolerance, :shapes, :seed, :max_abs_err, :max_rel_err,
         :baseline_median_ms, :baseline_iqr_ms, :baseline_min_ms, :baseline_count,
         :candidate_median_ms, :candidate_iqr_ms, :candidate_min_ms, :candidate_count, :speedup,
         :failure_json, :phase_ms_json, :wall_ms, :device_type, :device_name, :driver,
         :torch_version, :cuda_version, :python_version, :triton_version, :worker_version,
-        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt, :flags_json, :purpose))sql");
+        :device_json, :backend_flags_json, :cache_key, :created_at, :attempt, :flags_json, :purpose,
+        :isolation))sql");
     const core::Evaluation& e = r.evaluation;
     const core::Environment& env = r.environment;
     q.bind(":run_id", r.run_id);
@@ -577,6 +585,7 @@ Result<int64_t> Store::RecordEvaluation(const EvaluationRecord& r) {
     BindTextOrNull(q, ":worker_version", env.worker_version);
     BindTextOrNull(q, ":device_json", env.device_json);
     BindTextOrNull(q, ":backend_flags_json", env.backend_flags_json);
+    BindTextOrNull(q, ":isolation", env.isolation);
     q.bind(":cache_key", r.cache_key);
     q.bind(":created_at", NowUtc());
     q.bind(":attempt", r.attempt);
@@ -779,11 +788,11 @@ std::string CacheKey(const std::string& problem_sha256, const std::string& candi
                      const core::Environment& env, const core::EvalSettings& settings) {
   // Fields joined with a separator that cannot appear in them.
   std::string material = fmt::format(
-      "v1\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
+      "v2\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
       problem_sha256, candidate_sha256, env.device_type, env.device_name, env.driver,
       env.torch_version, env.cuda_version, env.python_version, env.worker_version,
       env.backend_flags_json, settings.trials, core::ToleranceName(settings.tolerance),
-      settings.shapes, settings.static_policy);
+      settings.shapes, settings.static_policy, env.isolation);
   return Sha256Hex(material);
 }
 

@@ -254,7 +254,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 7);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 8);
 }
 
 TEST_F(StoreTest, AProblemOfARunIsPendingUntilItStartsAndVerdictsSurviveTheMigration) {
@@ -271,7 +271,7 @@ TEST_F(StoreTest, AProblemOfARunIsPendingUntilItStartsAndVerdictsSurviveTheMigra
   {
     // Back to version 6, whose CHECK knew no 'pending': the migration keeps the verdict.
     SQLite::Database db(path_, SQLite::OPEN_READWRITE);
-    db.exec("PRAGMA user_version=6");
+    db.exec("ALTER TABLE evaluations DROP COLUMN isolation; PRAGMA user_version=6");
   }
   store = std::move(Store::Open(path_).value());
   auto rows = store->RunProblems(run).value();
@@ -338,7 +338,7 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 7);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 8);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
             "candidate");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kswarm/agents/builtin_agents.h"
 #include "kswarm/supervisor/problem_file.h"
 
 namespace kswarm::supervisor {
@@ -103,6 +104,7 @@ Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
   job.settings = settings;
   job.seed = FreshSeed();
   job.fresh_process = purpose == "recheck";
+  job.trusted = agents::IsBuiltinAgent(result.candidate.generator);
   Result<core::Evaluation> evaluation = core::Evaluation{};
   if (prebuilt && prebuilt->kind == evaluator::BuildOutcome::Kind::kCompileError) {
     evaluation->outcome = core::Outcome::kCompileError;
