@@ -3,6 +3,7 @@ same inputs as the sandbox, compares the sandbox's outputs and times eager. Cand
 runs in this process (sandbox.py runs it); docs/worker_protocol.md describes both."""
 
 import gc
+import hashlib
 import os
 import random
 import shutil
@@ -10,13 +11,13 @@ import time
 
 import torch
 
-from . import exchange, inputs as inputs_mod, roofline
+from . import exchange, inputs as inputs_mod, precision, roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, require_device
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
-from .timing import Timer, pinned, place_process, summarize, time_calls
+from .timing import Timer, clock_disagreement, pinned, place_process, summarize, time_calls
 
 _sandboxes = {}  # (device type, index, trusted) -> SandboxClient, kept between jobs
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
@@ -41,6 +42,9 @@ class _Job:
         # state dict does): a candidate must follow, not keep a copy made earlier.
         self.change_at = self.trials // 2 if self.trials >= 2 else None
         self.seed = int(req["seed"])
+        # Every input the sandbox draws comes from a seed revealed to it only for that call,
+        # derived from a secret it never sees: no candidate can compute inputs ahead.
+        self._secret = os.urandom(16)
         tolerance = req.get("tolerance", "seed")
         if tolerance not in TOLERANCES:
             raise KeyError(f"tolerance (one of {sorted(TOLERANCES)}, got {tolerance!r})")
@@ -74,6 +78,11 @@ class _Job:
         except BaseException as e:
             raise ProblemError(f"{self.problem_path}: the reference Model failed in {what}: "
                                f"{describe_exception(e)}")
+
+    def _input_seed(self, k: int) -> int:
+        """The seed of the k-th input the sandbox draws in this job (trials first, then timing)."""
+        digest = hashlib.blake2b(k.to_bytes(8, "little"), key=self._secret, digest_size=8)
+        return int.from_bytes(digest.digest(), "little") >> 2
 
     def _draw(self, seed: int, kind: str = "own"):
         return inputs_mod.draw_inputs(self.problem, seed, self.device, self.problem_path,
@@ -131,6 +140,7 @@ class _Job:
                                    ipc_probe_path=probe_path)
         self._build_reference(init)
         self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
+        self._add_flags(loaded)
         self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
@@ -146,6 +156,12 @@ class _Job:
             self._speed_of_light()
         self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
         return {"outcome": "passed", "message": self._passed_message()}
+
+    def _add_flags(self, reply: dict):
+        """The findings a sandbox reply carries (state left active, settings made coarser)."""
+        for flag in reply.get("flags") or []:
+            if isinstance(flag, str) and flag not in self.flags:
+                self.flags.append(flag)
 
     def _copy(self, path: str, name: str) -> str:
         """A copy of a file the sandbox loads, in the job's folder: the sandbox sees nothing of
@@ -253,7 +269,7 @@ class _Job:
 
     def _trial_spec(self, trial: int):
         """Trial t's input seed, input distribution and outputs file (two, used in turn)."""
-        return (self.seed + 1 + trial,
+        return (self._input_seed(trial),
                 inputs_mod.DISTRIBUTIONS[trial % len(inputs_mod.DISTRIBUTIONS)],
                 f"{self.xdir}/trial_{trial % 2}.bin")
 
@@ -295,31 +311,38 @@ class _Job:
                 if ref[i].untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
                     raise Outcome("rejected", f"{what}: output {i} shares memory with input "
                                               f"{alias}; the reference returns new memory")
+        self._add_flags(reply)
         try:
             self._compare(cand, ref, what, input_seed)
         except Outcome:
             self.failure["trial"] = trial
             raise
+        if first:  # the problem's own distribution: how the user's inputs look
+            flag = precision.check(self.reference, inputs, ref, cand)
+            if flag and flag not in self.flags:
+                self.flags.append(flag)
 
     def _time(self):
         opts = self.timing_opts
         warmup = max(1, int(opts.get("warmup_runs", 3)))
         timer = Timer(self.device_type, self.device)
-        base = self.seed + 1 + self.trials
+        seed_of = lambda i: self._input_seed(self.trials + i)  # noqa: E731 (timed call i)
+        inside, outside = [], []  # the candidate's timed calls, by its clock and by the judge's
         try:
+            warm = [seed_of(i) for i in range(warmup)]
             self.sandbox.pause()
             try:
-                warm_ref = time_calls(timer, self.reference, self._draw, range(base, base + warmup))
+                warm_ref = time_calls(timer, self.reference, self._draw, warm)
             finally:
                 self.sandbox.resume()
-            warm_cand = self.sandbox.call("time", seeds=list(range(base, base + warmup)))
+            warm_cand = self._time_candidate(warm, {}, [], [])
             per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
             rounds = int(min(int(opts.get("max_runs", 100)),
                              max(int(opts.get("min_runs", 10)),
                                  float(opts.get("budget_ms", 10000)) // per_round)))
             # Short blocks, alternating (and alternating which side goes first), on the same fresh
             # inputs per call: load that changes over time hits both sides alike.
-            seeds = list(range(base + warmup, base + warmup + rounds))
+            seeds = [seed_of(warmup + i) for i in range(rounds)]
             size = max(1, rounds // _TIMING_BLOCKS)
             blocks = [seeds[i:i + size] for i in range(0, rounds, size)]
             checked = set(random.Random(self.seed).sample(range(rounds),
@@ -340,9 +363,9 @@ class _Job:
                         finally:
                             self.sandbox.resume()
                     else:
-                        reply = self.sandbox.call("time", seeds=block, keep=keep, ipc=self.ipc,
-                                                  timing_cpu=self.timing_cpu, offset=offset,
-                                                  fastest=_CHECKED_FASTEST_CALLS)
+                        reply = self._time_candidate(block, dict(keep=keep, offset=offset,
+                                                                 fastest=_CHECKED_FASTEST_CALLS),
+                                                     inside, outside)
                         cand_ms += reply["samples_ms"]
                         for k, header in reply.get("kept", {}).items():
                             if k in keep:
@@ -361,8 +384,45 @@ class _Job:
             cand = self._load_outputs(path, header, what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
+        disagreement = clock_disagreement(inside, outside)
+        if disagreement:
+            self.flags.append(f"timing: {disagreement}")
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),
                        "rounds": rounds}
+
+    def _time_candidate(self, seeds: list, fields: dict, inside: list, outside: list) -> dict:
+        """One block of the candidate's timed calls, in lock-step with the sandbox: call i's seed
+        is revealed when the sandbox asks for it, and the judge's clock runs from its go to the
+        sandbox's done. Appends each call's milliseconds by both clocks to inside / outside."""
+        state = {"call": 0, "next": "seed", "go": None}
+
+        def answer(message: dict) -> dict:
+            ask, call = message.get("ask"), message.get("call")
+            if ask != state["next"] or call != state["call"] or \
+                    state["call"] >= len(seeds):
+                self.sandbox.close()
+                raise Outcome("rejected", f"the sandbox's timing messages are out of order "
+                                          f"({ask!r} for call {call!r}): something wrote into "
+                                          "its protocol stream")
+            if ask == "seed":
+                state["next"] = "go"
+                return {"seed": seeds[call]}
+            if ask == "go":
+                state["next"] = "done"
+                state["go"] = time.perf_counter()
+                return {}
+            outside.append((time.perf_counter() - state["go"]) * 1e3)
+            inside.append(float(message.get("ms", 0.0)))
+            state["next"], state["call"] = "seed", call + 1
+            return {}
+
+        self.sandbox.send("time", count=len(seeds), ipc=self.ipc, timing_cpu=self.timing_cpu,
+                          **fields)
+        reply = self.sandbox.receive(on_message=answer)
+        if state["call"] != len(seeds) or len(reply.get("samples_ms", [])) != len(seeds):
+            raise Outcome("rejected", "the sandbox timed other calls than it was given")
+        self._add_flags(reply)
+        return reply
 
     def _passed_message(self) -> str:
         b, c = self.timing["baseline"], self.timing["candidate"]

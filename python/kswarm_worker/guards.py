@@ -91,3 +91,59 @@ def aliases(outputs, inputs) -> list:
                 break
         result.append(hit)
     return result
+
+
+_GLOBAL_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+                 "_global_backward_pre_hooks")
+
+
+def active_state() -> dict:
+    """What a candidate's call must not leave active behind it, where it would act on the
+    harness's own code: torch function and dispatch modes (lazy or faked outputs), global module
+    hooks, a profile or trace function (code run between the harness's steps)."""
+    import sys
+    from torch.nn.modules import module as m
+    return {
+        "torch function modes": torch._C._len_torch_function_stack(),
+        "torch dispatch modes": torch._C._len_torch_dispatch_stack(),
+        "global module hooks": sum(len(getattr(m, name, {})) for name in _GLOBAL_HOOKS),
+        "profile function": sys.getprofile() is not None,
+        "trace function": sys.gettrace() is not None,
+    }
+
+
+def left_active(before: dict, after: dict) -> list:
+    """The names of what `after` has active that `before` did not."""
+    return [name for name, value in after.items() if value != before.get(name)]
+
+
+def numeric_settings() -> dict:
+    """The process's global settings that decide how coarse fp32 arithmetic is."""
+    def get(read, default=None):
+        try:
+            return read()
+        except Exception:  # an older or newer torch without the setting
+            return default
+    return {
+        "torch.backends.cuda.matmul.allow_tf32": get(lambda: torch.backends.cuda.matmul.allow_tf32),
+        "torch.backends.cudnn.allow_tf32": get(lambda: torch.backends.cudnn.allow_tf32),
+        "float32 matmul precision": get(torch.get_float32_matmul_precision),
+        "default dtype": str(torch.get_default_dtype()),
+        "CPU autocast": get(lambda: torch.is_autocast_enabled("cpu"), False),
+        "CUDA autocast": get(lambda: torch.is_autocast_enabled("cuda"), False),
+    }
+
+
+def _coarser(name: str, before, after) -> bool:
+    if name == "float32 matmul precision":
+        rank = {"highest": 0, "high": 1, "medium": 2}
+        return rank.get(after, 0) > rank.get(before, 0)
+    if name == "default dtype":
+        return after != before
+    return bool(after) and not bool(before)
+
+
+def coarser_settings(before: dict, after: dict) -> list:
+    """"name: before -> after" for each setting `after` makes coarser than `before` was."""
+    return [f"{name}: {before.get(name)} -> {value}" for name, value in after.items()
+            if _coarser(name, before.get(name), value)]

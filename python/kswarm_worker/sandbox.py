@@ -8,6 +8,7 @@ import ctypes
 import gc
 import inspect
 import json
+import os
 import signal
 import sys
 import time
@@ -43,6 +44,30 @@ class Sandbox:
         if device_type == "cuda":
             capability = "{}.{}".format(*torch.cuda.get_device_capability(self.device))
         self.arch = buildcache.arch_of(device_type, capability)
+        self.proto_in = self.proto_out = None  # the judge's streams (main); ask() uses them
+        self.baseline = None  # (active_state, numeric_settings) before the candidate was imported
+
+    def ask(self, ask: str, **fields) -> dict:
+        """Asks the judge something in the middle of an op and returns its answer."""
+        self.proto_out.write(json.dumps(dict(fields, ask=ask)) + "\n")
+        self.proto_out.flush()
+        line = self.proto_in.readline()
+        if not line:
+            raise SystemExit(0)  # the judge is gone
+        return json.loads(line)
+
+    def state_flags(self) -> list:
+        """What the candidate has left changed in the process since it was imported: modes,
+        hooks or trace functions still active (a flag), numeric settings made coarser (reduced
+        precision)."""
+        state, settings = self.baseline
+        flags = [f"state left active after the candidate's code ran: {name}"
+                 for name in guards.left_active(state, guards.active_state())]
+        coarser = guards.coarser_settings(settings, guards.numeric_settings())
+        if coarser:
+            flags.append("reduced precision: the candidate changed global numeric settings (" +
+                         "; ".join(coarser) + ")")
+        return flags
 
     # -- running candidate code ------------------------------------------------------------------
 
@@ -116,6 +141,7 @@ class Sandbox:
         del self.problem.Model
         self.integrity = guards.Integrity([inputs_mod, timing, guards, exchange,
                                            sys.modules[__name__]])
+        self.baseline = (guards.active_state(), guards.numeric_settings())
         try:
             with open(req["candidate_path"], "rb") as f:
                 buildcache.prepare(f.read(), self.arch)  # its extensions build (or are found) there
@@ -139,11 +165,12 @@ class Sandbox:
             pass
         torch.manual_seed(int(req["seed"]))
         self.model = self._step("ModelNew construction", lambda: model_new(*init).to(self.device))
+        torch.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)  # reveals no input seed
         if "torch._dynamo" in sys.modules:
             # torch.compile is in use: its CPU compiles take which vector instruction sets they
             # may use from earlier processes' checks (about 20 s of a fresh process's first one)
             vec_isa_cache.install()
-        reply = {}
+        reply = {"flags": self.state_flags()}
         if req.get("ipc_probe_path") and self.device_type == "cuda":
             # A known pattern through the device-buffer transport: the judge uses the transport
             # for this job only if it reads the pattern back.
@@ -188,7 +215,8 @@ class Sandbox:
                                           "(work continued outside the call)")
         if not inputs_unchanged(inputs, pristine):
             raise Outcome("rejected", f"{what} modified its inputs in place")
-        reply = {"aliases": guards.aliases(outs, inputs),
+        reply = {"flags": self.state_flags(),
+                 "aliases": guards.aliases(outs, inputs),
                  "devices": [o.device.type for o in outs],
                  "strides": [list(o.stride()) for o in outs],
                  "outputs": self._hand_over(snapshot, req["out_path"], what,
@@ -197,10 +225,12 @@ class Sandbox:
         return reply
 
     def time(self, req: dict) -> dict:
-        """Times the candidate on fresh inputs per call; the outputs of the calls in req["keep"]
-        (index -> path) go to files for the judge, every other output is poisoned. Over the blocks
-        of one timing phase (req["offset"] is the block's first call; 0 starts a phase) a copy of
-        the outputs of the req["fastest"] fastest calls is kept for the fastest op."""
+        """Times the candidate on req["count"] calls with fresh inputs each, in lock-step with the
+        judge: it asks for each call's seed, and says go and done around each timed region (the
+        judge's clock). The outputs of the calls in req["keep"] (index -> path) go to files for
+        the judge, every other output is poisoned. Over the blocks of one timing phase
+        (req["offset"] is the block's first call; 0 starts a phase) a copy of the outputs of the
+        req["fastest"] fastest calls is kept for the fastest op."""
         keep = {int(k): v for k, v in req.get("keep", {}).items()}
         kept = {}
         fastest = int(req.get("fastest", 0))
@@ -221,13 +251,16 @@ class Sandbox:
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
         cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
+        seeds = (int(self.ask("seed", call=i)["seed"]) for i in range(int(req["count"])))
         try:
             with torch.no_grad(), timing.pinned(cpu):
                 samples = self._step("timing", lambda: timing.time_calls(
-                    timer, self.model, self._draw, list(req["seeds"]), after))
+                    timer, self.model, self._draw, seeds, after,
+                    go=lambda i: self.ask("go", call=i),
+                    done=lambda i, ms: self.ask("done", call=i, ms=ms)))
         finally:
             timer.release()
-        return {"samples_ms": samples, "kept": kept}
+        return {"samples_ms": samples, "kept": kept, "flags": self.state_flags()}
 
     def hand_over_fastest(self, req: dict) -> dict:
         """The outputs of the timing phase's fastest calls (see time), each to req["dir"] as
@@ -289,6 +322,7 @@ def main() -> int:
         pass
     proto_in, proto_out = private_protocol()
     sandbox = Sandbox(args.device, args.index)
+    sandbox.proto_in, sandbox.proto_out = proto_in, proto_out
     if args.preload:
         _preload(args.device)
     for line in proto_in:

@@ -83,8 +83,9 @@ class Timer:
         else:
             self.flush_buf.add_(1)  # reads and writes every line
 
-    def time_once(self, fn) -> float:
-        """Milliseconds for one call of fn, caches flushed first."""
+    def time_once(self, fn, go=None, done=None) -> float:
+        """Milliseconds for one call of fn, caches flushed first. go() runs just before the timed
+        region and done(ms) just after it: the judge's own clock runs between them."""
         if self.device_type == "cuda":
             start = torch.cuda.Event(enable_timing=True)
             end = torch.cuda.Event(enable_timing=True)
@@ -93,31 +94,66 @@ class Timer:
             # Keep the GPU busy while the host enqueues fn, so the start event does not count the
             # host's launch latency (which differs from process to process) as GPU time.
             torch.cuda._sleep(_LAUNCH_SPIN_CYCLES)
+            if go is not None:
+                go()
             start.record()
             fn()
             torch.cuda.synchronize()  # joins work on every stream before the end event
             end.record()
             end.synchronize()
-            return start.elapsed_time(end)
-        self._flush()
-        t0 = time.perf_counter_ns()
-        fn()
-        return (time.perf_counter_ns() - t0) / 1e6
+            ms = start.elapsed_time(end)
+        else:
+            self._flush()
+            if go is not None:
+                go()
+            t0 = time.perf_counter_ns()
+            fn()
+            ms = (time.perf_counter_ns() - t0) / 1e6
+        if done is not None:
+            done(ms)
+        return ms
 
 
 
-def time_calls(timer: Timer, fn, draw, seeds, after=None) -> list:
+def time_calls(timer: Timer, fn, draw, seeds, after=None, go=None, done=None) -> list:
     """Milliseconds of fn(*inputs) for each seed, inputs = draw(seed) drawn outside the timed
-    region, so no two calls see the same values. after(i, output, inputs, ms) runs after call i."""
+    region, so no two calls see the same values; `seeds` may be produced one at a time. after(i,
+    output, inputs, ms) runs after call i; go(i) and done(i, ms) around its timed region."""
     samples = []
     for i, seed in enumerate(seeds):
         inputs = draw(seed)
         result = []
-        samples.append(timer.time_once(lambda: result.append(fn(*inputs))))
+        samples.append(timer.time_once(lambda: result.append(fn(*inputs)),
+                                       None if go is None else lambda: go(i),
+                                       None if done is None else lambda ms: done(i, ms)))
         if after is not None:
             after(i, result[0], inputs, samples[-1])
         del inputs, result
     return samples
+
+
+# The judge's clock bounds a timed call from outside the candidate's process: it runs from the
+# judge's go to the sandbox's done, so it holds the call, a round trip and a little more. A call
+# at least this long whose inside time is below this share of the outside one cannot be honest.
+_OUTSIDE_MIN_MS = 2.0
+_INSIDE_SHARE = 0.5
+
+
+def clock_disagreement(inside_ms: list, outside_ms: list) -> str:
+    """Why the candidate's clock cannot be believed, or "": when two of its three fastest calls,
+    or a quarter of all of them, took far longer by the judge's clock than by its own."""
+    contradicted = [o >= _OUTSIDE_MIN_MS and i < _INSIDE_SHARE * o
+                    for i, o in zip(inside_ms, outside_ms)]
+    if not contradicted:
+        return ""
+    fastest = sorted(range(len(inside_ms)), key=lambda k: inside_ms[k])[:3]
+    n = sum(contradicted)
+    if sum(contradicted[k] for k in fastest) >= min(2, len(fastest)) or 4 * n > len(contradicted):
+        k = fastest[0]
+        return (f"the candidate's own clock disagrees with the judge's on {n} of "
+                f"{len(contradicted)} calls (its fastest: {inside_ms[k]:.4g} ms inside, "
+                f"{outside_ms[k]:.4g} ms by the judge's clock)")
+    return ""
 
 
 def summarize(samples_ms) -> dict:

@@ -57,3 +57,16 @@ def test_the_cpu_flush_buffer_is_made_once_per_process():
     assert second.flush_buf is buf
     assert second.flush_buf.numel() * second.flush_buf.element_size() == 64 << 20
     assert second.time_once(lambda: None) >= 0
+
+
+def test_the_judges_clock_contradicts_a_candidate_clock_only_on_long_calls():
+    cases = [  # (inside ms, outside ms, flagged)
+        ([1.0, 1.1, 1.2, 1.3], [1.1, 1.2, 1.3, 1.4], False),  # honest: a round trip apart
+        ([0.01, 0.01, 0.01], [0.2, 0.2, 0.2], False),  # too short for the judge's clock to tell
+        ([1.0, 1.0, 1.0, 5.0], [5.0, 5.1, 5.2, 5.3], True),  # its three fastest are fake
+        ([5.0, 5.0, 1.0, 5.0], [5.1, 5.1, 5.0, 5.1], False),  # one slow call seen late, not the fastest two
+        ([1.0] * 3 + [9.0] * 9, [9.5] * 12, True),  # the fastest three, and a quarter of all
+        ([], [], False),
+    ]
+    for inside, outside, flagged in cases:
+        assert bool(timing.clock_disagreement(inside, outside)) == flagged, (inside, outside)

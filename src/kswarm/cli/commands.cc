@@ -544,6 +544,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
   runner.set_build_pool(pool.get());
+  runner.set_reduced_precision_allowed(flags.precision == "reduced");
   runner.set_reference_sources(references);
   runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
                      config_file->budget.max_wall_s});

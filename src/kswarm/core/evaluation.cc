@@ -1,6 +1,8 @@
 #include "kswarm/core/evaluation.h"
 
 #include <array>
+#include <string>
+#include <vector>
 #include <utility>
 
 namespace kswarm::core {
@@ -55,14 +57,53 @@ std::optional<double> Evaluation::MedianSpeedup() const {
   return baseline->median_ms / candidate->median_ms;
 }
 
-bool ClearlyFaster(const Evaluation& evaluation, double min_gain) {
-  auto speedup = evaluation.Speedup();
-  return speedup && *speedup >= 1.0 + min_gain && !evaluation.flagged();
+namespace {
+
+// The flags of flags_json, a JSON array of strings written by the worker (or empty).
+std::vector<std::string> Flags(const std::string& flags_json) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while ((i = flags_json.find('"', i)) != std::string::npos) {
+    std::string flag;
+    for (++i; i < flags_json.size() && flags_json[i] != '"'; ++i) {
+      if (flags_json[i] == '\\' && i + 1 < flags_json.size()) ++i;  // an escaped character
+      flag += flags_json[i];
+    }
+    ++i;
+    out.push_back(std::move(flag));
+  }
+  return out;
 }
 
-bool NearMiss(const Evaluation& evaluation, double min_gain) {
+bool IsReducedPrecisionFlag(const std::string& flag) {
+  return flag.rfind(kReducedPrecisionFlag, 0) == 0;
+}
+
+}  // namespace
+
+bool Evaluation::flagged() const {
+  for (const std::string& flag : Flags(flags_json)) {
+    if (!IsReducedPrecisionFlag(flag)) return true;
+  }
+  return false;
+}
+
+std::string Evaluation::reduced_precision() const {
+  for (const std::string& flag : Flags(flags_json)) {
+    if (IsReducedPrecisionFlag(flag)) return flag;
+  }
+  return "";
+}
+
+bool ClearlyFaster(const Evaluation& evaluation, double min_gain,
+                   bool reduced_precision_allowed) {
   auto speedup = evaluation.Speedup();
-  return speedup && !evaluation.flagged() && *speedup < 1.0 + min_gain &&
+  return speedup && *speedup >= 1.0 + min_gain && evaluation.Keepable(reduced_precision_allowed);
+}
+
+bool NearMiss(const Evaluation& evaluation, double min_gain, bool reduced_precision_allowed) {
+  auto speedup = evaluation.Speedup();
+  return speedup && evaluation.Keepable(reduced_precision_allowed) && *speedup < 1.0 + min_gain &&
          *speedup * (1.0 + kNearMissBand) >= 1.0 + min_gain;
 }
 

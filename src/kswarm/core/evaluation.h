@@ -91,17 +91,30 @@ struct Evaluation {
   std::optional<double> Speedup() const;
   // baseline median / candidate median; only for kPassed. Shown beside Speedup().
   std::optional<double> MedianSpeedup() const;
-  // Whether a check flagged the candidate as suspicious; a flagged candidate is never kept.
-  bool flagged() const { return !flags_json.empty() && flags_json != "[]"; }
+  // Whether a check flagged the candidate as suspicious; a flagged candidate is never kept. A
+  // finding of reduced precision is not suspicious, only a label (reduced_precision()).
+  bool flagged() const;
+  // Why a check found the candidate's numbers coarser than fp32 (TF32, bf16, a global numeric
+  // setting changed), else empty: flags that start with kReducedPrecisionFlag.
+  std::string reduced_precision() const;
+  // Whether it may be kept under a run's precision: unflagged, and fp32 unless reduced precision
+  // is allowed.
+  bool Keepable(bool reduced_precision_allowed) const {
+    return !flagged() && (reduced_precision_allowed || reduced_precision().empty());
+  }
 };
+
+// How the worker's reduced-precision findings begin (python/kswarm_worker/precision.py).
+inline constexpr std::string_view kReducedPrecisionFlag = "reduced precision";
 
 // The smallest gain over eager a candidate must show to be kept (1%: above the spread of one
 // problem's timing across processes on the H100, bench/results/2026-11-24-h100-gpu-check.md).
 inline constexpr double kDefaultMinGain = 0.01;
 
 // Whether a passed candidate is faster than eager: its Speedup() is at least 1 + `min_gain` and
-// it is not flagged.
-bool ClearlyFaster(const Evaluation& evaluation, double min_gain);
+// it is Keepable() under the run's precision.
+bool ClearlyFaster(const Evaluation& evaluation, double min_gain,
+                   bool reduced_precision_allowed = false);
 
 // How far below the minimum gain a first evaluation may fall and still be looked at again: a
 // launch-bound candidate's speed-up moves by this much from one process to the next on one host
@@ -110,7 +123,8 @@ inline constexpr double kNearMissBand = 0.10;
 
 // Whether a passed, unflagged candidate missed ClearlyFaster() by less than kNearMissBand: its
 // Speedup() is below 1 + `min_gain` but at least (1 + `min_gain`) / (1 + kNearMissBand).
-bool NearMiss(const Evaluation& evaluation, double min_gain);
+bool NearMiss(const Evaluation& evaluation, double min_gain,
+              bool reduced_precision_allowed = false);
 
 // Whether passed candidate `a` beats passed candidate `b`, each measured against eager in its own
 // evaluation: a's Speedup() is at least (1 + `min_gain`) times b's.

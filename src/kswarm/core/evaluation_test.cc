@@ -50,6 +50,22 @@ TEST(EvaluationTest, ClearlyFasterNeedsTheMinimumGainOnTheFastestCalls) {
   EXPECT_FALSE(ClearlyFaster(e, 0.01));
 }
 
+TEST(EvaluationTest, ReducedPrecisionIsALabelKeptOnlyWhereTheRunAllowsIt) {
+  Evaluation e;
+  e.outcome = Outcome::kPassed;
+  e.baseline = TimingStats{1.0, 0.02, 1.0, 100};
+  e.candidate = TimingStats{0.5, 0.02, 0.5, 100};
+  e.flags_json = R"(["reduced precision: error against a float64 reference 3.1e-04"])";
+  EXPECT_FALSE(e.flagged());
+  EXPECT_EQ(e.reduced_precision(), "reduced precision: error against a float64 reference 3.1e-04");
+  EXPECT_FALSE(ClearlyFaster(e, 0.01));
+  EXPECT_TRUE(ClearlyFaster(e, 0.01, /*reduced_precision_allowed=*/true));
+  e.flags_json = R"(["reduced precision: allow_tf32", "state left active after a call: \"mode\""])";
+  EXPECT_TRUE(e.flagged());  // any other flag still forbids keeping it
+  EXPECT_FALSE(ClearlyFaster(e, 0.01, true));
+  EXPECT_EQ(e.reduced_precision(), "reduced precision: allow_tf32");
+}
+
 TEST(EvaluationTest, ANearMissIsPassedAndUnflaggedAndJustShortOfTheMinimumGain) {
   Evaluation e;
   e.outcome = Outcome::kPassed;

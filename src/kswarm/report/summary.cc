@@ -417,7 +417,8 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
     row.times = TimesOf(kept, find(v.compile_evaluation_id), evals);
     if (kept) {
       row.winner = kept->generator;
-      row.reduced_precision = agents::IsReducedPrecision(row.winner);
+      row.reduced_precision = agents::IsReducedPrecision(row.winner) ||
+                              !kept->evaluation.reduced_precision().empty();
     }
     row.eager_spread = EagerSpread(evals);
     if (v.status == "skipped") ++s.skipped;

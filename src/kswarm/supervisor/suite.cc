@@ -512,10 +512,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       if (e.baseline) any_eager_ms = e.baseline->min_ms;
       auto speedup = e.Speedup();
       if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
-      if (core::ClearlyFaster(e, min_gain_)) {
+      if (core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_)) {
         contenders.push_back(candidate);
         if (!best || *speedup > *best->evaluation.Speedup()) best = candidate.record;
-      } else if (core::NearMiss(e, min_gain_)) {
+      } else if (core::NearMiss(e, min_gain_, reduced_precision_allowed_)) {
         near_misses.push_back(candidate);
       }
       event.agent = agent.name();
@@ -598,8 +598,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     event.outcome = std::string(core::OutcomeName(e.outcome));
     event.speedup = e.Speedup();
     event.cached = false;
-    if (e.outcome == core::Outcome::kPassed && !e.flagged()) {
-      out.answer = core::ClearlyFaster(e, min_gain_) ? Again::kConfirmed : Again::kNotFaster;
+    if (e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_)) {
+      out.answer = core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_)
+                       ? Again::kConfirmed
+                       : Again::kNotFaster;
     }
     if (out.answer == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
     if (out.answer == Again::kConfirmed && keep) {

@@ -97,6 +97,10 @@ class SuiteRunner {
   // and the profile, or their advisor's reading of it, goes into their next attempt.
   void set_reference_sources(ReferenceSources sources) { references_ = std::move(sources); }
 
+  // Whether candidates whose numbers are coarser than fp32 may be kept (--precision reduced);
+  // by default they never are (core::Evaluation::reduced_precision()).
+  void set_reduced_precision_allowed(bool allowed) { reduced_precision_allowed_ = allowed; }
+
   // Runs (or resumes, when `run_id` is set) the named run over `problem_paths`.
   // `config_json` is stored with a new run. Errors end the run early but leave it resumable.
   Result<SuiteResult> Run(const std::string& run_name, std::optional<int64_t> run_id,
@@ -134,6 +138,7 @@ class SuiteRunner {
   core::EvalSettings settings_;
   ProgressFn progress_;
   double min_gain_;
+  bool reduced_precision_allowed_ = false;
   evaluator::BuildPool* pool_ = nullptr;
   std::mutex shared_mu_;  // guards budget_, progress_ and the run's counts across devices
   RunBudget budget_;
