@@ -12,7 +12,13 @@ cp build/src/kswarm/evaluator/evaluator_test dist/evaluator_test  # its CUDA tes
 cp build/testing/fake_llm_server dist/fake_llm_server  # scripts/gpu-check.sh's context part
 strip dist/kswarm dist/evaluator_test dist/fake_llm_server
 # Everything beyond the C and C++ runtimes (libcurl brings its TLS, HTTP/2 and IDN libraries).
-ldd build/kswarm build/testing/fake_llm_server | awk '/=> \// {print $3}' |
+# bubblewrap, which contains candidate code (docs/containment.md), behind a script that points it
+# at the libraries packed here; the machine may have none of its own.
+cp "$(command -v bwrap)" dist/bwrap.bin
+printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/lib" exec "$here/bwrap.bin" "$@"\n' \
+  > dist/bwrap
+chmod +x dist/bwrap
+ldd build/kswarm build/testing/fake_llm_server dist/bwrap.bin | awk '/=> \// {print $3}' |
   grep -vE '/(libc|libm|libdl|librt|libpthread|libresolv|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so' | while read -r lib; do
   cp -L "$lib" dist/lib/
 done

@@ -11,6 +11,9 @@
 #   - `kswarm run --replay` re-evaluates the hand-written CUDA, Triton and NVRTC (kswarm_rt)
 #     candidates, laid out as a KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no
 #     model called; the build pool compiles the C++ extensions side by side first;
+#   - containment: every candidate above runs in the jail of docs/containment.md (the isolation
+#     line is printed first; with dist/ from scripts/dist.sh, its bubblewrap is used where the
+#     machine has none); tests/adversarial/run.py --device cuda runs the CUDA hacks inside it;
 #   - context: `kswarm run` with one LLM member of the `both` context configuration against the
 #     fake LLM server (testing/fake_llm_server, in dist/): its first attempt (the NVRTC GELU
 #     candidate) passes, the product profiles it under Nsight Compute, and the ncu summary and
@@ -24,7 +27,7 @@
 #   GPU_CHECK_PARTS  which parts to run, comma-separated: evals (candidates, CUDA error, two
 #                  processes), suite (kswarm problems, a run with a re-verified winner), replay
 #                  (recorded candidates re-evaluated), context (profile and reference context
-#                  through a real run); default all four
+#                  through a real run), adversarial (the CUDA hacks, contained); default all five
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,6 +38,9 @@ KSWARM=${KSWARM_BIN:-}
 export KSWARM_PYTHON=${KSWARM_PYTHON:-python3}
 export KSWARM_WORKER_DIR=$ROOT/python
 export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-$OUT_DIR/torch_extensions}
+if ! command -v bwrap >/dev/null && [ -z "${KSWARM_BWRAP:-}" ] && [ -x dist/bwrap ]; then
+  export KSWARM_BWRAP=$ROOT/dist/bwrap
+fi
 DB=$OUT_DIR/gpu-check.db
 C=testing/candidates
 L1=problems/level1/07_gelu.py
@@ -46,7 +52,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 "$KSWARM_PYTHON" -c "import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, '| cuda', torch.version.cuda, '| triton', triton.__version__); p = torch.cuda.get_device_properties(0); print('SMs', p.multi_processor_count, '| L2 bytes', p.L2_cache_size)"
 "$KSWARM" --version
 
-PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay,context},"
+PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay,context,adversarial},"
 failures=0
 rows=()
 if [[ $PARTS == *,evals,* ]]; then
@@ -104,6 +110,13 @@ check l1_gelu_cuda_oob      "$L1" $C/07_gelu/cuda_oob.py       runtime_error
 check l2_linear_gelu_cuda   "$L2" $C/01_linear_gelu_scale/cuda.py   passed
 check l2_linear_gelu_triton "$L2" $C/01_linear_gelu_scale/triton.py passed
 check l3_mlp_cuda           "$L3" $C/01_mlp/cuda.py            passed
+
+echo "== isolation the candidates above ran under"
+isolation=$("$KSWARM_PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['environment']['isolation'])" \
+  "$OUT_DIR/l1_gelu_cuda.json" 2>/dev/null)
+echo "   $isolation"
+if [[ $isolation == contained:* ]]; then rows+=("| candidates_contained | contained | contained | | | | ok |")
+else rows+=("| candidates_contained | contained | ${isolation:-unknown} | | | | FAIL |"); failures=$((failures + 1)); fi
 
 echo "== a CUDA error poisons the sandbox; the next evaluation gets a fresh one (evaluator_test)"
 TESTS=${KSWARM_TEST_BIN:-$(dirname "$KSWARM")/evaluator_test}
@@ -287,6 +300,15 @@ sys.exit(0 if ok else 1)
 PY
 if [ $? -eq 0 ]; then rows+=("| context_ncu_profile_in_prompt | present | present | | | | ok |")
 else rows+=("| context_ncu_profile_in_prompt | present | see context/ | | | | FAIL |"); failures=$((failures + 1)); fi
+fi
+
+if [[ $PARTS == *,adversarial,* ]]; then
+echo "== the CUDA hacks and honest candidates of tests/adversarial, contained ($(date -u +%T))"
+"$KSWARM_PYTHON" tests/adversarial/run.py --device cuda --kswarm "$KSWARM" > "$OUT_DIR/adversarial.txt" 2>&1
+rc=$?
+cat "$OUT_DIR/adversarial.txt"
+if [ $rc -eq 0 ]; then rows+=("| adversarial_cuda_contained | all caught, honest pass | as expected | | | | ok |")
+else rows+=("| adversarial_cuda_contained | all caught, honest pass | see adversarial.txt | | | | FAIL |"); failures=$((failures + 1)); fi
 fi
 
 echo
