@@ -67,3 +67,29 @@ def test_the_pool_builds_a_cpp_candidate_once_and_a_later_run_loads_it(tmp_path)
     outcome, inline = phases(db, "third")
     assert outcome == "passed" and "prebuild" not in inline
     assert libraries[0].stat().st_mtime_ns == built_at
+
+
+def test_eval_builds_a_cpp_candidate_into_the_cache_and_a_later_eval_loads_it(tmp_path):
+    # The sandbox that evaluates a candidate may not write the build cache (docs/containment.md):
+    # `kswarm eval` builds first, so that a second evaluation does not compile again.
+    extensions = tmp_path / "extensions"
+    env = dict(os.environ, TORCH_EXTENSIONS_DIR=str(extensions))
+
+    def evaluate():
+        r = subprocess.run(
+            [KSWARM, "eval", problem(1, "07_gelu"), candidate("07_gelu", "cpu_cpp"), "--device",
+             "cpu", "--shapes", "small", "--trials", "3", "--fresh", "--db", str(tmp_path / "k.db"),
+             "--json"], capture_output=True, text=True, timeout=900, env=env)
+        assert r.returncode == 0, r.stderr
+        answer = json.loads(r.stdout)
+        assert answer["outcome"] == "passed", answer["message"]
+        return answer["phase_ms"]
+
+    cold = evaluate()
+    libraries = list(extensions.glob("*/*/*.so"))
+    assert len(libraries) == 1, libraries
+    built_at = libraries[0].stat().st_mtime_ns
+    warm = evaluate()
+    assert libraries[0].stat().st_mtime_ns == built_at, "rebuilt"
+    assert warm["prebuild"] < cold["prebuild"] / 3, (cold, warm)
+    assert warm["build"] < cold["prebuild"] / 3, (cold, warm)

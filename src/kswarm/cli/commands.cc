@@ -331,7 +331,13 @@ int Eval(const EvalFlags& flags, const std::string& db_path) {
   request.candidate_path = flags.candidate;
   request.settings = Settings(flags.options);
   request.fresh = flags.fresh;
-  auto result = supervisor::EvaluateCandidate(**store, evaluator, request);
+  evaluator::BuildPoolConfig build;
+  build.worker = WorkerFor(flags.options, db_path, "");
+  build.build_arch = hello->build_arch;
+  build.timeout_s = flags.options.timeout_s;
+  build.static_policy = flags.options.static_check;
+  evaluator::BuildPool pool(build);
+  auto result = supervisor::EvaluateCandidate(**store, evaluator, request, &pool);
   if (!result) return Fail(result.error());
   if (flags.json) {
     std::printf("%s\n", EvalJson(*result).c_str());

@@ -137,7 +137,8 @@ Status EvaluateAndRecordAs(store::Store& store, evaluator::Evaluator& evaluator,
 }
 
 Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evaluator& evaluator,
-                                          const CandidateRequest& request) {
+                                          const CandidateRequest& request,
+                                          evaluator::BuildPool* pool) {
   CandidateResult result;
   auto problem = ReadProblemFile(request.problem_path);
   if (!problem) return Error(problem.error());
@@ -155,8 +156,14 @@ Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evalua
   }
   auto run_id = store.CreateRun(RunName(), "eval");
   if (!run_id) return Error(run_id.error());
+  std::optional<evaluator::BuildOutcome> built;
+  if (pool && evaluator::CompilesOnImport(result.candidate.source)) {
+    pool->Submit(result.candidate.path, result.candidate.sha256);
+    built = pool->Wait(result.candidate.sha256);
+  }
   Status s = EvaluateAndRecord(store, evaluator, request.settings, *run_id, /*attempt=*/1,
-                               /*fresh=*/true, /*same_run_only=*/false, result);
+                               /*fresh=*/true, /*same_run_only=*/false, result,
+                               built ? &*built : nullptr);
   if (!s.ok()) {
     (void)store.FinishRun(*run_id, "failed");
     return Error(s);

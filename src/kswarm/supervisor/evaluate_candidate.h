@@ -29,8 +29,12 @@ struct CandidateResult {
 
 // Errors: kInvalidArgument for bad input (missing files, a broken problem, an unusable device);
 // kInternal/kIoError for worker or database failures. Outcomes are in result.record.evaluation.
+// With `pool`, a candidate that compiles on import is built there first: a contained sandbox may
+// not write the build cache, so without it the candidate would compile in its evaluation, for that
+// process alone, every time.
 Result<CandidateResult> EvaluateCandidate(store::Store& store, evaluator::Evaluator& evaluator,
-                                          const CandidateRequest& request);
+                                          const CandidateRequest& request,
+                                          evaluator::BuildPool* pool = nullptr);
 
 // The shared step: evaluates a candidate already read into `candidate` (its file at
 // candidate.path) for `problem`, under run `run_id` as the agent's `attempt`, and records it.
