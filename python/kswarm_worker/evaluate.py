@@ -335,7 +335,7 @@ class _Job:
                 warm_ref = time_calls(timer, self.reference, self._draw, warm)
             finally:
                 self.sandbox.resume()
-            warm_cand = self._time_candidate(warm, {}, [], [])
+            warm_cand = self._time_candidate(warm, {}, [], [])  # its clocks are not compared
             per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
             rounds = int(min(int(opts.get("max_runs", 100)),
                              max(int(opts.get("min_runs", 10)),
@@ -391,10 +391,11 @@ class _Job:
                        "rounds": rounds}
 
     def _time_candidate(self, seeds: list, fields: dict, inside: list, outside: list) -> dict:
-        """One block of the candidate's timed calls, in lock-step with the sandbox: call i's seed
-        is revealed when the sandbox asks for it, and the judge's clock runs from its go to the
-        sandbox's done. Appends each call's milliseconds by both clocks to inside / outside."""
-        state = {"call": 0, "next": "seed", "go": None}
+        """One block of the candidate's timed calls, in lock-step with the sandbox: the judge's
+        clock runs from its go to the sandbox's done, and each call's seed is revealed only with
+        the answer to the previous call's done (the first with the request). Appends each call's
+        milliseconds by both clocks to inside / outside."""
+        state = {"call": 0, "next": "go", "go": None}
 
         def answer(message: dict) -> dict:
             ask, call = message.get("ask"), message.get("call")
@@ -404,25 +405,29 @@ class _Job:
                 raise Outcome("rejected", f"the sandbox's timing messages are out of order "
                                           f"({ask!r} for call {call!r}): something wrote into "
                                           "its protocol stream")
-            if ask == "seed":
-                state["next"] = "go"
-                return {"seed": seeds[call]}
             if ask == "go":
                 state["next"] = "done"
                 state["go"] = time.perf_counter()
                 return {}
             outside.append((time.perf_counter() - state["go"]) * 1e3)
-            inside.append(float(message.get("ms", 0.0)))
-            state["next"], state["call"] = "seed", call + 1
-            return {}
+            ms = message.get("ms")
+            inside.append(ms if isinstance(ms, float) else float("nan"))
+            state["next"], state["call"] = "go", call + 1
+            return {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
 
-        self.sandbox.send("time", count=len(seeds), ipc=self.ipc, timing_cpu=self.timing_cpu,
-                          **fields)
+        first = len(inside)
+        self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
+                          timing_cpu=self.timing_cpu, **fields)
         reply = self.sandbox.receive(on_message=answer)
-        if state["call"] != len(seeds) or len(reply.get("samples_ms", [])) != len(seeds):
-            raise Outcome("rejected", "the sandbox timed other calls than it was given")
+        # The block's times are those the sandbox said as each call ended, while the judge's clock
+        # ran: a list rewritten afterwards is not believed.
+        said = inside[first:]
+        if state["call"] != len(seeds) or reply.get("samples_ms") != said:
+            self.sandbox.close()
+            raise Outcome("rejected", "the sandbox's timing reply differs from the times it gave "
+                                      "call by call")
         self._add_flags(reply)
-        return reply
+        return dict(reply, samples_ms=said)
 
     def _passed_message(self) -> str:
         b, c = self.timing["baseline"], self.timing["candidate"]
@@ -449,6 +454,13 @@ class _Job:
         exchange.forget()
         if self.xdir:
             shutil.rmtree(self.xdir, ignore_errors=True)
+
+
+def close_sandboxes():
+    """Ends every sandbox and spare of this worker, removing their exchange folders."""
+    for client in _sandboxes.values():
+        client.shutdown()
+    _sandboxes.clear()
 
 
 def evaluate(req: dict, device: str, index: int) -> dict:

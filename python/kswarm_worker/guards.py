@@ -27,9 +27,14 @@ def _ident(obj):
     return (id(obj), id(code) if code is not None else None)
 
 
+# What a module's name can be bound to that the harness calls or reaches through: rebinding one
+# (the timing module's `time`, the sandbox's `json`) changes what the harness does.
+_CODE = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType, type)
+
+
 class Integrity:
-    """Remembers what the watched attributes and the given modules' functions were, and names
-    whatever has been replaced since."""
+    """Remembers what the watched attributes and the given modules' functions, classes and
+    imported modules were, and names whatever has been replaced since."""
 
     def __init__(self, modules):
         self._entries = {}
@@ -38,7 +43,7 @@ class Integrity:
             self._entries[name] = (owner, attr, _ident(getattr(owner, attr)))
         for module in modules:
             for attr, value in vars(module).items():
-                if isinstance(value, (types.FunctionType, type)):
+                if isinstance(value, _CODE):
                     self._entries[f"{module.__name__}.{attr}"] = (module, attr, _ident(value))
                 if isinstance(value, type) and value.__module__ == module.__name__:
                     for m, fn in vars(value).items():
@@ -51,6 +56,14 @@ class Integrity:
             if _ident(getattr(owner, attr, None)) != ident:
                 out.append(name)
         return out
+
+
+def shadowed(instance) -> list:
+    """The methods of `instance`'s class that an attribute of the instance itself hides (a
+    method replaced on one object, where the class looks untouched)."""
+    cls_attrs = {name for klass in type(instance).__mro__ for name, value in vars(klass).items()
+                 if callable(value)}
+    return sorted(name for name in vars(instance) if name in cls_attrs)
 
 
 def os_threads() -> set:

@@ -95,7 +95,10 @@ class Sandbox:
         return result
 
     def _check_integrity(self, what: str):
-        changed = self.integrity.changed() if self.integrity else []
+        if type(self.integrity) is not guards.Integrity:
+            raise Outcome("rejected", f"{what}: the candidate removed the sandbox's integrity "
+                                      "check")
+        changed = self.integrity.changed() + [f"Sandbox.{m}" for m in guards.shadowed(self)]
         if changed:
             raise Outcome("rejected", f"{what}: the candidate replaced {', '.join(changed[:5])} "
                                       "(functions the checks and timers rely on)")
@@ -226,8 +229,8 @@ class Sandbox:
 
     def time(self, req: dict) -> dict:
         """Times the candidate on req["count"] calls with fresh inputs each, in lock-step with the
-        judge: it asks for each call's seed, and says go and done around each timed region (the
-        judge's clock). The outputs of the calls in req["keep"] (index -> path) go to files for
+        judge: it says go and done around each timed region (the judge's clock), and the answer to
+        done reveals the next call's seed (the first comes with the request). The outputs of the calls in req["keep"] (index -> path) go to files for
         the judge, every other output is poisoned. Over the blocks of one timing phase
         (req["offset"] is the block's first call; 0 starts a phase) a copy of the outputs of the
         req["fastest"] fastest calls is kept for the fastest op."""
@@ -251,13 +254,24 @@ class Sandbox:
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
         cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
-        seeds = (int(self.ask("seed", call=i)["seed"]) for i in range(int(req["count"])))
+        timer_check = lambda: [f"Timer.{m}" for m in guards.shadowed(timer)]  # noqa: E731
+        revealed = {"seed": int(req["seed"])}
+
+        def seeds():
+            for _ in range(int(req["count"])):
+                yield int(revealed["seed"])
+
+        def done(i, ms):
+            revealed["seed"] = self.ask("done", call=i, ms=ms).get("seed", 0)
+
         try:
             with torch.no_grad(), timing.pinned(cpu):
                 samples = self._step("timing", lambda: timing.time_calls(
-                    timer, self.model, self._draw, seeds, after,
-                    go=lambda i: self.ask("go", call=i),
-                    done=lambda i, ms: self.ask("done", call=i, ms=ms)))
+                    timer, self.model, self._draw, seeds(), after,
+                    go=lambda i: self.ask("go", call=i), done=done))
+            if timer_check():
+                raise Outcome("rejected", f"timing: the candidate replaced "
+                                          f"{', '.join(timer_check())} on the live timer")
         finally:
             timer.release()
         return {"samples_ms": samples, "kept": kept, "flags": self.state_flags()}
