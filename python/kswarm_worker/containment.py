@@ -26,6 +26,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from . import cgroups
+
 # Variables a contained process may inherit; everything else is dropped.
 _ALLOWED_ENV = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "NO_COLOR",
@@ -98,9 +100,11 @@ def isolation() -> str:
     if not ok:
         return f"uncontained ({why})"
     seccomp = "seccomp" if _seccomp_path() else "no seccomp filter"
+    processes = (f"at most {_EXTRA_PROCESSES} tasks (pids cgroup)" if cgroups.available() else
+                 f"{_EXTRA_PROCESSES} more tasks (rlimit{', not binding on root' if os.getuid() == 0 else ''})")
     return ("contained: user, pid, mount, net, ipc namespaces; read-only system, secrets hidden; "
             f"{seccomp}; private /tmp of {_tmp_bytes() >> 30} GiB, files up to "
-            f"{_FILE_SIZE_BYTES >> 30} GiB, {_EXTRA_PROCESSES} more processes; no network")
+            f"{_FILE_SIZE_BYTES >> 30} GiB, {processes}; no network")
 
 
 def _seccomp_path() -> str:
@@ -217,8 +221,9 @@ def wrap(argv: list, jail: Jail) -> tuple:
     return args + ["--"] + list(argv), fds
 
 
-def limits(jail: Jail):
-    """A preexec_fn that sets the process's resource limits (inherited through bwrap)."""
+def limits(jail: Jail, group=None):
+    """A preexec_fn that sets the process's resource limits (inherited through bwrap) and moves
+    it into its pids cgroup, if it has one."""
     try:  # the kernel counts a user's threads against RLIMIT_NPROC: bound the growth from now
         with open("/proc/loadavg") as f:
             threads = int(f.read().split()[3].split("/")[1])
@@ -226,6 +231,8 @@ def limits(jail: Jail):
         threads = 4096
 
     def apply():
+        if group is not None:
+            group.enter()
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (_FILE_SIZE_BYTES, _FILE_SIZE_BYTES))
         n = threads + _EXTRA_PROCESSES
@@ -247,12 +254,25 @@ def popen(argv: list, jail: Jail, trusted: bool = False, **kwargs) -> subprocess
         env = dict(environment(jail))
         return subprocess.Popen(argv, env=env, **kwargs)
     wrapped, fds = wrap(argv, jail)
+    group = cgroups.Group(_EXTRA_PROCESSES)
     try:
-        return subprocess.Popen(wrapped, pass_fds=fds, preexec_fn=limits(jail),
+        proc = subprocess.Popen(wrapped, pass_fds=fds, preexec_fn=limits(jail, group),
                                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, **kwargs)
+    except BaseException:
+        group.remove()
+        raise
     finally:
         for fd in fds:
             os.close(fd)
+    proc.jail_group = group  # release() removes it once the process has ended
+    return proc
+
+
+def release(proc: subprocess.Popen):
+    """What a contained process held beyond itself (its cgroup); call once it has ended."""
+    group = getattr(proc, "jail_group", None)
+    if group is not None:
+        group.remove()
 
 
 def main() -> int:
@@ -288,7 +308,10 @@ def main() -> int:
     except RuntimeError as e:
         print(json.dumps({"outcome": "failed", "message": str(e)}), flush=True)
         return 3
-    return proc.wait()
+    try:
+        return proc.wait()
+    finally:
+        release(proc)
 
 
 if __name__ == "__main__":

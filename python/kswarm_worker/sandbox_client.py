@@ -83,8 +83,8 @@ class _Process:
     host it may write, beside its private /tmp)."""
 
     def __init__(self, argv: list, trusted: bool, device_type: str):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-        self.exchange = tempfile.mkdtemp(prefix="kswarm-sbx-", dir=base)
+        self.exchange = tempfile.mkdtemp(prefix=f"{_EXCHANGE_PREFIX}{os.getpid()}-",
+                                         dir=_exchange_base())
         jail = containment.Jail(writable=[self.exchange], shared_caches=trusted,
                                 memory_bytes=_cpu_memory_limit() if device_type == "cpu" else 0)
         try:
@@ -115,7 +115,32 @@ class _Process:
             self.signal(signal.SIGCONT)
             self.proc.kill()
         self.proc.wait()
+        containment.release(self.proc)
         shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+_EXCHANGE_PREFIX = "kswarm-sbx-"  # then the judge's pid: whose folder it is
+
+
+def _exchange_base():
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+
+
+def remove_stale_exchanges():
+    """Removes the exchange folders (and jail cgroups) of judges that are gone (killed before they
+    could): a folder holds a candidate's outputs, in memory where /dev/shm is."""
+    from . import cgroups
+    cgroups.remove_stale()
+    base = _exchange_base()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_EXCHANGE_PREFIX):].split("-", 1)[0]
+        if name.startswith(_EXCHANGE_PREFIX) and pid.isdigit() and \
+                not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 def _how_it_ended(code: int) -> str:

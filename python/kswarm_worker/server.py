@@ -101,13 +101,19 @@ def handle(line: str, device: str, index: int):
 
 
 def serve(proto_in, proto_out, device: str, index: int) -> int:
-    for line in proto_in:
-        if not line.strip():
-            continue
-        reply, keep = handle(line, device, index)
-        proto_out.write(json.dumps(sanitize(reply), allow_nan=False) + "\n")
-        proto_out.flush()
-        if not keep:
-            break
+    from .evaluate import close_sandboxes
+    from .sandbox_client import remove_stale_exchanges
+    remove_stale_exchanges()
+    try:
+        for line in proto_in:
+            if not line.strip():
+                continue
+            reply, keep = handle(line, device, index)
+            proto_out.write(json.dumps(sanitize(reply), allow_nan=False) + "\n")
+            proto_out.flush()
+            if not keep:
+                break
+    finally:
+        close_sandboxes()  # and their exchange folders, which live in memory under /dev/shm
     sys.stderr.flush()
     return 0
