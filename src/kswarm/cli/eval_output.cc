@@ -52,7 +52,9 @@ std::string EvalJson(const supervisor::CandidateResult& r) {
       {"seed", e.seed},
       {"wall_ms", e.wall_ms},
       {"phase_ms", ParsedOrNull(e.phase_ms_json)},
-      {"flags", e.flagged() ? ParsedOrNull(e.flags_json) : json::array()},
+      {"flags", e.flags_json.empty() ? json::array() : ParsedOrNull(e.flags_json)},
+      {"reduced_precision", e.reduced_precision().empty() ? json(nullptr)
+                                                          : json(e.reduced_precision())},
       {"evaluation_id", r.record.id},
       {"cached", r.cached},
       {"problem", {{"name", r.problem.name}, {"path", r.problem.path},
@@ -100,10 +102,12 @@ std::string EvalText(const supervisor::CandidateResult& r) {
     out += fmt::format("error      max abs {:.3g}, max rel {:.3g}\n", *e.max_abs_err,
                        e.max_rel_err.value_or(0));
   }
-  if (e.flagged()) {
+  if (!e.flags_json.empty()) {
     json flags = ParsedOrNull(e.flags_json);
     for (const json& f : flags.is_array() ? flags : json::array()) {
-      out += "flagged    " + (f.is_string() ? f.get<std::string>() : f.dump()) + "\n";
+      std::string text = f.is_string() ? f.get<std::string>() : f.dump();
+      bool label = text.rfind(core::kReducedPrecisionFlag, 0) == 0;
+      out += (label ? "label      " : "flagged    ") + text + "\n";
     }
   }
   if (e.outcome != core::Outcome::kPassed && !e.message.empty()) {

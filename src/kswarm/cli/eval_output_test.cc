@@ -46,6 +46,19 @@ TEST(EvalOutputTest, JsonHasTheDocumentedFields) {
   EXPECT_EQ(j["cached"], false);
 }
 
+TEST(EvalOutputTest, AReducedPrecisionLabelAndTheIsolationAreShown) {
+  supervisor::CandidateResult r = Passed();
+  r.record.environment.isolation = "contained: user, pid, mount, net, ipc namespaces";
+  r.record.evaluation.flags_json = R"(["reduced precision: TF32"])";
+  auto j = nlohmann::json::parse(EvalJson(r));
+  EXPECT_EQ(j["reduced_precision"], "reduced precision: TF32");
+  EXPECT_EQ(j["flags"].size(), 1u);
+  EXPECT_EQ(j["environment"]["isolation"], "contained: user, pid, mount, net, ipc namespaces");
+  std::string text = EvalText(r);
+  EXPECT_NE(text.find("label      reduced precision: TF32"), std::string::npos) << text;
+  EXPECT_NE(text.find("isolation  contained"), std::string::npos) << text;
+}
+
 TEST(EvalOutputTest, JsonUsesNullForWhatDoesNotApply) {
   supervisor::CandidateResult r = Passed();
   r.record.evaluation.outcome = core::Outcome::kCompileError;
