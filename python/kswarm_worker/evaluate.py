@@ -17,7 +17,7 @@ from .errors import Outcome, ProblemError, describe_exception, device_poisoned, 
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
-from .timing import Timer, clock_disagreement, pinned, place_process, summarize, time_calls
+from .timing import Timer, judged_ms, pinned, place_process, summarize, time_calls
 
 _sandboxes = {}  # (device type, index, trusted) -> SandboxClient, kept between jobs
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
@@ -327,7 +327,6 @@ class _Job:
         warmup = max(1, int(opts.get("warmup_runs", 3)))
         timer = Timer(self.device_type, self.device)
         seed_of = lambda i: self._input_seed(self.trials + i)  # noqa: E731 (timed call i)
-        inside, outside = [], []  # the candidate's timed calls, by its clock and by the judge's
         try:
             warm = [seed_of(i) for i in range(warmup)]
             self.sandbox.pause()
@@ -335,7 +334,7 @@ class _Job:
                 warm_ref = time_calls(timer, self.reference, self._draw, warm)
             finally:
                 self.sandbox.resume()
-            warm_cand = self._time_candidate(warm, {}, [], [])  # its clocks are not compared
+            warm_cand = self._time_candidate(warm, {})
             per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
             rounds = int(min(int(opts.get("max_runs", 100)),
                              max(int(opts.get("min_runs", 10)),
@@ -364,8 +363,7 @@ class _Job:
                             self.sandbox.resume()
                     else:
                         reply = self._time_candidate(block, dict(keep=keep, offset=offset,
-                                                                 fastest=_CHECKED_FASTEST_CALLS),
-                                                     inside, outside)
+                                                                 fastest=_CHECKED_FASTEST_CALLS))
                         cand_ms += reply["samples_ms"]
                         for k, header in reply.get("kept", {}).items():
                             if k in keep:
@@ -384,17 +382,15 @@ class _Job:
             cand = self._load_outputs(path, header, what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
-        disagreement = clock_disagreement(inside, outside)
-        if disagreement:
-            self.flags.append(f"timing: {disagreement}")
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),
                        "rounds": rounds}
 
-    def _time_candidate(self, seeds: list, fields: dict, inside: list, outside: list) -> dict:
+    def _time_candidate(self, seeds: list, fields: dict) -> dict:
         """One block of the candidate's timed calls, in lock-step with the sandbox: the judge's
         clock runs from its go to the sandbox's done, and each call's seed is revealed only with
         the answer to the previous call's done (the first with the request). Appends each call's
-        milliseconds by both clocks to inside / outside."""
+        milliseconds are what the sandbox said, bounded below by the judge's clock (judged_ms)."""
+        inside, outside = [], []
         state = {"call": 0, "next": "go", "go": None}
 
         def answer(message: dict) -> dict:
@@ -415,19 +411,17 @@ class _Job:
             state["next"], state["call"] = "go", call + 1
             return {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
 
-        first = len(inside)
         self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
                           timing_cpu=self.timing_cpu, **fields)
         reply = self.sandbox.receive(on_message=answer)
         # The block's times are those the sandbox said as each call ended, while the judge's clock
         # ran: a list rewritten afterwards is not believed.
-        said = inside[first:]
-        if state["call"] != len(seeds) or reply.get("samples_ms") != said:
+        if state["call"] != len(seeds) or reply.get("samples_ms") != inside:
             self.sandbox.close()
             raise Outcome("rejected", "the sandbox's timing reply differs from the times it gave "
                                       "call by call")
         self._add_flags(reply)
-        return dict(reply, samples_ms=said)
+        return dict(reply, samples_ms=judged_ms(inside, outside))
 
     def _passed_message(self) -> str:
         b, c = self.timing["baseline"], self.timing["candidate"]
