@@ -20,6 +20,8 @@ bubblewrap comes from Debian's `bubblewrap` (KSWARM_BWRAP names another binary).
 import glob
 import json
 import os
+import pwd
+import re
 import resource
 import shutil
 import subprocess
@@ -135,6 +137,19 @@ def cache_paths() -> dict:
     }
 
 
+def header_cache() -> "tuple | None":
+    """(host folder, folder inside the jail) of Inductor's precompiled C++ headers, or None.
+    Inductor keeps them under /tmp/torchinductor_<user> whatever TORCHINDUCTOR_CACHE_DIR says, so
+    in a jail's private /tmp each fresh sandbox would build the ~120 MB header again on its first
+    CPU compile; shared like the rest of Inductor's cache, where that is (Jail.shared_caches)."""
+    try:  # the jail clears USER and LOGNAME: getpass.getuser() inside reads the password file
+        user = re.sub(r'[\\/:*?"<>|]', "_", pwd.getpwuid(os.getuid()).pw_name)
+    except KeyError:
+        return None
+    return (os.path.join(cache_paths()["TORCHINDUCTOR_CACHE_DIR"], "precompiled_headers"),
+            f"/tmp/torchinductor_{user}/precompiled_headers")
+
+
 def private_dirs() -> list:
     """Folders of kswarm's own that a contained process must not see: its working folder and
     the folders the C++ side names (the database's, the config's)."""
@@ -208,6 +223,10 @@ def wrap(argv: list, jail: Jail) -> tuple:
     for path in writable:
         os.makedirs(path, exist_ok=True)
         args += ["--bind", path, path]
+    headers = header_cache() if jail.shared_caches else None
+    if headers:
+        os.makedirs(headers[0], exist_ok=True)
+        args += ["--bind", headers[0], headers[1]]
     args += ["--clearenv"]
     for k, v in environment(jail).items():
         args += ["--setenv", k, v]
