@@ -59,4 +59,7 @@ ratios = [a[k] / b[k] for k in both if b[k] > 0]
 print(f"matched evaluations: {len(both)}; contained / uncontained: summed "
       f"{sum(a[k] for k in both) / sum(b[k] for k in both):.3f}, median per evaluation "
       f"{statistics.median(ratios):.3f}")
+for k in sorted(both, key=lambda k: b[k] - a[k])[:3]:  # where containment cost most
+    print(f"  problem {k[0]} {k[1]} attempt {k[2]} {k[3]}: contained {a[k] / 1e3:.2f} s, "
+          f"uncontained {b[k] / 1e3:.2f} s")
 PY
