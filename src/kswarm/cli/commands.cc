@@ -82,6 +82,16 @@ core::EvalSettings Settings(const EvalOptions& o) {
   return s;
 }
 
+// The verdict rule a run decides with (docs/verification.md, "The verdict").
+json VerdictJson(double min_gain) {
+  supervisor::VerdictRule r;
+  r.min_gain = min_gain;
+  return {{"rule", "sequential"}, {"min_gain", r.min_gain}, {"z", r.z},
+          {"max_fresh", r.max_fresh}, {"max_challenge", r.max_challenge},
+          {"max_per_problem", r.max_per_problem}, {"prior_sigma", r.prior_sigma},
+          {"prior_weight", r.prior_weight}, {"min_sigma", r.min_sigma}};
+}
+
 json ConfigJson(const RunFlags& f, const std::string& device_type,
                 const std::vector<std::string>& agents) {
   return {{"device", device_type},       {"agents", agents},  {"replay", f.replay}, {"models", f.models},
@@ -91,6 +101,7 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
           {"static_check", f.options.static_check},
           {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)},
           {"selection", "fastest_calls"},  // what the speed-ups compare (docs/verification.md)
+          {"verdict", VerdictJson(f.min_gain.value_or(core::kDefaultMinGain))},
           {"reference", f.reference}};
 }
 

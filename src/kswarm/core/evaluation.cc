@@ -101,20 +101,5 @@ bool ClearlyFaster(const Evaluation& evaluation, double min_gain,
   return speedup && *speedup >= 1.0 + min_gain && evaluation.Keepable(reduced_precision_allowed);
 }
 
-bool NearMiss(const Evaluation& evaluation, double min_gain, bool reduced_precision_allowed) {
-  auto speedup = evaluation.Speedup();
-  return speedup && evaluation.Keepable(reduced_precision_allowed) && *speedup < 1.0 + min_gain &&
-         *speedup * (1.0 + kNearMissBand) >= 1.0 + min_gain;
-}
-
-bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain) {
-  auto sa = a.Speedup(), sb = b.Speedup();
-  return sa && sb && *sa >= *sb * (1.0 + min_gain);
-}
-
-bool WithinNoiseOf(const Evaluation& a, const Evaluation& b) {
-  auto sa = a.Speedup(), sb = b.Speedup();
-  return sa && sb && *sa * (1.0 + kNearMissBand) >= *sb;
-}
 
 }  // namespace kswarm::core

@@ -116,23 +116,4 @@ inline constexpr double kDefaultMinGain = 0.01;
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain,
                    bool reduced_precision_allowed = false);
 
-// How far below the minimum gain a first evaluation may fall and still be looked at again: a
-// launch-bound candidate's speed-up moves by this much from one process to the next on one host
-// (bench/results/2026-12-01-h200-deciding-recheck.md).
-inline constexpr double kNearMissBand = 0.10;
-
-// Whether a passed, unflagged candidate missed ClearlyFaster() by less than kNearMissBand: its
-// Speedup() is below 1 + `min_gain` but at least (1 + `min_gain`) / (1 + kNearMissBand).
-bool NearMiss(const Evaluation& evaluation, double min_gain,
-              bool reduced_precision_allowed = false);
-
-// Whether passed candidate `a` beats passed candidate `b`, each measured against eager in its own
-// evaluation: a's Speedup() is at least (1 + `min_gain`) times b's.
-bool ClearlyFasterThan(const Evaluation& a, const Evaluation& b, double min_gain);
-
-// Whether candidate `a` may be as fast as candidate `b` for all one evaluation of each can tell:
-// a's Speedup() is at least b's / (1 + kNearMissBand). Both are taken from evaluations in
-// different processes, whose speed-ups move by that much.
-bool WithinNoiseOf(const Evaluation& a, const Evaluation& b);
-
 }  // namespace kswarm::core

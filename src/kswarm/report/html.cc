@@ -333,6 +333,9 @@ std::string RenderHtml(const RunSummary& s) {
     row.set("eager_ms", FormatMs(t.eager_ms));
     row.set("kept_ms", FormatMs(t.kept_ms));
     row.set("speedup", done ? X(t.speedup) : r.status);
+    row.set("interval", t.speedup_low && t.speedup_high
+                            ? fmt::format("[{}, {}]", X(*t.speedup_low), X(*t.speedup_high))
+                            : "-");
     row.set("evaluation", t.evaluation_id ? fmt::format("#{}", *t.evaluation_id) : "-");
     row.set("compile", t.compile_speedup ? X(*t.compile_speedup) : "-");
     row.set("compile_evaluation",

@@ -26,6 +26,11 @@ std::string OptionalSpeedup(const std::optional<double>& v) {
   return v ? FormatSpeedup(*v) : "-";
 }
 
+std::string Interval(const RowTimes& t) {
+  if (!t.speedup_low || !t.speedup_high) return "-";
+  return fmt::format("[{}, {}]", FormatSpeedup(*t.speedup_low), FormatSpeedup(*t.speedup_high));
+}
+
 std::string EvaluationId(const std::optional<int64_t>& id) {
   return id ? fmt::format("#{}", *id) : "-";
 }
@@ -37,12 +42,13 @@ std::string CsvNumber(const std::optional<double>& v) {
 // The problems table: a row per problem, its times read as the legend says.
 std::string ProblemsText(const RunSummary& s) {
   std::string out =
-      "\nproblems: eager ms, kept ms and speedup come from one evaluation (eval; eager kept: "
-      "torch.compile's);\ncompile: torch.compile's speedup over eager in its own evaluation; "
-      "vs compile: speedup / compile, floor 1\n";
-  out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>6} {:>9} {:>6} {:>10}  {}\n", "level",
-                     "problem", "eager ms", "kept ms", "speedup", "eval", "compile", "eval",
-                     "vs compile", "kept");
+      "\nproblems: eager ms and kept ms come from one evaluation (eval; eager kept: "
+      "torch.compile's);\nspeedup: a kept candidate's estimate from its fresh samples, with its "
+      "interval (docs/verification.md);\ncompile: torch.compile's speedup over eager in its own "
+      "evaluation; vs compile: speedup / compile, floor 1\n";
+  out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>17} {:>6} {:>9} {:>6} {:>10}  {}\n",
+                     "level", "problem", "eager ms", "kept ms", "speedup", "interval", "eval",
+                     "compile", "eval", "vs compile", "kept");
   for (const ProblemRow& r : s.problems) {
     std::string level = r.level ? std::to_string(r.level) : "-";
     if (r.status != "done") {
@@ -51,9 +57,9 @@ std::string ProblemsText(const RunSummary& s) {
     }
     const RowTimes& t = r.times;
     std::string noise = NoiseNote(r.eager_spread);
-    out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>6} {:>9} {:>6} {:>10}  {}{}{}\n",
+    out += fmt::format("  {:<5} {:<40} {:>10} {:>10} {:>9} {:>17} {:>6} {:>9} {:>6} {:>10}  {}{}{}\n",
                        level, r.name, FormatMs(t.eager_ms), FormatMs(t.kept_ms),
-                       FormatSpeedup(t.speedup), EvaluationId(t.evaluation_id),
+                       FormatSpeedup(t.speedup), Interval(t), EvaluationId(t.evaluation_id),
                        OptionalSpeedup(t.compile_speedup), EvaluationId(t.compile_evaluation_id),
                        OptionalSpeedup(t.speedup_vs_compile), r.winner,
                        r.reduced_precision ? " (reduced precision)" : "",
@@ -330,6 +336,8 @@ std::string RenderJson(const RunSummary& s) {
                     {"eager_ms", OrNull(t.eager_ms)},
                     {"kept_ms", OrNull(t.kept_ms)},
                     {"speedup", t.speedup},
+                    {"speedup_low", OrNull(t.speedup_low)},
+                    {"speedup_high", OrNull(t.speedup_high)},
                     {"compile_evaluation_id", t.compile_evaluation_id
                                                   ? ordered_json(*t.compile_evaluation_id)
                                                   : ordered_json()},
@@ -350,11 +358,11 @@ std::string RenderCsv(const RunSummary& s) {
   std::string out =
       "run,level,problem,status,evaluation_id,eager_ms,kept_ms,speedup,compile_evaluation_id,"
       "compile_eager_ms,compile_ms,compile_speedup,speedup_vs_compile,kept,reduced_precision,"
-      "device,tolerance,shapes,degenerate,eager_spread\n";
+      "device,tolerance,shapes,degenerate,eager_spread,speedup_low,speedup_high\n";
   for (const ProblemRow& r : s.problems) {
     const RowTimes& t = r.times;
     out += fmt::format(
-        "{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{:.4g}\n",
+        "{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{}\n",
         CsvField(s.run_name), r.level ? std::to_string(r.level) : "", CsvField(r.name), r.status,
         t.evaluation_id ? std::to_string(*t.evaluation_id) : "", CsvNumber(t.eager_ms),
         CsvNumber(t.kept_ms), t.speedup,
@@ -362,7 +370,8 @@ std::string RenderCsv(const RunSummary& s) {
         CsvNumber(t.compile_eager_ms), CsvNumber(t.compile_ms), CsvNumber(t.compile_speedup),
         CsvNumber(t.speedup_vs_compile), CsvField(r.winner),
         r.reduced_precision ? "true" : "false", CsvField(s.device), CsvField(s.tolerance),
-        CsvField(s.shapes), r.degenerate ? "true" : "false", r.eager_spread);
+        CsvField(s.shapes), r.degenerate ? "true" : "false", r.eager_spread,
+        CsvNumber(t.speedup_low), CsvNumber(t.speedup_high));
   }
   return out;
 }

@@ -33,8 +33,11 @@ class ReportTest : public ::testing::Test {
     int64_t p1 = Problem("01_matmul", 1);
     int64_t c1 = Eval(p1, "torch_compile", core::Outcome::kPassed, 4.9, 2.0);
     int64_t g1 = Eval(p1, "cuda_graph", core::Outcome::kPassed, 5.0, 2.0);
-    Eval(p1, "cuda_graph", core::Outcome::kPassed, 8.0, 3.2, "", "recheck");
-    Verdict(p1, 0, g1, c1, 5.0, 2.0, 2.0);
+    int64_t r1 = Eval(p1, "cuda_graph", core::Outcome::kPassed, 8.0, 3.2, "", "recheck");
+    Verdict(p1, 0, g1, c1, 5.0, 2.0, 2.0, std::pair(2.3, 2.72));
+    store::DecisionRecord sample{p1, 1, "evaluate", g1, r1, "fresh sample", 0.04, {}, {}, {}, {}};
+    store::DecisionRecord keep{p1, 2, "keep", g1, r1, "kept", 0.04, 2.5, 2.3, 2.72, 1};
+    ASSERT_TRUE(store_->PutDecisions(run_, p1, {sample, keep}).ok());
     // level 2: torch_compile slower than eager, cuda_graph wrong: eager kept
     int64_t p2 = Problem("01_linear_gelu", 2);
     int64_t c2 = Eval(p2, "torch_compile", core::Outcome::kPassed, 1.0, 1.25);
@@ -81,7 +84,8 @@ class ReportTest : public ::testing::Test {
   }
 
   void Verdict(int64_t problem, int position, std::optional<int64_t> best, int64_t compile,
-               double eager_ms, double compile_ms, double best_ms) {
+               double eager_ms, double compile_ms, double best_ms,
+               std::optional<std::pair<double, double>> interval = std::nullopt) {
     store::RunProblemRecord v;
     v.run_id = run_;
     v.problem_id = problem;
@@ -94,6 +98,7 @@ class ReportTest : public ::testing::Test {
     v.best_ms = best_ms;
     v.speedup = std::max(1.0, eager_ms / best_ms);
     v.speedup_vs_compile = std::max(1.0, compile_ms / best_ms);
+    if (interval) std::tie(v.speedup_low, v.speedup_high) = *interval;
     ASSERT_TRUE(store_->PutRunProblem(v).ok());
   }
 
@@ -596,7 +601,7 @@ TEST_F(ReportTest, ProblemRowsTakeEachPairOfTimesFromOneEvaluation) {
   EXPECT_NEAR(*mlp_times.speedup_vs_compile, 2.0 / 1.06, 1e-9);  // not 0.5 / 0.46
   // The two eagers lie 1.7x apart: the row says so.
   std::vector<std::string> expected = {
-      "3",      "07_tiny_vit", "0.535",  "0.535",  "1.000x",  "#" + std::to_string(c),
+      "3",      "07_tiny_vit", "0.535",  "0.535",  "1.000x",  "-", "#" + std::to_string(c),
       "1.009x", "#" + std::to_string(c), "1.000x", "eager;",  "eager", "moved", "1.7x",
       "between", "evaluations"};
   EXPECT_EQ(Words(RenderText(*s), "07_tiny_vit"), expected);
@@ -645,7 +650,7 @@ TEST_F(ReportTest, PerAgentFiguresAreConfirmedByRechecksAndNoiseIsShown) {
   EXPECT_NE(json.find("\"eager_spread\": 16.111"), std::string::npos) << json;
   EXPECT_NE(json.find("\"timing_noise\": {\n    \"eager_spread_above\": 1.5,\n    \"problems\": 1"),
             std::string::npos) << json;
-  EXPECT_NE(RenderCsv(*s).find(",16.11\n"), std::string::npos) << RenderCsv(*s);
+  EXPECT_NE(RenderCsv(*s).find(",16.11,,\n"), std::string::npos) << RenderCsv(*s);
   std::string html = RenderHtml(*s);
   EXPECT_NE(html.find("<span class=\"noise\">eager moved 16.1x between evaluations</span>"),
             std::string::npos);

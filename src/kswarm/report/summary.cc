@@ -246,7 +246,15 @@ void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
   // "selection" was recorded, speed-ups compared medians and the quartiles had to be apart.
   double min_gain = config.is_object() ? config.value("min_gain", 0.0) : 0.0;
   bool fastest = config.is_object() && config.value("selection", "") == "fastest_calls";
-  if (min_gain <= 0) {
+  const nlohmann::json* rule =
+      config.is_object() && config.contains("verdict") ? &config["verdict"] : nullptr;
+  if (rule && rule->is_object()) {
+    s.selection = fmt::format(
+        "kept when fresh samples show >= {:g}% over eager at {:g} standard errors (at most {} "
+        "fresh samples a candidate, {} a problem; docs/verification.md)",
+        100 * rule->value("min_gain", 0.0), rule->value("z", 0.0), rule->value("max_fresh", 0),
+        rule->value("max_per_problem", 0));
+  } else if (min_gain <= 0) {
     s.selection = "kept when faster than eager";
   } else if (fastest) {
     s.selection = fmt::format("kept when the fastest calls are >= {:g}% faster than eager's",
@@ -335,18 +343,30 @@ bool CountChecks(const Evaluations& of_problem, Verification& check) {
   return degenerate;
 }
 
-// Candidates are rechecked until one is kept (a contender on two of three evaluations clearly
-// faster, a near miss on both of its rechecks): every rechecked candidate of a problem failed but
-// the kept one, whatever the rule of the kswarm that ran it.
-void CountRechecks(const Evaluations& of_problem, const store::EvaluationRecord* kept,
+// The candidates the verdict rule sampled fresh, and how many of them it did not keep, as its
+// decisions say. Runs recorded before the rule have no decisions: there every candidate evaluated
+// again is counted, and all but the kept one as not kept.
+void CountRechecks(const std::vector<const store::DecisionRecord*>& decisions,
+                   const Evaluations& of_problem, const store::EvaluationRecord* kept,
                    Verification& check) {
-  std::set<int64_t> rechecked;  // candidates
-  for (const store::EvaluationRecord* e : of_problem) {
-    if (e->purpose == "recheck") rechecked.insert(e->candidate_id);
+  std::set<int64_t> sampled;  // candidates
+  std::optional<int64_t> kept_candidate = kept ? std::optional(kept->candidate_id) : std::nullopt;
+  if (!decisions.empty()) {
+    std::map<int64_t, int64_t> candidate_of;  // evaluation -> candidate
+    for (const store::EvaluationRecord* e : of_problem) candidate_of[e->id] = e->candidate_id;
+    for (const store::DecisionRecord* d : decisions) {
+      if (d->action == "evaluate" && d->candidate_evaluation_id) {
+        sampled.insert(candidate_of[*d->candidate_evaluation_id]);
+      }
+    }
+  } else {
+    for (const store::EvaluationRecord* e : of_problem) {
+      if (e->purpose == "recheck") sampled.insert(e->candidate_id);
+    }
   }
-  check.rechecked += static_cast<int>(rechecked.size());
-  check.recheck_failed += static_cast<int>(rechecked.size());
-  if (kept && rechecked.count(kept->candidate_id)) --check.recheck_failed;
+  check.rechecked += static_cast<int>(sampled.size());
+  check.recheck_failed += static_cast<int>(sampled.size());
+  if (kept_candidate && sampled.count(*kept_candidate)) --check.recheck_failed;
 }
 
 }  // namespace
@@ -365,8 +385,12 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   if (!evaluations) return Error(evaluations.error());
   auto calls = store.AgentCallsOfRun(run.id);
   if (!calls) return Error(calls.error());
+  auto decisions = store.DecisionsOfRun(run.id);
+  if (!decisions) return Error(decisions.error());
   DescribeRun(config, run, *evaluations, s);
   MeterCalls(config, *calls, s);
+  std::map<int64_t, std::vector<const store::DecisionRecord*>> decisions_of;  // by problem
+  for (const auto& d : *decisions) decisions_of[d.problem_id].push_back(&d);
 
   std::map<int64_t, const store::EvaluationRecord*> by_id;
   std::map<int64_t, Evaluations> of_problem;
@@ -415,6 +439,14 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
                   : v.status == "running" ? "started, not finished"
                                           : v.message;
     row.times = TimesOf(kept, find(v.compile_evaluation_id), evals);
+    if (kept && v.speedup && v.speedup_low && v.speedup_high) {
+      row.times.speedup = *v.speedup;
+      row.times.speedup_low = v.speedup_low;
+      row.times.speedup_high = v.speedup_high;
+      if (row.times.compile_speedup) {
+        row.times.speedup_vs_compile = std::max(1.0, *v.speedup / *row.times.compile_speedup);
+      }
+    }
     if (kept) {
       row.winner = kept->generator;
       row.reduced_precision = agents::IsReducedPrecision(row.winner) ||
@@ -455,7 +487,7 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
       row.degenerate = true;
       s.verification.degenerate.push_back(row.name);
     }
-    CountRechecks(evals, kept, s.verification);
+    CountRechecks(decisions_of[v.problem_id], evals, kept, s.verification);
     if (v.status == "done") {
       for (const auto& [agent, b] : best) {
         AgentCounts& c = s.agents[agent][row.level];

@@ -27,6 +27,9 @@ struct RowTimes {
   std::optional<int64_t> evaluation_id;
   std::optional<double> eager_ms, kept_ms;
   double speedup = 1;  // vs eager, floor 1
+  // A kept candidate's speed-up is the verdict rule's estimate from its fresh samples, with its
+  // interval (docs/verification.md); runs recorded before the rule have no interval.
+  std::optional<double> speedup_low, speedup_high;
   // torch.compile's own evaluation: its eager, its compiled model and the speed-up between them.
   std::optional<int64_t> compile_evaluation_id;
   std::optional<double> compile_eager_ms, compile_ms, compile_speedup;

@@ -19,7 +19,7 @@
 namespace kswarm::store {
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -209,6 +209,28 @@ ALTER TABLE run_problems_v7 RENAME TO run_problems;
 // Version 7 -> 8: what confined each evaluation's candidate (docs/containment.md).
 constexpr const char* kMigrateV8 = R"sql(
 ALTER TABLE evaluations ADD COLUMN isolation TEXT;
+)sql";
+
+// Version 8 -> 9: the verdict rule's decisions, and the kept speed-up's interval
+// (docs/verification.md, "The verdict").
+constexpr const char* kMigrateV9 = R"sql(
+CREATE TABLE decisions (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  problem_id INTEGER NOT NULL REFERENCES problems(id),
+  step INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('evaluate', 'keep', 'keep_eager')),
+  candidate_evaluation_id INTEGER REFERENCES evaluations(id),
+  evaluation_id INTEGER REFERENCES evaluations(id),
+  reason TEXT NOT NULL,
+  sigma REAL NOT NULL,
+  speedup REAL,
+  speedup_low REAL,
+  speedup_high REAL,
+  samples INTEGER,
+  PRIMARY KEY (run_id, problem_id, step)
+);
+ALTER TABLE run_problems ADD COLUMN speedup_low REAL;
+ALTER TABLE run_problems ADD COLUMN speedup_high REAL;
 )sql";
 
 std::string NowUtc() {
@@ -414,6 +436,7 @@ Result<std::unique_ptr<Store>> Store::OpenOnce(const std::string& path, int flag
       if (version < 6) db->exec(kMigrateV6);
       if (version < 7) db->exec(kMigrateV7);
       if (version < 8) db->exec(kMigrateV8);
+      if (version < 9) db->exec(kMigrateV9);
       db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
       tx.commit();
     }
@@ -690,9 +713,9 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
     SQLite::Statement q(*db_, R"sql(
       INSERT OR REPLACE INTO run_problems(run_id, problem_id, position, status, message,
         best_evaluation_id, compile_evaluation_id, eager_ms, compile_ms, best_ms, speedup,
-        speedup_vs_compile, wall_ms, recheck_evaluation_id)
+        speedup_vs_compile, wall_ms, recheck_evaluation_id, speedup_low, speedup_high)
       VALUES(:run_id, :problem_id, :position, :status, :message, :best, :compile, :eager_ms,
-        :compile_ms, :best_ms, :speedup, :speedup_vs_compile, :wall_ms, :recheck))sql");
+        :compile_ms, :best_ms, :speedup, :speedup_vs_compile, :wall_ms, :recheck, :low, :high))sql");
     q.bind(":run_id", r.run_id);
     q.bind(":problem_id", r.problem_id);
     q.bind(":position", r.position);
@@ -706,11 +729,78 @@ Status Store::PutRunProblem(const RunProblemRecord& r) {
     BindOptional(q, ":best_ms", r.best_ms);
     BindOptional(q, ":speedup", r.speedup);
     BindOptional(q, ":speedup_vs_compile", r.speedup_vs_compile);
+    BindOptional(q, ":low", r.speedup_low);
+    BindOptional(q, ":high", r.speedup_high);
     q.bind(":wall_ms", r.wall_ms);
     q.exec();
     return Status::Ok();
   } catch (const std::exception& e) {
     return DbError(e, "record problem verdict");
+  }
+}
+
+Status Store::PutDecisions(int64_t run_id, int64_t problem_id,
+                           const std::vector<DecisionRecord>& decisions) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement clear(*db_, "DELETE FROM decisions WHERE run_id = ? AND problem_id = ?");
+    clear.bind(1, run_id);
+    clear.bind(2, problem_id);
+    clear.exec();
+    SQLite::Statement q(*db_, R"sql(
+      INSERT INTO decisions(run_id, problem_id, step, action, candidate_evaluation_id,
+        evaluation_id, reason, sigma, speedup, speedup_low, speedup_high, samples)
+      VALUES(:run_id, :problem_id, :step, :action, :candidate, :evaluation, :reason, :sigma,
+        :speedup, :low, :high, :samples))sql");
+    for (const DecisionRecord& d : decisions) {
+      q.bind(":run_id", run_id);
+      q.bind(":problem_id", problem_id);
+      q.bind(":step", d.step);
+      q.bind(":action", d.action);
+      BindOptional(q, ":candidate", d.candidate_evaluation_id);
+      BindOptional(q, ":evaluation", d.evaluation_id);
+      q.bind(":reason", d.reason);
+      q.bind(":sigma", d.sigma);
+      BindOptional(q, ":speedup", d.speedup);
+      BindOptional(q, ":low", d.speedup_low);
+      BindOptional(q, ":high", d.speedup_high);
+      BindOptional(q, ":samples", d.samples);
+      q.exec();
+      q.reset();
+    }
+    tx.commit();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DbError(e, "record verdict decisions");
+  }
+}
+
+Result<std::vector<DecisionRecord>> Store::DecisionsOfRun(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "SELECT * FROM decisions WHERE run_id = ? "
+                              "ORDER BY problem_id, step");
+    q.bind(1, run_id);
+    std::vector<DecisionRecord> out;
+    while (q.executeStep()) {
+      DecisionRecord d;
+      d.problem_id = q.getColumn("problem_id").getInt64();
+      d.step = q.getColumn("step").getInt();
+      d.action = q.getColumn("action").getString();
+      d.candidate_evaluation_id = OptId(q.getColumn("candidate_evaluation_id"));
+      d.evaluation_id = OptId(q.getColumn("evaluation_id"));
+      d.reason = q.getColumn("reason").getString();
+      d.sigma = q.getColumn("sigma").getDouble();
+      d.speedup = OptDouble(q.getColumn("speedup"));
+      d.speedup_low = OptDouble(q.getColumn("speedup_low"));
+      d.speedup_high = OptDouble(q.getColumn("speedup_high"));
+      if (!q.getColumn("samples").isNull()) d.samples = q.getColumn("samples").getInt();
+      out.push_back(std::move(d));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Error(DbError(e, "read verdict decisions"));
   }
 }
 
@@ -739,6 +829,8 @@ Result<std::vector<RunProblemRecord>> Store::RunProblems(int64_t run_id) {
       r.best_ms = OptDouble(q.getColumn("best_ms"));
       r.speedup = OptDouble(q.getColumn("speedup"));
       r.speedup_vs_compile = OptDouble(q.getColumn("speedup_vs_compile"));
+      r.speedup_low = OptDouble(q.getColumn("speedup_low"));
+      r.speedup_high = OptDouble(q.getColumn("speedup_high"));
       r.wall_ms = q.getColumn("wall_ms").isNull() ? 0 : q.getColumn("wall_ms").getDouble();
       r.problem_name = q.getColumn("problem_name").getString();
       r.problem_path = q.getColumn("problem_path").getString();

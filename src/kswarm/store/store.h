@@ -81,12 +81,30 @@ struct RunProblemRecord {
   std::optional<double> best_ms;
   std::optional<double> speedup;             // eager / best, floor 1
   std::optional<double> speedup_vs_compile;  // torch.compile / best, floor 1
+  // The kept speed-up's confidence interval (docs/verification.md); empty when eager stays.
+  std::optional<double> speedup_low;
+  std::optional<double> speedup_high;
   double wall_ms = 0;
   // Read-only, joined from problems:
   std::string problem_name;
   std::string problem_path;
   std::string problem_sha256;
   std::optional<int> level;
+};
+
+// One step of a problem's verdict (table decisions, docs/schema.md): a fresh evaluation the rule
+// asked for, or its final keep / keep_eager.
+struct DecisionRecord {
+  int64_t problem_id = 0;
+  int step = 0;
+  std::string action;  // "evaluate", "keep", "keep_eager"
+  std::optional<int64_t> candidate_evaluation_id;  // the candidate's first evaluation
+  std::optional<int64_t> evaluation_id;  // evaluate: the fresh evaluation; keep: the one the
+                                         // verdict's times come from
+  std::string reason;
+  double sigma = 0;  // the noise of one sample's log the step was decided with
+  std::optional<double> speedup, speedup_low, speedup_high;  // keep: estimate and interval
+  std::optional<int> samples;                                // keep: fresh samples behind it
 };
 
 // One model call of an LLM agent (table agent_calls). `evaluation_id` is the evaluation of the
@@ -155,6 +173,10 @@ class Store {
   // Inserts or replaces the verdict on (run, problem).
   Status PutRunProblem(const RunProblemRecord& record);
   Result<std::vector<RunProblemRecord>> RunProblems(int64_t run_id);
+  // Replaces the problem's decisions in this run with `decisions`, atomically.
+  Status PutDecisions(int64_t run_id, int64_t problem_id,
+                      const std::vector<DecisionRecord>& decisions);
+  Result<std::vector<DecisionRecord>> DecisionsOfRun(int64_t run_id);  // by problem, then step
   // Every evaluation recorded under the run, oldest first, with `generator` filled.
   Result<std::vector<EvaluationRecord>> EvaluationsOfRun(int64_t run_id);
   // Ends a run with `status`: "finished", "failed", or "interrupted" (stopped by a signal; the

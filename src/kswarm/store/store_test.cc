@@ -254,7 +254,7 @@ TEST_F(StoreTest, SurvivesReopenInWalMode) {
   EXPECT_TRUE(store->FindCached("k").value().has_value());
   SQLite::Database db(path_);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 8);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 9);
 }
 
 TEST_F(StoreTest, AProblemOfARunIsPendingUntilItStartsAndVerdictsSurviveTheMigration) {
@@ -271,7 +271,8 @@ TEST_F(StoreTest, AProblemOfARunIsPendingUntilItStartsAndVerdictsSurviveTheMigra
   {
     // Back to version 6, whose CHECK knew no 'pending': the migration keeps the verdict.
     SQLite::Database db(path_, SQLite::OPEN_READWRITE);
-    db.exec("ALTER TABLE evaluations DROP COLUMN isolation; PRAGMA user_version=6");
+    db.exec("DROP TABLE decisions; ALTER TABLE evaluations DROP COLUMN isolation; "
+            "PRAGMA user_version=6");
   }
   store = std::move(Store::Open(path_).value());
   auto rows = store->RunProblems(run).value();
@@ -338,7 +339,7 @@ TEST_F(StoreTest, MigratesAVersion1Database) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   SQLite::Database db(path_);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 8);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 9);
   EXPECT_EQ(db.execAndGet("SELECT attempt FROM evaluations WHERE id = 1").getInt(), 1);
   EXPECT_EQ(db.execAndGet("SELECT purpose FROM evaluations WHERE id = 1").getString(),
             "candidate");
@@ -375,6 +376,31 @@ TEST_F(StoreTest, RunsAndTheirProblemVerdicts) {
   EXPECT_EQ(problems[0].best_evaluation_id, eval_id);
   EXPECT_EQ(problems[0].problem_name, "01_relu");
   EXPECT_EQ(problems[0].level, 1);
+  EXPECT_FALSE(problems[0].speedup_low.has_value());
+  rp.speedup_low = 1.8;
+  rp.speedup_high = 2.2;
+  ASSERT_TRUE(store->PutRunProblem(rp).ok());
+  problems = store->RunProblems(run).value();
+  EXPECT_EQ(problems[0].speedup_low, 1.8);
+  EXPECT_EQ(problems[0].speedup_high, 2.2);
+
+  // A problem's decisions are replaced together (a resumed problem is decided again).
+  DecisionRecord sample{1, 1, "evaluate", eval_id, eval_id, "fresh", 0.05, {}, {}, {}, {}};
+  DecisionRecord keep{1, 2, "keep", eval_id, eval_id, "kept", 0.05, 2.0, 1.8, 2.2, 1};
+  EXPECT_FALSE(store->PutDecisions(run, 1, {sample, sample, keep}).ok());  // steps are unique
+  EXPECT_TRUE(store->DecisionsOfRun(run).value().empty());  // nothing half-written
+  ASSERT_TRUE(store->PutDecisions(run, 1, {sample, keep}).ok());
+  DecisionRecord eager{1, 1, "keep_eager", {}, {}, "none", 0.05, {}, {}, {}, {}};
+  ASSERT_TRUE(store->PutDecisions(run, 1, {eager}).ok());
+  auto decisions = store->DecisionsOfRun(run).value();
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].action, "keep_eager");
+  EXPECT_FALSE(decisions[0].candidate_evaluation_id.has_value());
+  ASSERT_TRUE(store->PutDecisions(run, 1, {sample, keep}).ok());
+  decisions = store->DecisionsOfRun(run).value();
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[1].speedup_low, 1.8);
+  EXPECT_EQ(decisions[1].samples, 1);
 
   auto evals = store->EvaluationsOfRun(store->FindRun("eval-test").value()->id).value();
   ASSERT_EQ(evals.size(), 1u);

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
+#include "kswarm/supervisor/verdict_policy.h"
 #include "kswarm/util/environment.h"
 #include "kswarm/util/files.h"
 
@@ -88,7 +90,9 @@ SuiteRunner::SuiteRunner(store::Store& store, std::vector<evaluator::Evaluator*>
       agents_(std::move(agents)),
       settings_(std::move(settings)),
       progress_(std::move(progress)),
-      min_gain_(min_gain) {}
+      min_gain_(min_gain) {
+  rule_.min_gain = min_gain;
+}
 
 Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<int64_t> run_id,
                                      const std::string& config_json,
@@ -202,24 +206,6 @@ agents::AgentRequest SuiteRunner::BaseRequest(const store::ProblemRecord& proble
   return request;
 }
 
-std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& contenders,
-                                          double min_gain) {
-  std::vector<CandidateResult> remaining = contenders, order;
-  while (!remaining.empty()) {
-    auto beaten = [&](const CandidateResult& c) {
-      return std::any_of(remaining.begin(), remaining.end(), [&](const CandidateResult& d) {
-        return core::ClearlyFasterThan(d.record.evaluation, c.record.evaluation, min_gain);
-      });
-    };
-    // Never empty-handed: the fastest remaining one is beaten by none.
-    auto next = std::find_if(remaining.begin(), remaining.end(),
-                             [&](const CandidateResult& c) { return !beaten(c); });
-    order.push_back(std::move(*next));
-    remaining.erase(next);
-  }
-  return order;
-}
-
 bool SuiteRunner::SubmitBuild(const std::string& file, const std::string& source) {
   if (!pool_ || !evaluator::CompilesOnImport(source)) return false;
   pool_->Submit(file, Sha256Hex(source));
@@ -283,6 +269,84 @@ SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest
     proposals.emplace(agent.get(), std::move(proposal));
   }
   return proposals;
+}
+
+Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int64_t run_id,
+                                               int64_t problem_id,
+                                               const std::vector<CandidateResult>& passed,
+                                               std::vector<double> eager_logs,
+                                               ProgressEvent event) {
+  Ledger ledger;
+  ledger.eager_logs = std::move(eager_logs);
+  for (const CandidateResult& c : passed) {
+    ledger.contenders.push_back(
+        Contender{c.record.id, std::log(*c.record.evaluation.Speedup()), {}, false});
+  }
+  std::map<int64_t, std::vector<store::EvaluationRecord>> fresh;  // by contender id, passed ones
+  std::vector<store::DecisionRecord> decisions;
+  Kept kept;
+  for (int step = 1;; ++step) {
+    VerdictAction action = NextVerdictAction(ledger, rule_);
+    store::DecisionRecord d;
+    d.problem_id = problem_id;
+    d.step = step;
+    d.action = VerdictActionName(action.kind);
+    d.reason = action.reason;
+    d.sigma = action.sigma;
+    if (action.kind != VerdictAction::Kind::kKeepEager) d.candidate_evaluation_id = action.candidate;
+    if (action.kind == VerdictAction::Kind::kEvaluate) {
+      size_t i = 0;
+      while (ledger.contenders[i].id != action.candidate) ++i;
+      auto again = RecheckAndRecord(store_, device, settings_, run_id, passed[i]);
+      if (!again) return Error(again.error());
+      const core::Evaluation& e = again->evaluation;
+      if (e.baseline && e.baseline->min_ms > 0) ledger.eager_logs.push_back(std::log(e.baseline->min_ms));
+      auto speedup = e.Speedup();
+      bool ok = e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_) &&
+                speedup && *speedup > 0;
+      if (ok) {
+        ledger.contenders[i].fresh.push_back(std::log(*speedup));
+        fresh[action.candidate].push_back(*again);
+      } else {
+        ledger.contenders[i].failed = true;
+      }
+      d.evaluation_id = again->id;
+      kept.last_fresh = again->id;
+      decisions.push_back(d);
+      event.agent = "fresh sample of " + passed[i].candidate.generator;
+      event.outcome = ok ? std::string(core::OutcomeName(e.outcome))
+                         : (e.outcome == core::Outcome::kPassed ? "passed, flagged: not kept"
+                                                                : std::string(core::OutcomeName(e.outcome)));
+      event.speedup = speedup;
+      event.cached = false;
+      Emit(event, ProgressEvent::Kind::kCandidate);
+      continue;
+    }
+    if (action.kind == VerdictAction::Kind::kKeep) {
+      // The verdict's times come from the fresh sample closest to the estimate.
+      const auto& samples = fresh.at(action.candidate);
+      const store::EvaluationRecord* closest = &samples.front();
+      for (const auto& r : samples) {
+        if (std::abs(std::log(*r.evaluation.Speedup()) - action.estimate->log_gain) <
+            std::abs(std::log(*closest->evaluation.Speedup()) - action.estimate->log_gain)) {
+          closest = &r;
+        }
+      }
+      kept.evaluation = *closest;
+      kept.last_fresh = samples.back().id;
+      kept.speedup = std::exp(action.estimate->log_gain);
+      kept.speedup_low = std::exp(action.estimate->low);
+      kept.speedup_high = std::exp(action.estimate->high);
+      d.evaluation_id = closest->id;
+      d.speedup = kept.speedup;
+      d.speedup_low = kept.speedup_low;
+      d.speedup_high = kept.speedup_high;
+      d.samples = action.estimate->samples;
+    }
+    decisions.push_back(d);
+    if (Status s = store_.PutDecisions(run_id, problem_id, decisions); !s.ok()) return Error(s);
+    return kept;
+  }
 }
 
 void SuiteRunner::Emit(ProgressEvent event, ProgressEvent::Kind kind) {
@@ -349,8 +413,8 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   std::mutex mu;
   std::optional<store::EvaluationRecord> best, compile;
   std::string best_agent = "eager";
-  std::vector<CandidateResult> contenders;  // clearly faster than eager, in the order evaluated
-  std::vector<CandidateResult> near_misses;  // core::NearMiss, in the order evaluated
+  std::vector<CandidateResult> passed;  // passed and keepable, in the order evaluated
+  std::vector<double> eager_logs;       // log of eager's fastest call in every evaluation
   std::optional<double> any_eager_ms;
   Status failure = Status::Ok();
   std::optional<std::string> broken;  // the problem itself fails: skip it
@@ -510,13 +574,17 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       }
       const core::Evaluation& e = candidate.record.evaluation;
       if (e.baseline) any_eager_ms = e.baseline->min_ms;
+      if (e.baseline && e.baseline->min_ms > 0) eager_logs.push_back(std::log(e.baseline->min_ms));
       auto speedup = e.Speedup();
       if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
-      if (core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_)) {
-        contenders.push_back(candidate);
-        if (!best || *speedup > *best->evaluation.Speedup()) best = candidate.record;
-      } else if (core::NearMiss(e, min_gain_, reduced_precision_allowed_)) {
-        near_misses.push_back(candidate);
+      if (e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_) &&
+          speedup && *speedup > 0) {
+        passed.push_back(candidate);
+      }
+      // Progress only: what is kept is decided after every agent is done.
+      if (core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_) &&
+          (!best || *speedup > *best->evaluation.Speedup())) {
+        best = candidate.record;
       }
       event.agent = agent.name();
       event.outcome = std::string(core::OutcomeName(e.outcome));
@@ -574,108 +642,15 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     return Status::Ok();
   }
 
-  // The verdict: the fastest candidate clearly faster than eager that passes again in a fresh
-  // process on new seeds, else eager (speedup 1, the floor). Between candidates that timing
-  // cannot tell apart the one evaluated first goes first, so noise does not pick the winner; a
-  // contender of another agent close behind the kept one is looked at again (challengers below).
+  // The verdict: docs/verification.md, "The verdict".
+  auto kept = Decide(device, run_id, *problem_id, passed, eager_logs, event);
+  if (!kept) return kept.error();
   best.reset();
-  // One fresh evaluation of a candidate, recorded and reported. When it confirms (passed,
-  // unflagged, clearly faster) and `keep` is given, `keep` becomes the verdict's evaluation.
-  enum class Again { kConfirmed, kNotFaster, kFailed };
-  struct Recheck {
-    Again answer = Again::kFailed;
-    store::EvaluationRecord record;
-  };
-  auto recheck = [&](const CandidateResult& candidate, bool deciding,
-                     const store::EvaluationRecord* keep) -> Result<Recheck> {
-    auto again = RecheckAndRecord(store_, device, settings_, run_id, candidate);
-    if (!again) return Error(again.error());
-    Recheck out{Again::kFailed, std::move(*again)};
-    const core::Evaluation& e = out.record.evaluation;
-    verdict.recheck_evaluation_id = out.record.id;
-    event.agent = (deciding ? "deciding recheck of " : "recheck of ") +
-                  candidate.candidate.generator;
-    event.outcome = std::string(core::OutcomeName(e.outcome));
-    event.speedup = e.Speedup();
-    event.cached = false;
-    if (e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_)) {
-      out.answer = core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_)
-                       ? Again::kConfirmed
-                       : Again::kNotFaster;
-    }
-    if (out.answer == Again::kNotFaster) event.outcome = "passed, not clearly faster again";
-    if (out.answer == Again::kConfirmed && keep) {
-      best = *keep;
-      best_agent = candidate.candidate.generator;
-    }
-    event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
-    emit(ProgressEvent::Kind::kCandidate);
-    return out;
-  };
-  // Kept only when it passes again and is clearly faster again: a speed-up that does not
-  // reproduce in a fresh process on new inputs is noise, not a result. Correct again but not
-  // faster: the first evaluation and this one disagree on speed alone, which a launch-bound
-  // candidate's host time does from process to process. A third fresh evaluation decides: kept
-  // when two of the three were clearly faster. A failure of correctness is never given another
-  // chance. Gives the recheck that confirmed the candidate, or none.
-  auto two_of_three = [&](const CandidateResult& candidate, const store::EvaluationRecord* keep)
-      -> Result<std::optional<store::EvaluationRecord>> {
-    auto again = recheck(candidate, /*deciding=*/false, keep);
-    if (!again) return Error(again.error());
-    if (again->answer == Again::kNotFaster) {
-      again = recheck(candidate, /*deciding=*/true, keep);
-      if (!again) return Error(again.error());
-    }
-    if (again->answer != Again::kConfirmed) return std::optional<store::EvaluationRecord>();
-    return std::optional(std::move(again->record));
-  };
-  const std::vector<CandidateResult> order = RecheckOrder(contenders, min_gain_);
-  size_t leader = 0;
-  std::optional<store::EvaluationRecord> leader_confirmed;  // the kept one's confirming recheck
-  for (; leader < order.size(); ++leader) {
-    auto confirmed = two_of_three(order[leader], &order[leader].record);
-    if (!confirmed) return confirmed.error();
-    if ((leader_confirmed = std::move(*confirmed))) break;
+  if (kept->evaluation) {
+    best = kept->evaluation;
+    best_agent = kept->evaluation->generator;
   }
-  // Challengers: a later contender of another agent whose first evaluation was within noise of
-  // the kept one's (one process's speed-up moves by kNearMissBand) could have been put behind it
-  // by that noise alone. Each agent's first such contender gets the same two-of-three rule and
-  // takes over when its confirming recheck is clearly faster than the kept one's; the verdict
-  // then gives that recheck, the evaluation it was chosen by.
-  if (leader_confirmed) {
-    std::optional<int64_t> kept_recheck = verdict.recheck_evaluation_id;
-    std::set<std::string> agents_seen = {order[leader].candidate.generator};
-    for (size_t i = leader + 1; i < order.size(); ++i) {
-      const CandidateResult& challenger = order[i];
-      if (!core::WithinNoiseOf(challenger.record.evaluation, order[leader].record.evaluation) ||
-          !agents_seen.insert(challenger.candidate.generator).second) {
-        continue;
-      }
-      auto confirmed = two_of_three(challenger, nullptr);
-      if (!confirmed) return confirmed.error();
-      if (*confirmed && core::ClearlyFasterThan((*confirmed)->evaluation,
-                                                leader_confirmed->evaluation, min_gain_)) {
-        leader_confirmed = best = std::move(*confirmed);
-        best_agent = challenger.candidate.generator;
-        kept_recheck = verdict.recheck_evaluation_id;
-      }
-    }
-    verdict.recheck_evaluation_id = kept_recheck;
-  }
-  // Nothing kept: the same two-of-three rule for the fastest candidate whose first evaluation
-  // fell just short of the minimum gain, so the side of the line one process fell on does not
-  // decide alone. Kept when both rechecks are clearly faster; the verdict gives the first of
-  // them. One per problem: at most two more evaluations, however many attempts fell short.
-  if (!best && !near_misses.empty()) {
-    const CandidateResult near_miss = RecheckOrder(near_misses, min_gain_).front();
-    auto again = recheck(near_miss, /*deciding=*/false, nullptr);
-    if (!again) return again.error();
-    if (again->answer == Again::kConfirmed) {
-      auto deciding = recheck(near_miss, /*deciding=*/true, &again->record);
-      if (!deciding) return deciding.error();
-    }
-  }
-
+  verdict.recheck_evaluation_id = kept->last_fresh;
   verdict.status = "done";
   verdict.best_evaluation_id = best ? std::optional(best->id) : std::nullopt;
   if (best) {
@@ -687,8 +662,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     verdict.eager_ms = any_eager_ms;
     verdict.best_ms = any_eager_ms;
   }
-  double best_speedup = best ? *best->evaluation.Speedup() : 1.0;
+  double best_speedup = best ? kept->speedup : 1.0;
   verdict.speedup = best_speedup;
+  verdict.speedup_low = best ? std::optional(kept->speedup_low) : std::nullopt;
+  verdict.speedup_high = best ? std::optional(kept->speedup_high) : std::nullopt;
   if (compile) {
     verdict.compile_evaluation_id = compile->id;
     if (auto compile_speedup = compile->evaluation.Speedup()) {

@@ -19,6 +19,7 @@
 #include "kswarm/evaluator/evaluator.h"
 #include "kswarm/evaluator/tools.h"
 #include "kswarm/supervisor/evaluate_candidate.h"
+#include "kswarm/supervisor/verdict_policy.h"
 #include "kswarm/store/store.h"
 #include "kswarm/util/status.h"
 
@@ -27,13 +28,6 @@ namespace kswarm::supervisor {
 // The problem files under `paths` (files, or folders searched recursively for *.py, skipping
 // names that start with '_'), sorted within each folder. kInvalidArgument for a missing path.
 Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths);
-
-// The order in which a problem's candidates that are clearly faster than eager (given in the
-// order they were evaluated) are re-verified, the first to pass again being kept: at each step
-// the earliest one that no other remaining one is clearly faster than (core::ClearlyFasterThan).
-// The fastest goes first unless timing cannot tell it from an earlier one.
-std::vector<CandidateResult> RecheckOrder(const std::vector<CandidateResult>& contenders,
-                                          double min_gain);
 
 // The agent whose candidate is the second baseline of every report.
 inline constexpr const char* kCompileBaselineAgent = "torch_compile";
@@ -111,6 +105,17 @@ class SuiteRunner {
   // Evaluates every agent's candidates on one problem on `device` and records the verdict.
   Status RunProblem(evaluator::Evaluator& device, int64_t run_id, int position, int total,
                     const std::string& path, SuiteResult& result);
+  // What a problem keeps, by the rule of docs/verification.md: fresh evaluations of the
+  // `passed` candidates (first evaluations passed and keepable, in the order evaluated) as the
+  // rule asks for them, each recorded and reported; the rule's steps stored as decisions.
+  struct Kept {
+    std::optional<store::EvaluationRecord> evaluation;  // empty: eager stays
+    double speedup = 1, speedup_low = 1, speedup_high = 1;
+    std::optional<int64_t> last_fresh;  // the last fresh evaluation made
+  };
+  Result<Kept> Decide(evaluator::Evaluator& device, int64_t run_id, int64_t problem_id,
+                      const std::vector<CandidateResult>& passed, std::vector<double> eager_logs,
+                      ProgressEvent event);
   void Emit(ProgressEvent event, ProgressEvent::Kind kind);
   agents::AgentRequest BaseRequest(const store::ProblemRecord& problem,
                                    const core::Environment& env) const;
@@ -138,6 +143,7 @@ class SuiteRunner {
   core::EvalSettings settings_;
   ProgressFn progress_;
   double min_gain_;
+  VerdictRule rule_;
   bool reduced_precision_allowed_ = false;
   evaluator::BuildPool* pool_ = nullptr;
   std::mutex shared_mu_;  // guards budget_, progress_ and the run's counts across devices
