@@ -82,14 +82,12 @@ core::EvalSettings Settings(const EvalOptions& o) {
   return s;
 }
 
-// The verdict rule a run decides with (docs/verification.md, "The verdict").
-json VerdictJson(double min_gain) {
-  supervisor::VerdictRule r;
-  r.min_gain = min_gain;
-  return {{"rule", "sequential"}, {"min_gain", r.min_gain}, {"z", r.z},
-          {"max_fresh", r.max_fresh}, {"max_challenge", r.max_challenge},
-          {"max_per_problem", r.max_per_problem}, {"prior_sigma", r.prior_sigma},
-          {"prior_weight", r.prior_weight}, {"min_sigma", r.min_sigma}};
+// The verdict rule a run decides with (docs/verification.md, "The verdict"): the one it began
+// with when resumed, else the default with the run's minimum gain.
+supervisor::VerdictRule RuleOf(const RunFlags& f) {
+  supervisor::VerdictRule r = f.verdict.value_or(supervisor::VerdictRule{});
+  if (!f.verdict) r.min_gain = f.min_gain.value_or(core::kDefaultMinGain);
+  return r;
 }
 
 json ConfigJson(const RunFlags& f, const std::string& device_type,
@@ -101,12 +99,12 @@ json ConfigJson(const RunFlags& f, const std::string& device_type,
           {"static_check", f.options.static_check},
           {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)},
           {"selection", "fastest_calls"},  // what the speed-ups compare (docs/verification.md)
-          {"verdict", VerdictJson(f.min_gain.value_or(core::kDefaultMinGain))},
+          {"verdict", json::parse(supervisor::VerdictRuleJson(RuleOf(f)))},
           {"reference", f.reference}};
 }
 
 // A stored run's configuration back into flags, so a resumed run continues as it began.
-RunFlags FromConfig(const json& c, RunFlags flags) {
+Result<RunFlags> FromConfig(const json& c, RunFlags flags) {
   flags.agents = c.value("agents", flags.agents);
   flags.replay = c.value("replay", flags.replay);
   flags.models = c.value("models", flags.models);
@@ -118,6 +116,12 @@ RunFlags FromConfig(const json& c, RunFlags flags) {
   flags.options.device = c.value("device", flags.options.device);
   flags.options.static_check = c.value("static_check", flags.options.static_check);
   if (c.contains("min_gain")) flags.min_gain = c.value("min_gain", core::kDefaultMinGain);
+  if (c.contains("verdict")) {
+    // A stored rule that cannot be read is the store's damage, not the user's: say so.
+    auto rule = supervisor::ParseVerdictRule(c["verdict"].dump());
+    if (!rule) return Error(rule.error());
+    flags.verdict = *rule;
+  }
   flags.reference = c.value("reference", flags.reference);
   return flags;
 }
@@ -416,7 +420,11 @@ int Run(const RunFlags& given, const std::string& db_path) {
       ((*existing)->status == "running" || (*existing)->status == "interrupted")) {
     resume_id = (*existing)->id;
     json stored = json::parse((*existing)->config_json, nullptr, false);
-    if (stored.is_object()) flags = FromConfig(stored, flags);
+    if (stored.is_object()) {
+      auto resumed = FromConfig(stored, flags);
+      if (!resumed) return Fail(resumed.error());
+      flags = std::move(*resumed);
+    }
     std::fprintf(stderr, "kswarm: resuming run '%s' (#%lld) with its recorded settings\n",
                  name.c_str(), static_cast<long long>(*resume_id));
   }
@@ -560,6 +568,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
   supervisor::SuiteRunner runner(**store, devices, std::move(*made), Settings(flags.options),
                                  [&](const supervisor::ProgressEvent& e) { progress.Update(e); },
                                  flags.min_gain.value_or(core::kDefaultMinGain));
+  runner.set_verdict_rule(RuleOf(flags));
   runner.set_build_pool(pool.get());
   runner.set_reduced_precision_allowed(flags.precision == "reduced");
   runner.set_reference_sources(references);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kswarm/core/evaluation.h"
+#include "kswarm/supervisor/verdict_policy.h"
 
 namespace kswarm::cli {
 
@@ -44,6 +45,8 @@ struct RunFlags {
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
+  // The verdict rule of a resumed run, as it began; empty: the default with min_gain.
+  std::optional<supervisor::VerdictRule> verdict;
   int build_jobs = -1;              // candidates built ahead at once; 0: none; -1: one per core
   std::string reference;            // reference implementations (file or folder); empty: the
                                     // config's [context] reference

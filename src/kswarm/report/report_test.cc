@@ -27,7 +27,8 @@ class ReportTest : public ::testing::Test {
     fs::create_directories(dir_);
     store_ = std::move(store::Store::Open((dir_ / "kswarm.db").string()).value());
     run_ = store_->CreateRun("golden", "run",
-                             R"({"precision":"fp32","min_gain":0.01,"shapes":"small"})").value();
+                             R"({"precision":"fp32","min_gain":0.01,"shapes":"small",)"
+                             R"("verdict":{"rule":"sequential","min_gain":0.01}})").value();
     // level 1: torch_compile 2.45x in its own evaluation, cuda_graph 2.5x (kept: 1.02x vs
     // compile); eager's time moves 1.6x between the evaluations, the recheck's the slowest.
     int64_t p1 = Problem("01_matmul", 1);
@@ -129,12 +130,17 @@ class ReportTest : public ::testing::Test {
 };
 
 TEST_F(ReportTest, SelectionSaysWhatTheRunComparedAndOlderRunsKeepTheirRule) {
-  EXPECT_EQ(Summary().selection, "kept when >= 1% faster than eager, timing quartiles apart");
-  auto run = store_->CreateRun("now", "run", R"({"min_gain":0.03,"selection":"fastest_calls"})");
-  ASSERT_TRUE(run.has_value());
-  auto s = Summarize(*store_, *store_->FindRun("now").value());
-  ASSERT_TRUE(s.has_value());
-  EXPECT_EQ(s->selection, "kept when the fastest calls are >= 3% faster than eager's");
+  EXPECT_EQ(Summary().selection,
+            "kept when fresh samples show >= 1% over eager at 2 standard errors (at most 3 "
+            "fresh samples a candidate, 6 a problem; docs/verification.md)");
+  auto selection = [&](const std::string& name, const std::string& config) {
+    EXPECT_TRUE(store_->CreateRun(name, "run", config).has_value());
+    return Summarize(*store_, *store_->FindRun(name).value()).value().selection;
+  };
+  EXPECT_EQ(selection("fastest", R"({"min_gain":0.03,"selection":"fastest_calls"})"),
+            "kept when the fastest calls are >= 3% faster than eager's");
+  EXPECT_EQ(selection("quartiles", R"({"min_gain":0.01})"),
+            "kept when >= 1% faster than eager, timing quartiles apart");
 }
 
 TEST_F(ReportTest, ContextConfigurationsGetGeomeansAndTheBestByLevel) {

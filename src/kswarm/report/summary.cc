@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
+#include "kswarm/supervisor/verdict_policy.h"
 
 namespace kswarm::report {
 namespace {
@@ -246,14 +247,15 @@ void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
   // "selection" was recorded, speed-ups compared medians and the quartiles had to be apart.
   double min_gain = config.is_object() ? config.value("min_gain", 0.0) : 0.0;
   bool fastest = config.is_object() && config.value("selection", "") == "fastest_calls";
-  const nlohmann::json* rule =
-      config.is_object() && config.contains("verdict") ? &config["verdict"] : nullptr;
-  if (rule && rule->is_object()) {
+  std::optional<supervisor::VerdictRule> rule;  // runs recorded before the rule have none
+  if (config.is_object() && config.contains("verdict")) {
+    if (auto parsed = supervisor::ParseVerdictRule(config["verdict"].dump())) rule = *parsed;
+  }
+  if (rule) {
     s.selection = fmt::format(
         "kept when fresh samples show >= {:g}% over eager at {:g} standard errors (at most {} "
         "fresh samples a candidate, {} a problem; docs/verification.md)",
-        100 * rule->value("min_gain", 0.0), rule->value("z", 0.0), rule->value("max_fresh", 0),
-        rule->value("max_per_problem", 0));
+        100 * rule->min_gain, rule->z, rule->max_fresh, rule->max_per_problem);
   } else if (min_gain <= 0) {
     s.selection = "kept when faster than eager";
   } else if (fastest) {

@@ -91,6 +91,10 @@ class SuiteRunner {
   // and the profile, or their advisor's reading of it, goes into their next attempt.
   void set_reference_sources(ReferenceSources sources) { references_ = std::move(sources); }
 
+  // The rule that decides what each problem keeps (docs/verification.md); by default the
+  // default rule with the constructor's `min_gain`.
+  void set_verdict_rule(VerdictRule rule) { rule_ = rule; }
+
   // Whether candidates whose numbers are coarser than fp32 may be kept (--precision reduced);
   // by default they never are (core::Evaluation::reduced_precision()).
   void set_reduced_precision_allowed(bool allowed) { reduced_precision_allowed_ = allowed; }

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace kswarm::supervisor {
 namespace {
@@ -130,6 +131,44 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
       fmt::format("{:.3f}x [{:.3f}x, {:.3f}x] over {} fresh sample(s)", Speedup(lead.log_gain),
                   Speedup(lead.low), Speedup(lead.high), lead.samples),
       lead, sigma};
+}
+
+std::string VerdictRuleJson(const VerdictRule& r) {
+  return nlohmann::json{{"rule", "sequential"},          {"min_gain", r.min_gain},
+                        {"z", r.z},                      {"max_fresh", r.max_fresh},
+                        {"max_challenge", r.max_challenge}, {"max_per_problem", r.max_per_problem},
+                        {"prior_sigma", r.prior_sigma},  {"prior_weight", r.prior_weight},
+                        {"min_sigma", r.min_sigma}}
+      .dump();
+}
+
+Result<VerdictRule> ParseVerdictRule(const std::string& text) {
+  auto bad = [](const std::string& why) {
+    return Error(StatusCode::kInvalidArgument, "verdict rule: " + why);
+  };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return bad("not a JSON object");
+  if (j.value("rule", std::string("sequential")) != "sequential") {
+    return bad("unknown rule " + j["rule"].dump());
+  }
+  VerdictRule r;
+  try {
+    r.min_gain = j.value("min_gain", r.min_gain);
+    r.z = j.value("z", r.z);
+    r.max_fresh = j.value("max_fresh", r.max_fresh);
+    r.max_challenge = j.value("max_challenge", r.max_challenge);
+    r.max_per_problem = j.value("max_per_problem", r.max_per_problem);
+    r.prior_sigma = j.value("prior_sigma", r.prior_sigma);
+    r.prior_weight = j.value("prior_weight", r.prior_weight);
+    r.min_sigma = j.value("min_sigma", r.min_sigma);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
+  }
+  if (r.min_gain < 0 || r.z <= 0 || r.max_fresh < 1 || r.max_challenge < 0 ||
+      r.max_per_problem < 0 || r.prior_sigma <= 0 || r.prior_weight < 0 || r.min_sigma <= 0) {
+    return bad("a value out of range in " + text);
+  }
+  return r;
 }
 
 const char* VerdictActionName(VerdictAction::Kind kind) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "kswarm/util/status.h"
+
 namespace kswarm::supervisor {
 
 // The rule's parameters; stored with the run (docs/schema.md, runs.config_json "verdict").
@@ -23,6 +25,12 @@ struct VerdictRule {
   double prior_weight = 1.0;
   double min_sigma = 0.002;  // no estimate goes below this: timers and clocks have a resolution
 };
+
+// The rule as stored with a run (a JSON object: docs/schema.md, runs.config_json "verdict"), and
+// read back, so a resumed run and its report use the rule it began with. A key left out keeps its
+// default; a value of the wrong type or out of range is kInvalidArgument.
+std::string VerdictRuleJson(const VerdictRule& rule);
+Result<VerdictRule> ParseVerdictRule(const std::string& json);
 
 // One candidate whose first evaluation passed and may be kept. Samples are log(eager / candidate)
 // from the fastest timed calls of one evaluation, each in its own process.

@@ -145,5 +145,26 @@ TEST(VerdictPolicyTest, ScreenOrderPutsALaterCandidateFirstOnlyWhenClearlyFaster
   EXPECT_TRUE(ScreenOrder(Ledger{}, 0.03, rule).empty());
 }
 
+TEST(VerdictPolicyTest, TheRuleIsStoredAndReadBackAsItWas) {
+  VerdictRule rule;
+  rule.min_gain = 0.05;
+  rule.max_per_problem = 4;
+  rule.prior_sigma = 0.03;
+  auto back = ParseVerdictRule(VerdictRuleJson(rule));
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  EXPECT_EQ(VerdictRuleJson(*back), VerdictRuleJson(rule));
+  EXPECT_EQ(back->max_per_problem, 4);
+  auto defaults = ParseVerdictRule(R"({"min_gain": 0.02})");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->min_gain, 0.02);
+  EXPECT_EQ(defaults->z, VerdictRule{}.z);
+  for (const char* bad : {"[]", "not json", R"({"rule": "two_of_three"})", R"({"z": "wide"})",
+                          R"({"z": 0})", R"({"max_fresh": 0})", R"({"prior_sigma": -1})"}) {
+    auto parsed = ParseVerdictRule(bad);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace kswarm::supervisor
