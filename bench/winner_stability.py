@@ -22,9 +22,11 @@ def load(path):
                                "order by id desc limit 1").fetchone()
     gain = json.loads(config or "{}").get("min_gain", 0.01)
     kept = {}
-    for name, agent, speedup, low, high in c.execute("""
-            select p.name, coalesce(k.generator, 'eager'), rp.speedup, rp.speedup_low,
-                   rp.speedup_high
+    columns = {r[1] for r in c.execute("pragma table_info(run_problems)")}
+    interval = ("rp.speedup_low, rp.speedup_high" if "speedup_low" in columns
+                else "null, null")  # databases before schema 9
+    for name, agent, speedup, low, high in c.execute(f"""
+            select p.name, coalesce(k.generator, 'eager'), rp.speedup, {interval}
             from run_problems rp join problems p on p.id = rp.problem_id
             left join evaluations e on e.id = rp.best_evaluation_id
             left join candidates k on k.id = e.candidate_id
