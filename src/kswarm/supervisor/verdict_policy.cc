@@ -69,6 +69,9 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
   const double sigma = SampleNoise(ledger, rule);
   const double threshold = std::log1p(rule.min_gain);
   const double z = rule.z;
+  // The smallest mean that max_fresh samples can show above the threshold: a candidate whose
+  // upper bound is below it could not be kept within its cap, so no sample is spent on it.
+  const double reach = threshold + z * sigma / std::sqrt(static_cast<double>(rule.max_fresh));
   int spent = 0;
   for (const Contender& c : ledger.contenders) {
     spent += static_cast<int>(c.fresh.size()) + (c.failed ? 1 : 0);
@@ -87,7 +90,7 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
     const int n = static_cast<int>(c.fresh.size());
     if (!leader) {
       if (n == 0) {
-        if (c.screen + z * sigma <= threshold || !can_spend) continue;
+        if (c.screen + z * sigma <= reach || !can_spend) continue;
         return evaluate(c, fmt::format("{:.3f}x on its first evaluation: a fresh sample against eager",
                                        Speedup(c.screen)));
       }
@@ -95,7 +98,7 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
       if (e.low > threshold) {
         leader = &c;
         lead = e;
-      } else if (e.high > threshold && n < rule.max_fresh && can_spend) {
+      } else if (e.high > reach && n < rule.max_fresh && can_spend) {
         return evaluate(c, fmt::format("{:.3f}x [{:.3f}x, {:.3f}x] over {} fresh sample(s): undecided",
                                        Speedup(e.log_gain), Speedup(e.low), Speedup(e.high), n));
       }
