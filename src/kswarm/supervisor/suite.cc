@@ -50,6 +50,22 @@ Result<std::string> WriteCandidateFile(const std::string& source) {
   return path.string();
 }
 
+// An evaluation as a sample of the verdict rule (docs/verification.md): log(eager / candidate)
+// when it passed and may be kept under the run's precision, else none.
+std::optional<double> LogGain(const core::Evaluation& e, bool reduced_precision_allowed) {
+  auto speedup = e.Speedup();
+  if (e.outcome != core::Outcome::kPassed || !e.Keepable(reduced_precision_allowed) || !speedup ||
+      *speedup <= 0) {
+    return std::nullopt;
+  }
+  return std::log(*speedup);
+}
+
+// Eager's fastest call in `e`, kept as the rule's A/A record of the noise when eager was timed.
+void AddEagerLog(const core::Evaluation& e, std::vector<double>& logs) {
+  if (e.baseline && e.baseline->min_ms > 0) logs.push_back(std::log(e.baseline->min_ms));
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths) {
@@ -280,7 +296,7 @@ Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int6
   ledger.eager_logs = std::move(eager_logs);
   for (const CandidateResult& c : passed) {
     ledger.contenders.push_back(
-        Contender{c.record.id, std::log(*c.record.evaluation.Speedup()), {}, false});
+        Contender{c.record.id, *LogGain(c.record.evaluation, reduced_precision_allowed_), {}, false});
   }
   std::map<int64_t, std::vector<store::EvaluationRecord>> fresh;  // by contender id, passed ones
   std::vector<store::DecisionRecord> decisions;
@@ -300,12 +316,12 @@ Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int6
       auto again = RecheckAndRecord(store_, device, settings_, run_id, passed[i]);
       if (!again) return Error(again.error());
       const core::Evaluation& e = again->evaluation;
-      if (e.baseline && e.baseline->min_ms > 0) ledger.eager_logs.push_back(std::log(e.baseline->min_ms));
+      AddEagerLog(e, ledger.eager_logs);
       auto speedup = e.Speedup();
-      bool ok = e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_) &&
-                speedup && *speedup > 0;
+      std::optional<double> sample = LogGain(e, reduced_precision_allowed_);
+      bool ok = sample.has_value();
       if (ok) {
-        ledger.contenders[i].fresh.push_back(std::log(*speedup));
+        ledger.contenders[i].fresh.push_back(*sample);
         fresh[action.candidate].push_back(*again);
       } else {
         ledger.contenders[i].failed = true;
@@ -574,13 +590,10 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       }
       const core::Evaluation& e = candidate.record.evaluation;
       if (e.baseline) any_eager_ms = e.baseline->min_ms;
-      if (e.baseline && e.baseline->min_ms > 0) eager_logs.push_back(std::log(e.baseline->min_ms));
+      AddEagerLog(e, eager_logs);
       auto speedup = e.Speedup();
       if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
-      if (e.outcome == core::Outcome::kPassed && e.Keepable(reduced_precision_allowed_) &&
-          speedup && *speedup > 0) {
-        passed.push_back(candidate);
-      }
+      if (LogGain(e, reduced_precision_allowed_)) passed.push_back(candidate);
       // Progress only: what is kept is decided after every agent is done.
       if (core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_) &&
           (!best || *speedup > *best->evaluation.Speedup())) {
