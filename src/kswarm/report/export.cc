@@ -116,7 +116,16 @@ Result<Winner> ExportWinner(store::Store& store, const store::RunRecord& run,
   entry["kept_ms"] = times.kept_ms ? ordered_json(*times.kept_ms) : ordered_json();
   entry["reduced_precision"] = agents::IsReducedPrecision(c.generator);
   entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));
-  entry["trials"] = e.settings.trials;
+  // The trials it passed: its first evaluation's (the run's setting); a fresh sample checks fewer.
+  auto evaluations = store.EvaluationsOfRun(run.id);
+  if (!evaluations) return Error(evaluations.error());
+  int trials = e.settings.trials;
+  for (const auto& other : *evaluations) {
+    if (other.candidate_id == e.candidate_id && other.evaluation.outcome == core::Outcome::kPassed) {
+      trials = std::max(trials, other.settings.trials);
+    }
+  }
+  entry["trials"] = trials;
   entry["evaluation_id"] = e.id;
   return Winner{entry, ImportsRuntime(c.source)};
 }

@@ -73,6 +73,7 @@ class ReportTest : public ::testing::Test {
     r.environment.cuda_version = "13.0";
     r.environment.driver = "580.159.04";
     r.settings.shapes = "small";
+    r.settings.trials = purpose == "recheck" ? 10 : 100;  // a fresh sample checks fewer
     r.cache_key = source;
     r.purpose = purpose;
     r.evaluation.outcome = outcome;
@@ -301,6 +302,9 @@ TEST_F(ReportTest, ExportWritesWinnersAndAManifest) {
   EXPECT_NE(manifest->find("\"shapes\": \"small\",\n  \"shapes_note\": \"small (the problems' "
                            "KSWARM_SMALL_SHAPES; full-size speed-ups may differ)\""),
             std::string::npos) << *manifest;
+  // Kept from a fresh sample of 10 trials: the trials it passed are its first evaluation's.
+  EXPECT_NE(manifest->find("\"trials\": 100,"), std::string::npos) << *manifest;
+  EXPECT_EQ(manifest->find("\"trials\": 10,"), std::string::npos) << *manifest;
   // Eager kept: eager's time from torch.compile's evaluation, as in the report.
   EXPECT_NE(manifest->find("\"eager_ms\": 1.0,\n      \"speedup\": 1.0,\n      \"shapes\": \"small\""),
             std::string::npos) << *manifest;

@@ -48,8 +48,8 @@ struct EvaluationRecord {
   std::string created_at;
   int attempt = 1;        // the agent's attempt number on this problem, from 1
   std::string generator;  // who made the candidate (read from candidates; not written)
-  // "candidate" (an agent's attempt) or "recheck" (a winner re-verified in a fresh process on
-  // fresh seeds before the supervisor keeps it). Only candidates answer the cache.
+  // "candidate" (an agent's attempt) or "recheck" (a fresh sample the verdict rule asked for: a
+  // fresh process, new seeds, fewer trials). Only candidates answer the cache.
   std::string purpose = "candidate";
 };
 

@@ -61,11 +61,6 @@ std::optional<double> LogGain(const core::Evaluation& e, bool reduced_precision_
   return std::log(*speedup);
 }
 
-// Eager's fastest call in `e`, kept as the rule's A/A record of the noise when eager was timed.
-void AddEagerLog(const core::Evaluation& e, std::vector<double>& logs) {
-  if (e.baseline && e.baseline->min_ms > 0) logs.push_back(std::log(e.baseline->min_ms));
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths) {
@@ -127,6 +122,11 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   }
   auto existing = store_.RunProblems(result.run_id);
   if (!existing) return Error(existing.error());
+  if (result.resumed) {
+    auto noise = RunNoiseOf(result.run_id, *existing);
+    if (!noise) return Error(noise.error());
+    run_noise_ = *noise;
+  }
   auto calls = store_.AgentCallsOfRun(result.run_id);
   if (!calls) return Error(calls.error());
   for (const auto& agent : agents_) {
@@ -207,6 +207,26 @@ Result<SuiteResult> SuiteRunner::Run(const std::string& run_name, std::optional<
   if (!failure.ok()) return Error(failure);  // the run stays 'running': resumable
   if (Status s = store_.FinishRun(result.run_id, "finished"); !s.ok()) return Error(s);
   return result;
+}
+
+Result<NoisePool> SuiteRunner::RunNoiseOf(int64_t run_id,
+                                          const std::vector<store::RunProblemRecord>& problems) {
+  std::set<int64_t> done;
+  for (const auto& rp : problems) {
+    if (rp.status == "done") done.insert(rp.problem_id);
+  }
+  auto evaluations = store_.EvaluationsOfRun(run_id);
+  if (!evaluations) return Error(evaluations.error());
+  std::map<std::pair<int64_t, int64_t>, std::vector<double>> samples;  // by problem, candidate
+  for (const auto& r : *evaluations) {
+    if (r.purpose != "recheck" || !done.count(r.problem_id)) continue;
+    if (auto sample = LogGain(r.evaluation, reduced_precision_allowed_)) {
+      samples[{r.problem_id, r.candidate_id}].push_back(*sample);
+    }
+  }
+  NoisePool pool;
+  for (const auto& [key, xs] : samples) pool.Add(xs);
+  return pool;
 }
 
 agents::AgentRequest SuiteRunner::BaseRequest(const store::ProblemRecord& problem,
@@ -290,10 +310,12 @@ SuiteRunner::FirstProposals SuiteRunner::ProposeFirst(const agents::AgentRequest
 Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int64_t run_id,
                                                int64_t problem_id,
                                                const std::vector<CandidateResult>& passed,
-                                               std::vector<double> eager_logs,
                                                ProgressEvent event) {
   Ledger ledger;
-  ledger.eager_logs = std::move(eager_logs);
+  {
+    std::lock_guard<std::mutex> lock(shared_mu_);
+    ledger.run = run_noise_;
+  }
   for (const CandidateResult& c : passed) {
     ledger.contenders.push_back(
         Contender{c.record.id, *LogGain(c.record.evaluation, reduced_precision_allowed_), {}, false});
@@ -313,10 +335,11 @@ Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int6
     if (action.kind == VerdictAction::Kind::kEvaluate) {
       size_t i = 0;
       while (ledger.contenders[i].id != action.candidate) ++i;
-      auto again = RecheckAndRecord(store_, device, settings_, run_id, passed[i]);
+      core::EvalSettings fresh_settings = settings_;
+      fresh_settings.trials = std::min(settings_.trials, rule_.fresh_trials);
+      auto again = RecheckAndRecord(store_, device, fresh_settings, run_id, passed[i]);
       if (!again) return Error(again.error());
       const core::Evaluation& e = again->evaluation;
-      AddEagerLog(e, ledger.eager_logs);
       auto speedup = e.Speedup();
       std::optional<double> sample = LogGain(e, reduced_precision_allowed_);
       bool ok = sample.has_value();
@@ -361,6 +384,8 @@ Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int6
     }
     decisions.push_back(d);
     if (Status s = store_.PutDecisions(run_id, problem_id, decisions); !s.ok()) return Error(s);
+    std::lock_guard<std::mutex> lock(shared_mu_);
+    for (const Contender& c : ledger.contenders) run_noise_.Add(c.fresh);
     return kept;
   }
 }
@@ -430,7 +455,6 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   std::optional<store::EvaluationRecord> best, compile;
   std::string best_agent = "eager";
   std::vector<CandidateResult> passed;  // passed and keepable, in the order evaluated
-  std::vector<double> eager_logs;       // log of eager's fastest call in every evaluation
   std::optional<double> any_eager_ms;
   Status failure = Status::Ok();
   std::optional<std::string> broken;  // the problem itself fails: skip it
@@ -590,7 +614,6 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
       }
       const core::Evaluation& e = candidate.record.evaluation;
       if (e.baseline) any_eager_ms = e.baseline->min_ms;
-      AddEagerLog(e, eager_logs);
       auto speedup = e.Speedup();
       if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
       if (LogGain(e, reduced_precision_allowed_)) passed.push_back(candidate);
@@ -656,7 +679,7 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   }
 
   // The verdict: docs/verification.md, "The verdict".
-  auto kept = Decide(device, run_id, *problem_id, passed, eager_logs, event);
+  auto kept = Decide(device, run_id, *problem_id, passed, event);
   if (!kept) return kept.error();
   best.reset();
   if (kept->evaluation) {

@@ -118,8 +118,10 @@ class SuiteRunner {
     std::optional<int64_t> last_fresh;  // the last fresh evaluation made
   };
   Result<Kept> Decide(evaluator::Evaluator& device, int64_t run_id, int64_t problem_id,
-                      const std::vector<CandidateResult>& passed, std::vector<double> eager_logs,
-                      ProgressEvent event);
+                      const std::vector<CandidateResult>& passed, ProgressEvent event);
+  // The noise pool of a resumed run: the fresh samples of its problems already done.
+  Result<NoisePool> RunNoiseOf(int64_t run_id,
+                               const std::vector<store::RunProblemRecord>& problems);
   void Emit(ProgressEvent event, ProgressEvent::Kind kind);
   agents::AgentRequest BaseRequest(const store::ProblemRecord& problem,
                                    const core::Environment& env) const;
@@ -155,6 +157,7 @@ class SuiteRunner {
   std::map<std::string, RunBudget> member_budgets_;  // agents with a budget of their own
   ReferenceSources references_;
   std::map<std::string, FirstProposals> prefetched_;  // by problem path, until its turn
+  NoisePool run_noise_;  // repeated fresh samples of the run's decided problems; under shared_mu_
   double started_s_ = 0;
 };
 

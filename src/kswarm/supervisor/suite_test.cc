@@ -595,6 +595,55 @@ TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
   EXPECT_EQ(store_->EvaluationsOfRun(first->run_id).value().size(), 2u);
 }
 
+TEST_F(SuiteTest, FreshSamplesCheckFewerTrialsAndTheRunsRepeatsSetTheNextProblemsNoise) {
+  // A rule that samples every candidate to its cap of two and keeps none: the first problem's two
+  // fresh samples are the run's noise pool when the second problem is decided, also after a
+  // resume.
+  std::string p1 = WriteProblem("a.py", SlowProblem(0.02));
+  std::string p2 = WriteProblem("b.py", SlowProblem(0.02) + "# another problem\n");
+  VerdictRule rule;
+  rule.z = 100;
+  rule.max_fresh = 2;
+  rule.fresh_trials = 1;
+  auto run = [&](std::optional<int64_t> id, std::vector<std::string> paths) {
+    std::vector<std::unique_ptr<agents::Agent>> agents;
+    agents.push_back(std::make_unique<testing::FakeAgent>(
+        "half", std::vector<std::string>{Candidate(0.01)}));
+    std::vector<ProgressEvent> events;
+    auto runner = Runner(std::move(agents), &events);
+    runner->set_verdict_rule(rule);
+    return runner->Run("r", id, "{}", paths);
+  };
+  auto first = run(std::nullopt, {p1});
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  auto evals = store_->EvaluationsOfRun(first->run_id).value();
+  ASSERT_EQ(evals.size(), 3u);
+  EXPECT_EQ(evals[0].settings.trials, 2);
+  std::vector<double> samples;
+  for (size_t i = 1; i < evals.size(); ++i) {
+    EXPECT_EQ(evals[i].purpose, "recheck");
+    EXPECT_EQ(evals[i].settings.trials, 1);
+    EXPECT_EQ(evals[i].evaluation.trials_run, 1);
+    samples.push_back(std::log(*evals[i].evaluation.Speedup()));
+  }
+  EXPECT_EQ(Steps(*store_, first->run_id),
+            (std::vector<std::string>{"evaluate half", "evaluate half", "keep_eager"}));
+
+  auto resumed = run(first->run_id, {p1, p2});
+  ASSERT_TRUE(resumed.has_value()) << resumed.error().ToString();
+  auto decisions = store_->DecisionsOfRun(first->run_id).value();
+  NoisePool pool;
+  pool.Add(samples);
+  Ledger before_p2;
+  before_p2.run = pool;
+  const auto& p2_first = *std::find_if(decisions.begin(), decisions.end(), [&](const auto& d) {
+    return d.problem_id != decisions.front().problem_id;
+  });
+  EXPECT_EQ(p2_first.step, 1);
+  EXPECT_NEAR(p2_first.sigma, SampleNoise(before_p2, rule), 1e-12);
+  EXPECT_NE(p2_first.sigma, rule.prior_sigma);
+}
+
 TEST(DiscoverProblemsTest, FilesAndFoldersSortedSkippingPrivateNames) {
   fs::path dir = fs::path(::testing::TempDir()) / ("kswarm_discover_" + std::to_string(::getpid()));
   fs::create_directories(dir / "level1" / "__pycache__");

@@ -33,19 +33,21 @@ double Speedup(double log_gain) { return std::exp(log_gain); }
 
 }  // namespace
 
+void NoisePool::Add(const std::vector<double>& samples) {
+  if (samples.size() < 2) return;
+  ss += SumSquares(samples);
+  dof += static_cast<double>(samples.size() - 1);
+}
+
 double SampleNoise(const Ledger& ledger, const VerdictRule& rule) {
-  double ss = rule.prior_weight * rule.prior_sigma * rule.prior_sigma;
-  double dof = rule.prior_weight;
-  if (ledger.eager_logs.size() >= 2) {
-    ss += 2.0 * SumSquares(ledger.eager_logs);
-    dof += static_cast<double>(ledger.eager_logs.size() - 1);
-  }
-  for (const Contender& c : ledger.contenders) {
-    if (c.fresh.size() < 2) continue;
-    ss += SumSquares(c.fresh);
-    dof += static_cast<double>(c.fresh.size() - 1);
-  }
-  return std::max(rule.min_sigma, std::sqrt(ss / dof));
+  // Each level is a variance beside the one above it, which counts for `weight` samples.
+  auto pooled = [](double above, double weight, const NoisePool& pool) {
+    return weight + pool.dof > 0 ? (weight * above + pool.ss) / (weight + pool.dof) : above;
+  };
+  double run_var = pooled(rule.prior_sigma * rule.prior_sigma, rule.prior_weight, ledger.run);
+  NoisePool problem;
+  for (const Contender& c : ledger.contenders) problem.Add(c.fresh);
+  return std::max(rule.min_sigma, std::sqrt(pooled(run_var, rule.run_weight, problem)));
 }
 
 std::vector<size_t> ScreenOrder(const Ledger& ledger, double sigma, const VerdictRule& rule) {
@@ -141,7 +143,8 @@ std::string VerdictRuleJson(const VerdictRule& r) {
                         {"z", r.z},                      {"max_fresh", r.max_fresh},
                         {"max_challenge", r.max_challenge}, {"max_per_problem", r.max_per_problem},
                         {"prior_sigma", r.prior_sigma},  {"prior_weight", r.prior_weight},
-                        {"min_sigma", r.min_sigma}}
+                        {"run_weight", r.run_weight},    {"min_sigma", r.min_sigma},
+                        {"fresh_trials", r.fresh_trials}}
       .dump();
 }
 
@@ -163,12 +166,15 @@ Result<VerdictRule> ParseVerdictRule(const std::string& text) {
     r.max_per_problem = j.value("max_per_problem", r.max_per_problem);
     r.prior_sigma = j.value("prior_sigma", r.prior_sigma);
     r.prior_weight = j.value("prior_weight", r.prior_weight);
+    r.run_weight = j.value("run_weight", r.run_weight);
     r.min_sigma = j.value("min_sigma", r.min_sigma);
+    r.fresh_trials = j.value("fresh_trials", r.fresh_trials);
   } catch (const nlohmann::json::exception& e) {
     return bad(e.what());
   }
   if (r.min_gain < 0 || r.z <= 0 || r.max_fresh < 1 || r.max_challenge < 0 ||
-      r.max_per_problem < 0 || r.prior_sigma <= 0 || r.prior_weight < 0 || r.min_sigma <= 0) {
+      r.max_per_problem < 0 || r.prior_sigma <= 0 || r.prior_weight < 0 || r.run_weight < 0 || r.min_sigma <= 0 ||
+      r.fresh_trials < 1) {
     return bad("a value out of range in " + text);
   }
   return r;

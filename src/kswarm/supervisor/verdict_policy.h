@@ -19,11 +19,16 @@ struct VerdictRule {
   int max_fresh = 3;       // fresh samples of one candidate against eager
   int max_challenge = 1;   // fresh samples of a candidate challenging the leader
   int max_per_problem = 6; // fresh samples of all of a problem's candidates together
-  // Process-to-process noise of one sample (standard deviation of its log) before the problem's
-  // own evaluations say otherwise, and how many samples that guess counts for.
+  // Process-to-process noise of one sample (standard deviation of its log) before the run's
+  // samples say otherwise, and how many samples that guess counts for.
   double prior_sigma = 0.05;
   double prior_weight = 1.0;
+  // How many samples the run's pooled noise counts for beside a problem's own repeated samples.
+  double run_weight = 4.0;
   double min_sigma = 0.002;  // no estimate goes below this: timers and clocks have a resolution
+  // Trials a fresh sample checks before timing; its timed calls are re-checked as in every
+  // evaluation, and its candidate passed all of the run's trials in its first evaluation.
+  int fresh_trials = 10;
 };
 
 // The rule as stored with a run (a JSON object: docs/schema.md, runs.config_json "verdict"), and
@@ -42,12 +47,18 @@ struct Contender {
   bool failed = false;        // a fresh evaluation failed or was flagged: never kept
 };
 
+// Repeated fresh samples of one candidate, pooled: the sum of squared deviations from each
+// candidate's mean and its degrees of freedom (samples less one per candidate).
+struct NoisePool {
+  double ss = 0;
+  double dof = 0;
+  void Add(const std::vector<double>& samples);  // one candidate's fresh samples
+};
+
 // Everything the rule reads. Contenders in the order their first evaluations ran.
 struct Ledger {
   std::vector<Contender> contenders;
-  // log(eager's fastest call) of every evaluation of the problem that timed eager: an A/A
-  // measure of the process-to-process noise, on this problem and device.
-  std::vector<double> eager_logs;
+  NoisePool run;  // the run's other problems, decided before this one, on the same kind of device
 };
 
 struct Estimate {
@@ -66,9 +77,9 @@ struct VerdictAction {
   double sigma = 0;             // the noise the action was decided with
 };
 
-// The noise of one sample's log: pooled from the eager A/A spread (a sample is a ratio of two
-// timings, so twice eager's variance), the spread of candidates' repeated fresh samples, and the
-// prior; never below rule.min_sigma.
+// The noise of one sample's log: the spread of this problem's repeated fresh samples, beside the
+// run's pooled spread (itself beside the prior), weighted by their degrees of freedom; never
+// below rule.min_sigma.
 double SampleNoise(const Ledger& ledger, const VerdictRule& rule);
 
 // The order contenders are looked at: at each step the earliest remaining one that no other

@@ -12,12 +12,11 @@ constexpr double kFails = std::numeric_limits<double>::quiet_NaN();
 
 double L(double speedup) { return std::log(speedup); }
 
-// Eager's fastest call in `n` processes, spread by +-`spread` (log): an A/A record of the noise.
-std::vector<double> Eager(int n, double spread) {
-  std::vector<double> out;
-  for (int i = 0; i < n; ++i) out.push_back(std::log(2.0) + (i % 2 ? spread : -spread));
-  return out;
-}
+// The run's other problems: repeated fresh samples that spread by `sigma`, over `dof` degrees of
+// freedom.
+NoisePool Repeats(double sigma, double dof) { return NoisePool{sigma * sigma * dof, dof}; }
+const NoisePool kQuiet = Repeats(0.03, 20);  // about 0.031 with the prior
+const NoisePool kNoisy = Repeats(0.14, 20);
 
 struct Scripted {
   double screen;              // speed-up of the first evaluation
@@ -26,7 +25,7 @@ struct Scripted {
 
 struct Case {
   const char* name;
-  std::vector<double> eager_logs;
+  NoisePool run;
   std::vector<Scripted> candidates;
   int kept;         // index of the kept candidate, -1 for eager
   int evaluations;  // fresh evaluations spent
@@ -36,7 +35,7 @@ struct Case {
 // sample, until it decides.
 VerdictAction Drive(const Case& c, const VerdictRule& rule, int* spent) {
   Ledger ledger;
-  ledger.eager_logs = c.eager_logs;
+  ledger.run = c.run;
   std::vector<size_t> drawn(c.candidates.size(), 0);
   for (size_t i = 0; i < c.candidates.size(); ++i) {
     ledger.contenders.push_back(Contender{static_cast<int64_t>(100 + i), L(c.candidates[i].screen), {}});
@@ -63,35 +62,39 @@ VerdictAction Drive(const Case& c, const VerdictRule& rule, int* spent) {
 
 TEST(VerdictPolicyTest, Table) {
   const std::vector<Case> cases = {
-      {"a clear win: one fresh sample", Eager(3, 0.01), {{2.0, {2.0}}}, 0, 1},
-      {"a clear loss: not looked at again", Eager(3, 0.01), {{0.5, {}}}, -1, 0},
+      {"a clear win: one fresh sample", kQuiet, {{2.0, {2.0}}}, 0, 1},
+      {"a clear loss: not looked at again", kQuiet, {{0.5, {}}}, -1, 0},
       {"a gain at the noise level: sampled to the cap, not kept",
-       Eager(3, 0.01), {{1.05, {1.01, 1.0, 1.02}}}, -1, 3},
+       kQuiet, {{1.05, {1.01, 1.0, 1.02}}}, -1, 3},
       {"fast once, slower on its fresh samples: dropped after one",
-       Eager(3, 0.01), {{1.5, {0.9}}}, -1, 1},
-      {"a fresh evaluation fails: never kept", Eager(3, 0.01), {{2.0, {kFails}}}, -1, 1},
+       kQuiet, {{1.5, {0.9}}}, -1, 1},
+      {"a fresh evaluation fails: never kept", kQuiet, {{2.0, {kFails}}}, -1, 1},
       {"many candidates, one real winner: the winner's curse picks none of the others",
-       Eager(3, 0.01),
+       kQuiet,
        {{1.08, {}}, {1.05, {}}, {0.97, {}}, {1.02, {}}, {0.95, {}}, {1.06, {}}, {1.3, {1.3}},
         {1.01, {}}, {0.99, {}}, {1.04, {}}},
        6, 1},
       {"many candidates, no real winner: the problem's cap bounds the cost",
-       Eager(3, 0.01),
+       kQuiet,
        {{1.08, {1.0, 1.0}}, {1.07, {1.0, 1.0}}, {1.06, {1.0, 1.0}}, {1.05, {1.0}}},
        -1, 6},
       {"a noisy device, 0.85x on its first evaluation: not shown faster within the cap, not sampled",
-       Eager(8, 0.1), {{0.85, {}}}, -1, 0},
+       kNoisy, {{0.85, {}}}, -1, 0},
       {"a noisy device, 0.95x: sampled, dropped as soon as its cap could not show it faster",
-       Eager(8, 0.1), {{0.95, {0.95, 0.95}}}, -1, 2},
+       kNoisy, {{0.95, {0.95, 0.95}}}, -1, 2},
       {"two candidates within noise: the earlier stays, the later gets one challenge",
-       Eager(3, 0.01), {{1.50, {1.50}}, {1.52, {1.50}}}, 0, 2},
+       kQuiet, {{1.50, {1.50}}, {1.52, {1.50}}}, 0, 2},
       {"the later of two close candidates is clearly faster in a fresh process: it takes over",
-       Eager(3, 0.01), {{1.50, {1.50}}, {1.52, {2.0}}}, 1, 2},
+       kQuiet, {{1.50, {1.50}}, {1.52, {2.0}}}, 1, 2},
       {"a candidate clearly faster on first evaluations goes first, the other is not needed",
-       Eager(3, 0.01), {{1.2, {}}, {3.0, {3.0}}}, 1, 1},
-      {"a 1.1x gain on a quiet device: kept on one sample", Eager(8, 0.001), {{1.1, {1.1}}}, 0, 1},
-      {"the same 1.1x gain on a noisy device: not shown", Eager(8, 0.1),
+       kQuiet, {{1.2, {}}, {3.0, {3.0}}}, 1, 1},
+      {"a 1.1x gain on a quiet device: kept on one sample", Repeats(0.005, 50), {{1.1, {1.1}}}, 0, 1},
+      {"the same 1.1x gain on a noisy device: not shown", kNoisy,
        {{1.1, {1.1, 1.1, 1.1}}}, -1, 3},
+      {"a 1.03x gain on a run whose repeats are quiet: kept on two samples", Repeats(0.01, 60),
+       {{1.03, {1.03, 1.03}}}, 0, 2},
+      {"the same gain at the prior's noise, before the run has repeats: not shown in the cap",
+       NoisePool{}, {{1.03, {1.03, 1.03, 1.03}}}, -1, 3},
   };
   VerdictRule rule;
   for (const Case& c : cases) {
@@ -110,7 +113,7 @@ TEST(VerdictPolicyTest, Table) {
 TEST(VerdictPolicyTest, TheKeptEstimateComesFromFreshSamplesOnly) {
   // Selected on a lucky 3x first evaluation; its fresh samples say 2x: the estimate says 2x.
   Ledger ledger;
-  ledger.eager_logs = Eager(3, 0.01);
+  ledger.run = kQuiet;
   ledger.contenders.push_back(Contender{7, L(3.0), {L(2.0), L(2.0)}});
   VerdictAction a = NextVerdictAction(ledger, VerdictRule{});
   ASSERT_EQ(a.kind, VerdictAction::Kind::kKeep);
@@ -122,23 +125,37 @@ TEST(VerdictPolicyTest, TheKeptEstimateComesFromFreshSamplesOnly) {
   EXPECT_NEAR(a.estimate->high - a.estimate->log_gain, 2.0 * a.sigma / std::sqrt(2.0), 1e-12);
 }
 
-TEST(VerdictPolicyTest, NoiseIsPooledFromEagerAndRepeatedSamplesWithThePrior) {
+TEST(VerdictPolicyTest, NoiseIsPooledFromRepeatedSamplesOfTheProblemTheRunAndThePrior) {
   VerdictRule rule;
   Ledger none;
   EXPECT_DOUBLE_EQ(SampleNoise(none, rule), rule.prior_sigma);
+  // The run's repeats beside the prior, which counts for one sample.
   Ledger quiet;
-  quiet.eager_logs = std::vector<double>(50, 1.0);
-  EXPECT_NEAR(SampleNoise(quiet, rule), rule.prior_sigma / std::sqrt(50.0), 1e-12);  // 1 + 49 dof
+  quiet.run = Repeats(0.01, 49);
+  double run_var = (0.05 * 0.05 + 0.0049) / 50;
+  EXPECT_NEAR(SampleNoise(quiet, rule), std::sqrt(run_var), 1e-12);
+  // The problem's own repeats beside the run's, which count for run_weight (4) samples: a
+  // candidate spread by +-0.1 raises its problem's noise well above the run's.
+  quiet.contenders.push_back(Contender{1, 0.5, {0.2, 0.4}});
+  EXPECT_NEAR(SampleNoise(quiet, rule), std::sqrt((4 * run_var + 0.02) / 5), 1e-12);
+  // One fresh sample has no spread of its own.
+  Ledger single;
+  single.run = quiet.run;
+  single.contenders.push_back(Contender{1, 0.5, {0.3}});
+  EXPECT_NEAR(SampleNoise(single, rule), std::sqrt(run_var), 1e-12);
+  NoisePool pool;
+  pool.Add({1.0});
+  EXPECT_EQ(pool.dof, 0);
+  pool.Add({0.9, 1.1, 1.0});
+  EXPECT_NEAR(pool.ss, 0.02, 1e-12);
+  EXPECT_EQ(pool.dof, 2);
+  // Never below the clock's resolution, and defined without any weight.
   Ledger exact;
-  exact.eager_logs = std::vector<double>(1000, 1.0);
-  rule.prior_weight = 0;
+  exact.run = NoisePool{0, 1000};
   EXPECT_DOUBLE_EQ(SampleNoise(exact, rule), rule.min_sigma);
-  // Eager spread by +-0.1: each sample is a ratio of two timings, twice eager's variance.
-  Ledger noisy;
-  noisy.eager_logs = {0.9, 1.1, 0.9, 1.1};
-  EXPECT_NEAR(SampleNoise(noisy, rule), std::sqrt(2.0 * 0.04 / 3.0), 1e-12);
-  noisy.contenders.push_back(Contender{1, 0.5, {0.2, 0.4}});
-  EXPECT_NEAR(SampleNoise(noisy, rule), std::sqrt((2.0 * 0.04 + 0.02) / 4.0), 1e-12);
+  rule.prior_weight = 0;
+  rule.run_weight = 0;
+  EXPECT_DOUBLE_EQ(SampleNoise(Ledger{}, rule), rule.prior_sigma);
 }
 
 TEST(VerdictPolicyTest, ScreenOrderPutsALaterCandidateFirstOnlyWhenClearlyFaster) {
@@ -154,6 +171,7 @@ TEST(VerdictPolicyTest, TheRuleIsStoredAndReadBackAsItWas) {
   rule.min_gain = 0.05;
   rule.max_per_problem = 4;
   rule.prior_sigma = 0.03;
+  rule.fresh_trials = 5;
   auto back = ParseVerdictRule(VerdictRuleJson(rule));
   ASSERT_TRUE(back.has_value()) << back.error().ToString();
   EXPECT_EQ(VerdictRuleJson(*back), VerdictRuleJson(rule));
@@ -163,7 +181,8 @@ TEST(VerdictPolicyTest, TheRuleIsStoredAndReadBackAsItWas) {
   EXPECT_EQ(defaults->min_gain, 0.02);
   EXPECT_EQ(defaults->z, VerdictRule{}.z);
   for (const char* bad : {"[]", "not json", R"({"rule": "two_of_three"})", R"({"z": "wide"})",
-                          R"({"z": 0})", R"({"max_fresh": 0})", R"({"prior_sigma": -1})"}) {
+                          R"({"z": 0})", R"({"max_fresh": 0})", R"({"prior_sigma": -1})",
+                          R"({"fresh_trials": 0})", R"({"run_weight": -1})"}) {
     auto parsed = ParseVerdictRule(bad);
     ASSERT_FALSE(parsed.has_value()) << bad;
     EXPECT_EQ(parsed.error().code(), StatusCode::kInvalidArgument) << bad;
