@@ -34,20 +34,33 @@ double Speedup(double log_gain) { return std::exp(log_gain); }
 }  // namespace
 
 void NoisePool::Add(const std::vector<double>& samples) {
-  if (samples.size() < 2) return;
-  ss += SumSquares(samples);
-  dof += static_cast<double>(samples.size() - 1);
+  for (size_t i = 1; i < samples.size(); ++i) steps.push_back(std::abs(samples[i] - samples[i - 1]));
+}
+
+double NoisePool::Sigma() const {
+  if (steps.empty()) return 0;
+  std::vector<double> sorted = steps;
+  std::sort(sorted.begin(), sorted.end());
+  size_t n = sorted.size();
+  double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return median / (0.6745 * std::sqrt(2.0));
 }
 
 double SampleNoise(const Ledger& ledger, const VerdictRule& rule) {
   // Each level is a variance beside the one above it, which counts for `weight` samples.
-  auto pooled = [](double above, double weight, const NoisePool& pool) {
-    return weight + pool.dof > 0 ? (weight * above + pool.ss) / (weight + pool.dof) : above;
+  auto beside = [](double above, double weight, double var, double dof) {
+    return weight + dof > 0 ? (weight * above + var * dof) / (weight + dof) : above;
   };
-  double run_var = pooled(rule.prior_sigma * rule.prior_sigma, rule.prior_weight, ledger.run);
-  NoisePool problem;
-  for (const Contender& c : ledger.contenders) problem.Add(c.fresh);
-  return std::max(rule.min_sigma, std::sqrt(pooled(run_var, rule.run_weight, problem)));
+  double run_sigma = ledger.run.Sigma();
+  double run_var = beside(rule.prior_sigma * rule.prior_sigma, rule.prior_weight,
+                          run_sigma * run_sigma, static_cast<double>(ledger.run.steps.size()));
+  double ss = 0, dof = 0;
+  for (const Contender& c : ledger.contenders) {
+    ss += SumSquares(c.fresh);
+    dof += c.fresh.size() > 1 ? static_cast<double>(c.fresh.size() - 1) : 0;
+  }
+  double var = beside(run_var, rule.run_weight, dof > 0 ? ss / dof : 0, dof);
+  return std::max(rule.min_sigma, std::sqrt(var));
 }
 
 std::vector<size_t> ScreenOrder(const Ledger& ledger, double sigma, const VerdictRule& rule) {
@@ -72,7 +85,7 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
   const double threshold = std::log1p(rule.min_gain);
   const double z = rule.z;
   // The smallest mean that max_fresh samples can show above the threshold: a candidate whose
-  // upper bound is below it could not be kept within its cap, so no sample is spent on it.
+  // estimate is below it is unlikely to be kept within its cap, so no sample is spent on it.
   const double reach = threshold + z * sigma / std::sqrt(static_cast<double>(rule.max_fresh));
   int spent = 0;
   for (const Contender& c : ledger.contenders) {
@@ -92,7 +105,7 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
     const int n = static_cast<int>(c.fresh.size());
     if (!leader) {
       if (n == 0) {
-        if (c.screen + z * sigma <= reach || !can_spend) continue;
+        if (c.screen < reach || !can_spend) continue;
         return evaluate(c, fmt::format("{:.3f}x on its first evaluation: a fresh sample against eager",
                                        Speedup(c.screen)));
       }
@@ -100,7 +113,7 @@ VerdictAction NextVerdictAction(const Ledger& ledger, const VerdictRule& rule) {
       if (e.low > threshold) {
         leader = &c;
         lead = e;
-      } else if (e.high > reach && n < rule.max_fresh && can_spend) {
+      } else if (e.log_gain >= reach && n < rule.max_fresh && can_spend) {
         return evaluate(c, fmt::format("{:.3f}x [{:.3f}x, {:.3f}x] over {} fresh sample(s): undecided",
                                        Speedup(e.log_gain), Speedup(e.low), Speedup(e.high), n));
       }

@@ -47,12 +47,16 @@ struct Contender {
   bool failed = false;        // a fresh evaluation failed or was flagged: never kept
 };
 
-// Repeated fresh samples of one candidate, pooled: the sum of squared deviations from each
-// candidate's mean and its degrees of freedom (samples less one per candidate).
+// The run's repeated fresh samples: each step between two successive fresh samples of one
+// candidate, |x[i] - x[i-1]|, whose spread is twice a sample's variance. Their median (not their
+// mean square) says the run's noise, so that one candidate whose speed changes from process to
+// process does not set every other problem's noise; that candidate's own problem sees it.
 struct NoisePool {
-  double ss = 0;
-  double dof = 0;
-  void Add(const std::vector<double>& samples);  // one candidate's fresh samples
+  std::vector<double> steps;
+  void Add(const std::vector<double>& samples);  // one candidate's fresh samples, in order
+  // The standard deviation of one sample's log from the median step (normal noise: the median of
+  // |x - y| is 0.6745 * sqrt(2) sigma); 0 without steps.
+  double Sigma() const;
 };
 
 // Everything the rule reads. Contenders in the order their first evaluations ran.
@@ -77,9 +81,9 @@ struct VerdictAction {
   double sigma = 0;             // the noise the action was decided with
 };
 
-// The noise of one sample's log: the spread of this problem's repeated fresh samples, beside the
-// run's pooled spread (itself beside the prior), weighted by their degrees of freedom; never
-// below rule.min_sigma.
+// The noise of one sample's log: the spread of this problem's repeated fresh samples (their mean
+// square) beside the run's (NoisePool::Sigma, itself beside the prior), each weighted by the
+// samples behind it; never below rule.min_sigma.
 double SampleNoise(const Ledger& ledger, const VerdictRule& rule);
 
 // The order contenders are looked at: at each step the earliest remaining one that no other
