@@ -596,14 +596,16 @@ TEST_F(SuiteTest, ResumeSkipsFinishedProblemsAndReusesThisRunsEvaluations) {
 }
 
 TEST_F(SuiteTest, FreshSamplesCheckFewerTrialsAndTheRunsRepeatsSetTheNextProblemsNoise) {
-  // A rule that samples every candidate to its cap of two and keeps none: the first problem's two
-  // fresh samples are the run's noise pool when the second problem is decided, also after a
-  // resume.
+  // A rule under which a 2x candidate is sampled until the problem's cap of two and not kept
+  // (a prior noise of 1.0 and a cap of 100 samples: one sample shows nothing, and any estimate
+  // above 1.23x could be shown within the candidate's cap): the first problem's two fresh samples
+  // are the run's noise pool when the second problem is decided, also after a resume.
   std::string p1 = WriteProblem("a.py", SlowProblem(0.02));
   std::string p2 = WriteProblem("b.py", SlowProblem(0.02) + "# another problem\n");
   VerdictRule rule;
-  rule.z = 100;
-  rule.max_fresh = 2;
+  rule.prior_sigma = 1.0;
+  rule.max_fresh = 100;
+  rule.max_per_problem = 2;
   rule.fresh_trials = 1;
   auto run = [&](std::optional<int64_t> id, std::vector<std::string> paths) {
     std::vector<std::unique_ptr<agents::Agent>> agents;
