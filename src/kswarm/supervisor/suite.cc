@@ -15,6 +15,7 @@
 
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
+#include "kswarm/supervisor/problem_session.h"
 #include "kswarm/supervisor/verdict_policy.h"
 #include "kswarm/util/environment.h"
 #include "kswarm/util/files.h"
@@ -29,7 +30,8 @@ double NowS() {
       .count();
 }
 
-// Agents' candidates are files (the worker loads files), kept by content hash.
+}  // namespace
+
 Result<std::string> WriteCandidateFile(const std::string& source) {
   fs::path dir = fs::path(CacheDir()) / "candidates";
   std::error_code ec;
@@ -50,8 +52,6 @@ Result<std::string> WriteCandidateFile(const std::string& source) {
   return path.string();
 }
 
-// An evaluation as a sample of the verdict rule (docs/verification.md): log(eager / candidate)
-// when it passed and may be kept under the run's precision, else none.
 std::optional<double> LogGain(const core::Evaluation& e, bool reduced_precision_allowed) {
   auto speedup = e.Speedup();
   if (e.outcome != core::Outcome::kPassed || !e.Keepable(reduced_precision_allowed) || !speedup ||
@@ -60,8 +60,6 @@ std::optional<double> LogGain(const core::Evaluation& e, bool reduced_precision_
   }
   return std::log(*speedup);
 }
-
-}  // namespace
 
 Result<std::vector<std::string>> DiscoverProblems(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
@@ -449,243 +447,53 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     reference = std::move(*found);
   }
 
-  // Agents propose concurrently when metered (a model call takes seconds to minutes); the
-  // evaluator, the store and the progress callback are used by one agent at a time.
-  std::mutex mu;
-  std::optional<store::EvaluationRecord> best, compile;
-  std::string best_agent = "eager";
-  std::vector<CandidateResult> passed;  // passed and keepable, in the order evaluated
-  std::optional<double> any_eager_ms;
-  Status failure = Status::Ok();
-  std::optional<std::string> broken;  // the problem itself fails: skip it
-
+  ProblemSession s(device, run_id, *problem_id, *problem, *env, base_request, reference, event);
   // Builds ahead (set_build_pool): on a GPU beside other candidates' timing, on the CPU never.
-  bool overlap = env->device_type == "cuda";
-  auto prebuild = [&](const std::string& file, const std::string& source)
-      -> std::optional<evaluator::BuildOutcome> {
-    if (!SubmitBuild(file, source)) return std::nullopt;
-    return pool_->Wait(Sha256Hex(source));
-  };
+  s.overlap = env->device_type == "cuda";
   // The unmetered agents' first attempts do not depend on any verdict: built together, at the
   // start of the run on a GPU, else now.
-  FirstProposals first_proposals;
   if (pool_) {
     std::unique_lock<std::mutex> shared(shared_mu_);
     auto prefetched = prefetched_.find(path);
     if (prefetched != prefetched_.end()) {
-      first_proposals = std::move(prefetched->second);
+      s.first_proposals = std::move(prefetched->second);
       prefetched_.erase(prefetched);
     } else {
       shared.unlock();
-      first_proposals = ProposeFirst(base_request);
-      if (!overlap) pool_->WaitAll();
+      s.first_proposals = ProposeFirst(base_request);
+      if (!s.overlap) pool_->WaitAll();
     }
   }
 
-  // Records a metered call (a proposal's or an advice's) and charges it to the budgets; under mu.
-  auto record_call = [&](const agents::Agent& agent, int attempt, const agents::CallRecord& c,
-                         std::optional<int64_t> evaluation_id, const std::string& error,
-                         const std::string& purpose) -> Status {
-    {
-      std::lock_guard<std::mutex> shared(shared_mu_);
-      Charge(agent.name(), c.tokens_in + c.tokens_out, c.cost_usd);
-    }
-    store::AgentCallRecord call;
-    call.run_id = run_id;
-    call.problem_id = *problem_id;
-    call.agent = agent.name();
-    call.attempt = attempt;
-    call.model = c.model;
-    call.evaluation_id = evaluation_id;
-    call.error = error;
-    call.request_json = c.request_json;
-    call.reply = c.reply;
-    call.tokens_in = c.tokens_in;
-    call.tokens_out = c.tokens_out;
-    call.cost_usd = c.cost_usd;
-    call.latency_ms = c.latency_ms;
-    call.retries = c.retries;
-    call.truncated = c.truncated;
-    call.purpose = purpose;
-    auto id = store_.RecordAgentCall(call);
-    return id ? Status::Ok() : id.error();
-  };
-
-  auto run_agent = [&](agents::Agent& agent) {
-    agents::AgentRequest request = base_request;
-    if (agent.context().reference) request.reference = reference;
-    // A profile waiting for the agent's advisor (read outside the lock: a model call).
-    std::optional<agents::AdviceRequest> to_advise;
-    int64_t advised_evaluation = 0;
-    for (int attempt = 1; attempt <= agent.max_attempts(); ++attempt) {
-      if (to_advise) {
-        auto advice = agent.advisor()->Advise(*to_advise);
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failure.ok() || broken) return;
-        std::string& profile = request.history.back().profile;
-        Status s = Status::Ok();
-        if (advice) {
-          profile = advice->text + "\n\nThe measurements behind this advice:\n\n" +
-                    to_advise->summary;
-          s = record_call(agent, attempt - 1, advice->call, advised_evaluation, "",
-                          "profile_advice");
-        } else {
-          agents::CallRecord none;  // the helper failed: the summary goes in as it is
-          s = record_call(agent, attempt - 1, none, advised_evaluation,
-                          advice.error().message(), "profile_advice");
-        }
-        to_advise.reset();
-        if (!s.ok()) {
-          failure = s;
-          return;
-        }
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failure.ok() || broken) return;
-        if (agent.metered()) {
-          std::optional<std::string> over;
-          {
-            std::lock_guard<std::mutex> shared(shared_mu_);
-            over = OverBudget(agent.name());
-          }
-          if (over) {
-            event.agent = agent.name();
-            event.outcome = "budget: " + *over;
-            event.speedup.reset();
-            emit(ProgressEvent::Kind::kCandidate);
-            return;
-          }
-        }
-      }
-      auto prefetched = attempt == 1 ? first_proposals.find(&agent) : first_proposals.end();
-      auto proposal = prefetched != first_proposals.end() ? std::move(prefetched->second)
-                                                          : agent.Propose(request);
-      std::optional<Result<std::string>> file;
-      std::optional<evaluator::BuildOutcome> prebuilt;
-      if (proposal && proposal->has_value()) {
-        file = WriteCandidateFile((*proposal)->source);
-        if (*file && overlap) prebuilt = prebuild(**file, (*proposal)->source);
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      if (!failure.ok() || broken) return;
-      if (!proposal) {
-        if (agent.metered()) {
-          Status s = record_call(agent, attempt, agents::CallRecord{}, std::nullopt,
-                                 proposal.error().message(), "propose");
-          if (!s.ok()) failure = s;
-        }
-        event.agent = agent.name();
-        event.outcome = "agent_error: " + proposal.error().message();
-        event.speedup.reset();
-        emit(ProgressEvent::Kind::kCandidate);
-        return;
-      }
-      if (!proposal->has_value()) return;
-      const agents::Proposal& p = **proposal;
-      if (!*file) {
-        failure = file->error();
-        return;
-      }
-      if (!overlap) prebuilt = prebuild(**file, p.source);  // under the lock: no timing beside it
-      CandidateResult candidate;
-      candidate.problem = *problem;
-      candidate.candidate.path = **file;
-      candidate.candidate.source = p.source;
-      candidate.candidate.sha256 = Sha256Hex(p.source);
-      candidate.candidate.generator = agent.name();
-      Status s = EvaluateAndRecord(store_, device, settings_, run_id, attempt,
-                                   /*fresh=*/false, /*same_run_only=*/true, candidate,
-                                   prebuilt ? &*prebuilt : nullptr);
-      if (s.code() == StatusCode::kInvalidArgument) {
-        broken = s.message();
-        return;
-      }
-      if (!s.ok()) {
-        failure = s;
-        return;
-      }
-      if (p.call) {
-        if (Status rs = record_call(agent, attempt, *p.call, candidate.record.id, "", "propose");
-            !rs.ok()) {
-          failure = rs;
-          return;
-        }
-      }
-      const core::Evaluation& e = candidate.record.evaluation;
-      if (e.baseline) any_eager_ms = e.baseline->min_ms;
-      auto speedup = e.Speedup();
-      if (agent.name() == kCompileBaselineAgent && !compile) compile = candidate.record;
-      if (LogGain(e, reduced_precision_allowed_)) passed.push_back(candidate);
-      // Progress only: what is kept is decided after every agent is done.
-      if (core::ClearlyFaster(e, min_gain_, reduced_precision_allowed_) &&
-          (!best || *speedup > *best->evaluation.Speedup())) {
-        best = candidate.record;
-      }
-      event.agent = agent.name();
-      event.outcome = std::string(core::OutcomeName(e.outcome));
-      event.speedup = speedup;
-      event.cached = candidate.cached;
-      event.best_so_far = best ? best->evaluation.Speedup() : std::nullopt;
-      emit(ProgressEvent::Kind::kCandidate);
-      request.history.push_back(agents::Attempt{p.source, e.outcome, e.message, speedup, ""});
-      // Profile configurations: an attempt that passed is profiled for the next one, here, while
-      // this problem holds its device.
-      if (agent.context().profile && attempt < agent.max_attempts() &&
-          e.outcome == core::Outcome::kPassed && !e.flagged() && e.candidate) {
-        auto report = ProfileAndRecord(device, run_id, agent.name(), *problem, candidate,
-                                       env->device_type);
-        if (!report) {
-          failure = report.error();
-          return;
-        }
-        std::string& profile = request.history.back().profile;
-        if (!report->error.empty()) {
-          profile = "Profiling this attempt failed: " + report->error;
-        } else if (agent.advisor()) {
-          profile = report->summary;  // until the advisor's reading replaces it
-          to_advise = agents::AdviceRequest{base_request.problem, base_request.device, p.source,
-                                            speedup,              report->tool,
-                                            report->metrics_json, report->summary};
-          advised_evaluation = candidate.record.id;
-        } else {
-          profile = report->summary;
-        }
-      }
-    }
-  };
-
   // Unmetered agents (built-ins, replay) one after another, in order; then the metered ones
-  // together.
+  // together (a model call takes seconds to minutes).
   for (const auto& agent : agents_) {
-    if (!agent->metered()) run_agent(*agent);
+    if (!agent->metered()) RunAgent(s, *agent);
   }
   std::vector<std::thread> threads;
   for (const auto& agent : agents_) {
-    if (agent->metered()) threads.emplace_back([&run_agent, a = agent.get()] { run_agent(*a); });
+    if (agent->metered()) threads.emplace_back([this, &s, a = agent.get()] { RunAgent(s, *a); });
   }
   for (std::thread& t : threads) t.join();
-  if (!failure.ok()) return failure;
-  if (broken) {
+  if (!s.failure.ok()) return s.failure;
+  event = s.event;
+  if (s.broken) {
     // The problem itself is broken (or its reference fails): skip it, keep the run going.
     verdict.status = "skipped";
-    verdict.message = *broken;
+    verdict.message = *s.broken;
     verdict.wall_ms = (NowS() - problem_started) * 1e3;
     if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
-    event.message = *broken;
+    event.message = *s.broken;
     count(&SuiteResult::skipped);
     emit(ProgressEvent::Kind::kProblemSkipped);
     return Status::Ok();
   }
 
   // The verdict: docs/verification.md, "The verdict".
-  auto kept = Decide(device, run_id, *problem_id, passed, event);
+  auto kept = Decide(device, run_id, *problem_id, s.passed, event);
   if (!kept) return kept.error();
-  best.reset();
-  if (kept->evaluation) {
-    best = kept->evaluation;
-    best_agent = kept->evaluation->generator;
-  }
+  const std::optional<store::EvaluationRecord>& best = kept->evaluation;
+  std::string best_agent = best ? best->generator : "eager";
   verdict.recheck_evaluation_id = kept->last_fresh;
   verdict.status = "done";
   verdict.best_evaluation_id = best ? std::optional(best->id) : std::nullopt;
@@ -694,23 +502,24 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
     verdict.best_ms = best->evaluation.candidate->min_ms;
   } else {
     // Beside compile_ms, eager's time from the same evaluation (docs/schema.md).
-    if (compile && compile->evaluation.baseline) any_eager_ms = compile->evaluation.baseline->min_ms;
-    verdict.eager_ms = any_eager_ms;
-    verdict.best_ms = any_eager_ms;
+    std::optional<double> eager_ms = s.any_eager_ms;
+    if (s.compile && s.compile->evaluation.baseline) eager_ms = s.compile->evaluation.baseline->min_ms;
+    verdict.eager_ms = eager_ms;
+    verdict.best_ms = eager_ms;
   }
   double best_speedup = best ? kept->speedup : 1.0;
   verdict.speedup = best_speedup;
   verdict.speedup_low = best ? std::optional(kept->speedup_low) : std::nullopt;
   verdict.speedup_high = best ? std::optional(kept->speedup_high) : std::nullopt;
-  if (compile) {
-    verdict.compile_evaluation_id = compile->id;
-    if (auto compile_speedup = compile->evaluation.Speedup()) {
-      verdict.compile_ms = compile->evaluation.candidate->min_ms;
+  if (s.compile) {
+    verdict.compile_evaluation_id = s.compile->id;
+    if (auto compile_speedup = s.compile->evaluation.Speedup()) {
+      verdict.compile_ms = s.compile->evaluation.candidate->min_ms;
       verdict.speedup_vs_compile = std::max(1.0, best_speedup / *compile_speedup);
     }
   }
   verdict.wall_ms = (NowS() - problem_started) * 1e3;
-  if (Status s = store_.PutRunProblem(verdict); !s.ok()) return s;
+  if (Status put = store_.PutRunProblem(verdict); !put.ok()) return put;
   count(&SuiteResult::done);
   event.speedup = best_speedup;
   event.best_so_far = best_speedup;

@@ -109,6 +109,45 @@ class SuiteRunner {
   // Evaluates every agent's candidates on one problem on `device` and records the verdict.
   Status RunProblem(evaluator::Evaluator& device, int64_t run_id, int position, int total,
                     const std::string& path, SuiteResult& result);
+
+  // The agent loop (agent_loop.cc). A problem's shared state is its session
+  // (problem_session.h); the functions below marked "under s.mu" expect its lock held.
+  struct ProblemSession;
+  struct PendingAdvice {  // a profile waiting for the agent's advisor
+    agents::AdviceRequest request;
+    int64_t evaluation = 0;  // the profiled attempt's
+  };
+  // Every attempt of `agent` on the problem, until it has none left, its budget is spent or the
+  // problem stops (s.failure, s.broken).
+  void RunAgent(ProblemSession& s, agents::Agent& agent);
+  // Whether `agent` may propose again: the problem goes on and its budget is not spent (said as
+  // a progress line when it is). Under s.mu.
+  bool MayPropose(ProblemSession& s, const agents::Agent& agent);
+  // Asks the advisor to read the pending profile (outside the lock) and puts its reading in the
+  // last attempt's history; false when the problem stopped.
+  bool TakeAdvice(ProblemSession& s, agents::Agent& agent, int attempt,
+                  const PendingAdvice& pending, agents::AgentRequest& request);
+  // Evaluates and records one proposal (and its model call); none when the problem stopped.
+  // Under s.mu.
+  std::optional<CandidateResult> EvaluateAttempt(
+      ProblemSession& s, const agents::Agent& agent, int attempt, const std::string& file,
+      const agents::Proposal& p, const std::optional<evaluator::BuildOutcome>& prebuilt);
+  // What an evaluated attempt adds to the problem (contenders, torch.compile's time, progress).
+  // Under s.mu.
+  void AddAttempt(ProblemSession& s, const agents::Agent& agent, const CandidateResult& candidate);
+  // Profiles a passed attempt for the agent's next one; the advice to ask for, if any. Under s.mu.
+  std::optional<PendingAdvice> ProfileForNextAttempt(ProblemSession& s, const agents::Agent& agent,
+                                                     const CandidateResult& candidate,
+                                                     agents::AgentRequest& request);
+  // Records a metered call (a proposal's or an advice's) and charges it to the budgets. Under s.mu.
+  Status RecordCall(ProblemSession& s, const agents::Agent& agent, int attempt,
+                    const agents::CallRecord& c, std::optional<int64_t> evaluation_id,
+                    const std::string& error, const std::string& purpose);
+  void EmitCandidate(ProblemSession& s, const std::string& agent, std::string outcome,
+                     std::optional<double> speedup);
+  // The build of `source` from the pool, when there is one and the candidate compiles on import.
+  std::optional<evaluator::BuildOutcome> Prebuild(const std::string& file,
+                                                  const std::string& source);
   // What a problem keeps, by the rule of docs/verification.md: fresh evaluations of the
   // `passed` candidates (first evaluations passed and keepable, in the order evaluated) as the
   // rule asks for them, each recorded and reported; the rule's steps stored as decisions.
