@@ -4,7 +4,7 @@ import os
 import sqlite3
 import subprocess
 
-from conftest import KSWARM, PROBLEMS
+from conftest import KSWARM, PROBLEMS, Kswarm
 
 GELU = os.path.join(PROBLEMS, "level1", "07_gelu.py")
 RESNET = os.path.join(PROBLEMS, "level3", "02_resnet_basic_block.py")
@@ -115,3 +115,41 @@ def test_channels_last_outputs_keep_the_reference_layout(tmp_path):
     check = subprocess.run([py, "-c", DROP_IN, str(out)], capture_output=True, text=True,
                            timeout=300)
     assert check.returncode == 0, check.stderr
+
+
+CONV3D = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(3, 8, 3)
+        self.norm = nn.BatchNorm3d(8)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.head(self.norm(self.conv(x)).mean(dim=(2, 3, 4)))
+
+
+def get_inputs():
+    return [torch.randn(2, 3, 8, 8, 8)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+def test_channels_last_applies_to_3d_convolutions_and_keeps_other_ranks(tmp_path):
+    # Module.to(memory_format=channels_last) refuses the 5-D weights of a Conv3d, and the 2-D
+    # Linear beside it must stay as it is: the candidate builds and passes (the CUDA recipe,
+    # channels_last_cudnn_benchmark, shares the same layout helpers).
+    problem = tmp_path / "conv3d.py"
+    problem.write_text(CONV3D)
+    out = tmp_path / "cl3d.py"
+    proc = agents("channels_last", str(problem), "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "_ks_layout" in out.read_text()
+    result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
+    assert result["outcome"] == "passed", result

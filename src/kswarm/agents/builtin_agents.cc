@@ -137,11 +137,11 @@ const std::vector<Recipe>& Recipes() {
        "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
        "            return Model.forward(self, *args)\n"},
       {{"channels_last", "channels-last memory format for convolution models", false, true, false},
-       "        self.to(memory_format=_ks_torch.channels_last)\n",
+       "        self._apply(_ks_layout)  # each weight in its rank's channels-last layout\n",
        "        return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
       {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
         true, false},
-       "        self.to(memory_format=_ks_torch.channels_last)\n",
+       "        self._apply(_ks_layout)  # each weight in its rank's channels-last layout\n",
        "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
        "            return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
       {{"fold_batchnorm",
@@ -219,9 +219,17 @@ def _ks_to_fp32(out):
                    out)
 
 
+def _ks_layout(t):
+    """Channels-last where the rank has it (4-D, and 5-D for 3-D convolutions), else as it is."""
+    if t.dim() == 4:
+        return t.contiguous(memory_format=_ks_torch.channels_last)
+    if t.dim() == 5:
+        return t.contiguous(memory_format=_ks_torch.channels_last_3d)
+    return t
+
+
 def _ks_channels_last(args):
-    return [a.contiguous(memory_format=_ks_torch.channels_last)
-            if isinstance(a, _ks_torch.Tensor) and a.dim() == 4 else a for a in args]
+    return [_ks_layout(a) if isinstance(a, _ks_torch.Tensor) else a for a in args]
 
 
 class _KsGraph:
