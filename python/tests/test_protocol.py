@@ -88,6 +88,26 @@ def test_candidate_output_cannot_corrupt_the_protocol(worker):
     assert r["timing"]["candidate"]["count"] == 3
 
 
+def test_a_sandbox_that_dies_is_reported_with_how_it_ended_and_its_last_words(worker):
+    ask, _, tmp = worker
+    cand = tmp / "dies.py"
+    cand.write_text(
+        "import os, sys, torch.nn as nn\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        sys.stderr.write('allocating the workspace\\nnot enough room for it\\n')\n"
+        "        sys.stderr.flush()\n"
+        "        os._exit(3)\n")
+    r = ask(evaluate(cand, static_policy="report"))
+    assert r["outcome"] == "crashed", r
+    assert "exit status 3" in r["message"], r["message"]
+    assert r["message"].endswith("allocating the workspace\nnot enough room for it"), r["message"]
+    # The worker goes on with the next job in a new sandbox.
+    good = tmp / "good.py"
+    good.write_text(GELU)
+    assert ask(evaluate(good))["outcome"] == "passed"
+
+
 def test_broken_problem_is_a_problem_error_naming_what_is_missing(worker):
     ask, _, tmp = worker
     problem = tmp / "p.py"
