@@ -23,3 +23,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"n": 64}
+KSWARM_LARGE_SHAPES = {"n": 8192}

@@ -25,3 +25,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"m": 64, "k": 48, "n": 80}
+KSWARM_LARGE_SHAPES = {"m": 8192, "k": 8192, "n": 8192}

@@ -26,3 +26,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch": 4, "m": 32, "k": 24, "n": 40}
+KSWARM_LARGE_SHAPES = {"batch": 128, "m": 512, "k": 1024, "n": 2048}

@@ -29,3 +29,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "in_channels": 4, "out_channels": 8, "height": 16, "width": 16}
+KSWARM_LARGE_SHAPES = {"batch_size": 16, "height": 512, "width": 512}

@@ -31,3 +31,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "in_channels": 8, "out_channels": 4, "height": 8, "width": 8}
+KSWARM_LARGE_SHAPES = {"batch_size": 32, "height": 256, "width": 256}

@@ -25,3 +25,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"rows": 64, "cols": 256}
+KSWARM_LARGE_SHAPES = {"rows": 4096, "cols": 393216}

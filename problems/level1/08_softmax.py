@@ -26,3 +26,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "height": 16, "width": 16}
+KSWARM_LARGE_SHAPES = {"batch_size": 128, "height": 512, "width": 512}

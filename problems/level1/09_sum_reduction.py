@@ -25,3 +25,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 4, "reduce_len": 32, "features": 64}
+KSWARM_LARGE_SHAPES = {"batch_size": 64, "reduce_len": 4096, "features": 4096}

@@ -28,3 +28,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"rows": 64, "hidden": 128}
+KSWARM_LARGE_SHAPES = {"rows": 65536, "hidden": 8192}

@@ -24,3 +24,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"rows": 64, "length": 64}
+KSWARM_LARGE_SHAPES = {"rows": 32768, "length": 32768}

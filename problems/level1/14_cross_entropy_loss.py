@@ -25,3 +25,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 64, "num_classes": 32}
+KSWARM_LARGE_SHAPES = {"batch_size": 32768, "num_classes": 4096}

@@ -28,3 +28,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "num_heads": 2, "seq_len": 16, "head_dim": 16}
+KSWARM_LARGE_SHAPES = {"batch_size": 8, "seq_len": 4096}

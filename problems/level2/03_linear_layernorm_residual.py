@@ -26,3 +26,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 32, "hidden": 64}
+KSWARM_LARGE_SHAPES = {"batch_size": 32768, "hidden": 4096}

@@ -32,3 +32,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "in_channels": 4, "out_channels": 8, "height": 16, "width": 16, "num_groups": 4}
+KSWARM_LARGE_SHAPES = {"batch_size": 32, "height": 256, "width": 256}

@@ -29,3 +29,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 32, "in_features": 64, "out_features": 48}
+KSWARM_LARGE_SHAPES = {"batch_size": 16384, "in_features": 8192, "out_features": 8192}

@@ -28,3 +28,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 32, "hidden": 64}
+KSWARM_LARGE_SHAPES = {"batch_size": 16384, "hidden": 8192}

@@ -36,3 +36,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 16, "in_features": 64, "hidden": 96, "out_features": 32}
+KSWARM_LARGE_SHAPES = {"batch_size": 16384, "in_features": 4096, "hidden": 8192, "out_features": 4096}

@@ -43,3 +43,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "seq_len": 16, "d_model": 32, "num_heads": 4}
+KSWARM_LARGE_SHAPES = {"batch_size": 8, "seq_len": 4096}

@@ -31,3 +31,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 4, "seq_len": 8, "input_size": 16, "hidden_size": 32, "num_outputs": 8}
+KSWARM_LARGE_SHAPES = {"batch_size": 256, "seq_len": 512, "input_size": 512, "hidden_size": 1024}

@@ -47,3 +47,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "image_size": 16, "num_classes": 10}
+KSWARM_LARGE_SHAPES = {"batch_size": 256, "image_size": 224}

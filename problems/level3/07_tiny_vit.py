@@ -61,3 +61,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "image_size": 32, "patch_size": 8, "embed_dim": 32, "num_heads": 4, "num_classes": 10}
+KSWARM_LARGE_SHAPES = {"batch_size": 128}

@@ -30,3 +30,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 2, "seq_len": 16, "d_model": 32, "nhead": 4, "dim_feedforward": 64}
+KSWARM_LARGE_SHAPES = {"batch_size": 32, "seq_len": 1024}

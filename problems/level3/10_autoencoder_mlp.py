@@ -44,3 +44,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 16, "in_features": 64, "hidden": 48, "latent": 8}
+KSWARM_LARGE_SHAPES = {"batch_size": 65536, "in_features": 4096, "hidden": 2048, "latent": 256}

@@ -52,3 +52,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"batch_size": 1, "image_size": 16, "base": 8}
+KSWARM_LARGE_SHAPES = {"batch_size": 32, "image_size": 512}

@@ -36,3 +36,4 @@ def get_init_inputs():
 
 
 KSWARM_SMALL_SHAPES = {"num_tokens": 32, "d_model": 32, "d_hidden": 48, "num_experts": 4}
+KSWARM_LARGE_SHAPES = {"num_tokens": 32768, "d_model": 2048, "d_hidden": 4096}

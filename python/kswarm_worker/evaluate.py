@@ -114,7 +114,10 @@ class _Job:
     def _load_problem(self):
         self.problem = inputs_mod.load_problem(self.problem_path, self.req.get("shapes", "full"),
                                                describe_exception)
-        return inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
+        init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
+        inputs_mod.check_fits(self.problem, init, self.problem_path, self.req.get("shapes", "full"),
+                              self.device_type, self.device)
+        return init
 
     def _build_reference(self, init):
         torch.manual_seed(self.seed)

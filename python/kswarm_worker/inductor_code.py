@@ -47,7 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="kswarm_worker.inductor_code")
     parser.add_argument("--problem", required=True)
     parser.add_argument("--device", required=True)
-    parser.add_argument("--shapes", choices=["full", "small"], default="full")
+    parser.add_argument("--shapes", choices=["full", "small", "large"], default="full")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     from .server import answer_once

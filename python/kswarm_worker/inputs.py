@@ -8,6 +8,7 @@ where the output is near zero on average, a constant, the input) is caught.
 
 import importlib.util
 import itertools
+import os
 import sys
 
 import torch
@@ -42,15 +43,19 @@ def forget_modules(*prefixes: str) -> None:
         del sys.modules[name]
 
 
-def _apply_small_shapes(module, path: str) -> None:
-    shapes = getattr(module, "KSWARM_SMALL_SHAPES", None)
+# The module-level dict a problem may define for each shape set beside its own (full) sizes.
+SHAPE_SETS = {"small": "KSWARM_SMALL_SHAPES", "large": "KSWARM_LARGE_SHAPES"}
+
+
+def _apply_shapes(module, path: str, attr: str) -> None:
+    shapes = getattr(module, attr, None)
     if shapes is None:
         return
     if not isinstance(shapes, dict):
-        raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES must be a dict of module constants")
+        raise ProblemError(f"{path}: {attr} must be a dict of module constants")
     for name, value in shapes.items():
         if not hasattr(module, name):
-            raise ProblemError(f"{path}: KSWARM_SMALL_SHAPES names {name!r}, "
+            raise ProblemError(f"{path}: {attr} names {name!r}, "
                                "which is not a module-level constant")
         setattr(module, name, value)
 
@@ -73,8 +78,8 @@ def load_problem(path: str, shapes: str, describe):
             missing.append(f"function {fn}()")
     if missing:
         raise ProblemError(f"{path}: not a KernelBench-format problem: missing {', '.join(missing)}")
-    if shapes == "small":
-        _apply_small_shapes(module, path)
+    if shapes in SHAPE_SETS:
+        _apply_shapes(module, path, SHAPE_SETS[shapes])
     return module
 
 
@@ -83,6 +88,66 @@ def init_inputs(problem, path: str, describe) -> list:
         return list(problem.get_init_inputs())
     except BaseException as e:
         raise ProblemError(f"{path}: get_init_inputs() failed: {describe(e)}")
+
+
+def _bytes(values) -> int:
+    if isinstance(values, torch.Tensor):
+        return values.numel() * values.element_size()
+    if isinstance(values, (list, tuple)):
+        return sum(_bytes(v) for v in values)
+    if isinstance(values, dict):
+        return sum(_bytes(v) for v in values.values())
+    return 0
+
+
+def footprint(problem, init: list):
+    """Bytes one side of an evaluation holds at least (the inputs, the model's weights and its
+    outputs), worked out on the meta device without allocating any; None where the problem does
+    not run there (an operator without a meta kernel, a tensor made on a named device)."""
+    try:
+        with torch.device("meta"), torch.no_grad():
+            values = problem.get_inputs()
+            model = problem.Model(*init)
+            outputs = model(*values)
+    except Exception:
+        return None
+    state = list(model.parameters()) + list(model.buffers())
+    return _bytes(list(values)) + _bytes(state) + _bytes(outputs)
+
+
+def device_bytes(device_type: str, device) -> int:
+    """The memory an evaluation's two sides share: the GPU's, or the host's on the CPU."""
+    if device_type == "cuda":
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+_footprints = {}  # (path, its mtime and size, shapes) -> footprint: a meta forward can take 0.5 s
+
+
+def check_fits(problem, init: list, path: str, shapes: str, device_type: str, device) -> None:
+    """Refuses, as the problem's own error, one whose evaluation cannot fit the device: the
+    reference and the candidate each hold the footprint at least."""
+    try:
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size, shapes)
+    except OSError:
+        key = None
+    if key is None or key not in _footprints:
+        need = footprint(problem, init)
+        if key is not None:
+            _footprints[key] = need
+    else:
+        need = _footprints[key]
+    if need is None:
+        return
+    have = device_bytes(device_type, device)
+    if 2 * need > have:
+        raise ProblemError(
+            f"{path}: does not fit the {device_type} device at these shapes: an evaluation holds at "
+            f"least {2 * need / 2**30:.1f} GiB (the inputs, weights and outputs of the reference "
+            f"and of the candidate, {need / 2**30:.1f} GiB each), the device has "
+            f"{have / 2**30:.1f} GiB")
 
 
 def _redistribute(t: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:

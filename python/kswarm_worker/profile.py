@@ -388,7 +388,7 @@ def main() -> int:
     parser.add_argument("--problem", required=True)
     parser.add_argument("--candidate", required=True)
     parser.add_argument("--device", required=True, help='"cpu", "cuda" or "cuda:N"')
-    parser.add_argument("--shapes", choices=["full", "small"], default="full")
+    parser.add_argument("--shapes", choices=["full", "small", "large"], default="full")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--measured-ms", type=float, default=0.0)
     parser.add_argument("--tool", choices=["auto", "torch", "ncu"], default="auto")

@@ -136,6 +136,32 @@ def test_reference_failure_is_a_problem_error(worker):
     assert "reference is broken" in r["error"]["message"]
 
 
+def test_a_problem_that_cannot_fit_the_device_is_refused_before_anything_is_allocated(worker):
+    ask, _, tmp = worker
+    problem = tmp / "huge.py"
+    problem.write_text(  # 64 GiB of input at its own shapes; a few KiB at small ones
+        "import torch, torch.nn as nn\n"
+        "rows = 1 << 20\n"
+        "class Model(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x * 2\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(rows, 1 << 14)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+        "KSWARM_SMALL_SHAPES = {'rows': 4}\n")
+    cand = tmp / "c.py"
+    cand.write_text("import torch.nn as nn\nclass ModelNew(nn.Module):\n"
+                    "    def forward(self, x):\n        return x * 2\n")
+    start = time.time()
+    r = ask(evaluate(cand, problem_path=str(problem), shapes="full"))
+    assert r["error"]["kind"] == "problem", r
+    assert "does not fit the cpu device" in r["error"]["message"], r
+    assert "at least 256.0 GiB" in r["error"]["message"], r  # 64 GiB in and 64 out, each side
+    assert time.time() - start < 30
+    assert ask(evaluate(cand, problem_path=str(problem), shapes="small"))["outcome"] == "passed"
+
+
 def test_small_shapes_must_name_module_constants(worker):
     ask, _, tmp = worker
     problem = tmp / "p.py"

@@ -56,8 +56,9 @@ void AddEvalOptions(CLI::App* cmd, kswarm::cli::EvalOptions& o) {
       ->check(CLI::IsMember({"seed", "strict"}))
       ->capture_default_str();
   cmd->add_option("--shapes", o.shapes,
-                  "full, or small: the problem's KSWARM_SMALL_SHAPES (CPU-sized)")
-      ->check(CLI::IsMember({"full", "small"}))
+                  "full, small: the problem's KSWARM_SMALL_SHAPES (CPU-sized), or large: "
+                  "its KSWARM_LARGE_SHAPES (public benchmarks' sizes)")
+      ->check(CLI::IsMember({"full", "small", "large"}))
       ->capture_default_str();
   cmd->add_option("--static-check", o.static_check,
                   "forbidden APIs in a candidate (frames, patching, threads, ...): reject it, or "

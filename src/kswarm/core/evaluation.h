@@ -58,7 +58,7 @@ struct Environment {
 struct EvalSettings {
   int trials = 100;
   Tolerance tolerance = Tolerance::kSeed;
-  std::string shapes = "full";  // "full" or "small" (the problem's KSWARM_SMALL_SHAPES)
+  std::string shapes = "full";  // "full", "small" or "large" (docs/worker_protocol.md)
   double timeout_s = 300;       // deadline for the whole evaluation
   // Timing rounds: n = budget / (one warm-up round), clamped to [min_runs, max_runs].
   int warmup_runs = 3;

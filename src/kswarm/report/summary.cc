@@ -168,6 +168,10 @@ std::string ShapesNote(const std::string& shapes) {
   if (shapes == "small") {
     return "small (the problems' KSWARM_SMALL_SHAPES; full-size speed-ups may differ)";
   }
+  if (shapes == "large") {
+    return "large (the problems' KSWARM_LARGE_SHAPES, public benchmarks' sizes, or their own "
+           "where they have none)";
+  }
   if (shapes == "full") return "full (the problems' own sizes)";
   return shapes.empty() ? "unknown" : shapes;
 }

@@ -118,7 +118,7 @@ struct RunSummary {
   std::string tolerance;  // "seed (atol=rtol=1e-2)"
   std::string precision;  // "fp32 only" or "reduced precision allowed"
   std::string selection;  // when a candidate is kept over eager (the run's minimum gain)
-  std::string shapes;     // "full" or "small" (see ShapesNote), "" when unknown
+  std::string shapes;     // "full", "small" or "large" (see ShapesNote), "" when unknown
   std::string isolation;  // what confined the candidates' code (IsolationOf)
   std::vector<ProblemRow> problems;
   Geomeans vs_eager;
