@@ -1,0 +1,44 @@
+"""Shape sets of the bundled problems (inputs.load_problem) and what an evaluation of each holds
+at its large shapes (inputs.footprint), worked out without allocating."""
+import glob
+import os
+
+import pytest
+
+from conftest import ROOT
+from kswarm_worker import inputs
+from kswarm_worker.errors import ProblemError
+
+BUNDLED = sorted(glob.glob(os.path.join(ROOT, "problems", "level*", "*.py")))
+
+
+def test_every_bundled_problem_has_small_and_large_shapes_of_its_own_constants():
+    assert len(BUNDLED) == 39
+    for path in BUNDLED:
+        for shapes, attr in inputs.SHAPE_SETS.items():
+            module = inputs.load_problem(path, shapes, str)  # raises on a name that is no constant
+            assert isinstance(getattr(module, attr, None), dict), (path, attr)
+
+
+def test_large_shapes_are_the_public_benchmarks_sizes_and_fit_one_h200():
+    gelu = os.path.join(ROOT, "problems", "level1", "07_gelu.py")
+    module = inputs.load_problem(gelu, "large", str)
+    assert (module.rows, module.cols) == (4096, 393216)
+    assert inputs.load_problem(gelu, "full", str).cols == 4096
+    for path in BUNDLED:
+        module = inputs.load_problem(path, "large", str)
+        need = inputs.footprint(module, inputs.init_inputs(module, path, str))
+        assert need is not None, path  # every bundled problem runs on the meta device
+        assert 2 * need < 100 * 2**30, (path, need)  # an H200 has 141 GiB
+
+
+def test_a_shape_set_naming_something_that_is_no_constant_is_the_problems_error(tmp_path):
+    problem = tmp_path / "p.py"
+    problem.write_text("import torch, torch.nn as nn\nn = 8\n"
+                       "class Model(nn.Module):\n    def forward(self, x):\n        return x\n"
+                       "def get_inputs():\n    return [torch.randn(n)]\n"
+                       "def get_init_inputs():\n    return []\n"
+                       "KSWARM_LARGE_SHAPES = {'m': 9}\n")
+    with pytest.raises(ProblemError, match="KSWARM_LARGE_SHAPES names 'm'"):
+        inputs.load_problem(str(problem), "large", str)
+    assert inputs.load_problem(str(problem), "full", str).n == 8
