@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from . import exchange, inputs as inputs_mod, precision, roofline
+from . import exchange, flags as findings, inputs as inputs_mod, precision, roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, require_device
 from .hello import backend_flags, restore_backend_flags
@@ -162,9 +162,9 @@ class _Job:
 
     def _add_flags(self, reply: dict):
         """The findings a sandbox reply carries (state left active, settings made coarser)."""
-        for flag in reply.get("flags") or []:
-            if isinstance(flag, str) and flag not in self.flags:
-                self.flags.append(flag)
+        for finding in reply.get("flags") or []:
+            if findings.is_flag(finding) and finding not in self.flags:
+                self.flags.append(finding)
 
     def _copy(self, path: str, name: str) -> str:
         """A copy of a file the sandbox loads, in the job's folder: the sandbox sees nothing of
@@ -202,11 +202,11 @@ class _Job:
                 source = f.read()
         except OSError:
             return  # the sandbox reports a missing file
-        findings = check_source(source)
-        forbidden = [f for f in findings if f.severity == "forbidden"]
+        found = check_source(source)
+        forbidden = [f for f in found if f.severity == "forbidden"]
         if forbidden and self.static_policy == "reject":
             raise Outcome("rejected", "static check: " + "; ".join(f.text() for f in forbidden))
-        self.flags += [f"static {f.text()}" for f in findings]
+        self.flags += [findings.flag(findings.STATIC, f"static {f.text()}") for f in found]
 
     def _degenerate_check(self) -> list:
         """Flags the problem when an answer that ignores the work passes its tolerance on every
@@ -239,16 +239,18 @@ class _Job:
                     passes[name] = False
         trivial = [name for name, ok in passes.items() if ok]
         if trivial:
-            self.flags.append(f"degenerate problem: {' and '.join(trivial)} pass(es) its "
-                              f"tolerance on every input distribution")
+            self.flags.append(findings.flag(
+                findings.DEGENERATE_PROBLEM,
+                f"degenerate problem: {' and '.join(trivial)} pass(es) its tolerance on every "
+                "input distribution"))
         return trivial
 
     def _speed_of_light(self):
         peaks = roofline.measure_peaks(self.device_type, self.device)
-        flag = roofline.check(self.work, peaks, self.timing["candidate"]["min_ms"],
-                              self.timing["baseline"]["min_ms"])
-        if flag:
-            self.flags.append(flag)
+        detail = roofline.check(self.work, peaks, self.timing["candidate"]["min_ms"],
+                                self.timing["baseline"]["min_ms"])
+        if detail:
+            self.flags.append(findings.flag(findings.SPEED_OF_LIGHT, detail))
 
     def _verify(self):
         """The trials, pipelined: while the sandbox runs trial t the judge draws its inputs and
@@ -321,9 +323,10 @@ class _Job:
             self.failure["trial"] = trial
             raise
         if first:  # the problem's own distribution: how the user's inputs look
-            flag = precision.check(self.reference, inputs, ref, cand)
-            if flag and flag not in self.flags:
-                self.flags.append(flag)
+            detail = precision.check(self.reference, inputs, ref, cand)
+            finding = findings.flag(findings.REDUCED_PRECISION, detail) if detail else None
+            if finding and finding not in self.flags:
+                self.flags.append(finding)
 
     def _time(self):
         opts = self.timing_opts

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from . import buildcache, exchange, guards, inputs as inputs_mod, timing, vec_isa_cache
+from . import flags as findings
 from .compare import flatten_outputs, inputs_unchanged
 from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
     is_cuda_failure
@@ -61,13 +62,15 @@ class Sandbox:
         hooks or trace functions still active (a flag), numeric settings made coarser (reduced
         precision)."""
         state, settings = self.baseline
-        flags = [f"state left active after the candidate's code ran: {name}"
+        found = [findings.flag(findings.STATE,
+                               f"state left active after the candidate's code ran: {name}")
                  for name in guards.left_active(state, guards.active_state())]
         coarser = guards.coarser_settings(settings, guards.numeric_settings())
         if coarser:
-            flags.append("reduced precision: the candidate changed global numeric settings (" +
-                         "; ".join(coarser) + ")")
-        return flags
+            found.append(findings.flag(
+                findings.REDUCED_PRECISION, "reduced precision: the candidate changed global "
+                "numeric settings (" + "; ".join(coarser) + ")"))
+        return found
 
     # -- running candidate code ------------------------------------------------------------------
 

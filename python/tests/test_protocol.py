@@ -84,7 +84,7 @@ def test_candidate_output_cannot_corrupt_the_protocol(worker):
     # Under the report policy the static check only flags os.write; the fd layout must hold.
     r = ask(evaluate(cand, static_policy="report"))
     assert r["outcome"] == "passed", r["message"]
-    assert any("os.write" in f for f in r["flags"]), r["flags"]
+    assert any(f["check"] == "static" and "os.write" in f["detail"] for f in r["flags"]), r["flags"]
     assert r["timing"]["candidate"]["count"] == 3
 
 

@@ -50,7 +50,7 @@ _CHECKS = [  # (pattern in the message or flags, check name)
 
 
 def caught_by(result: dict) -> str:
-    texts = [result.get("message") or ""] + list(result.get("flags") or [])
+    texts = [result.get("message") or ""] + [f["detail"] for f in result.get("flags") or []]
     for text in texts:
         for pattern, name in _CHECKS:
             m = re.search(pattern, text)

@@ -102,13 +102,9 @@ std::string EvalText(const supervisor::CandidateResult& r) {
     out += fmt::format("error      max abs {:.3g}, max rel {:.3g}\n", *e.max_abs_err,
                        e.max_rel_err.value_or(0));
   }
-  if (!e.flags_json.empty()) {
-    json flags = ParsedOrNull(e.flags_json);
-    for (const json& f : flags.is_array() ? flags : json::array()) {
-      std::string text = f.is_string() ? f.get<std::string>() : f.dump();
-      bool label = text.rfind(core::kReducedPrecisionFlag, 0) == 0;
-      out += (label ? "label      " : "flagged    ") + text + "\n";
-    }
+  for (const core::Flag& flag : core::ParseFlags(e.flags_json)) {
+    bool label = flag.check == core::kReducedPrecision;
+    out += (label ? "label      " : "flagged    ") + core::FlagText(flag) + "\n";
   }
   if (e.outcome != core::Outcome::kPassed && !e.message.empty()) {
     out += "message    " + e.message + "\n";

@@ -2,8 +2,10 @@
 
 #include <array>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace kswarm::core {
 namespace {
@@ -59,40 +61,60 @@ std::optional<double> Evaluation::MedianSpeedup() const {
 
 namespace {
 
-// The flags of flags_json, a JSON array of strings written by the worker (or empty).
-std::vector<std::string> Flags(const std::string& flags_json) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while ((i = flags_json.find('"', i)) != std::string::npos) {
-    std::string flag;
-    for (++i; i < flags_json.size() && flags_json[i] != '"'; ++i) {
-      if (flags_json[i] == '\\' && i + 1 < flags_json.size()) ++i;  // an escaped character
-      flag += flags_json[i];
-    }
-    ++i;
-    out.push_back(std::move(flag));
-  }
-  return out;
-}
+// How a plain-string finding (recorded before findings were objects) begins, and its check.
+constexpr std::pair<std::string_view, std::string_view> kLegacyPrefixes[] = {
+    {"static ", "static"},
+    {"state left active", "state"},
+    {"reduced precision", "reduced_precision"},
+    {"degenerate problem", "degenerate_problem"},
+    {"faster than the device allows", "speed_of_light"},
+};
 
-bool IsReducedPrecisionFlag(const std::string& flag) {
-  return flag.rfind(kReducedPrecisionFlag, 0) == 0;
+Flag FromText(const std::string& text) {
+  for (const auto& [prefix, check] : kLegacyPrefixes) {
+    if (text.rfind(prefix, 0) == 0) return Flag{std::string(check), text};
+  }
+  return Flag{"unknown", text};
 }
 
 }  // namespace
 
+std::vector<Flag> ParseFlags(const std::string& flags_json) {
+  std::vector<Flag> out;
+  if (flags_json.empty()) return out;
+  nlohmann::json j = nlohmann::json::parse(flags_json, nullptr, false);
+  if (!j.is_array()) return {Flag{"unknown", flags_json}};
+  for (const nlohmann::json& f : j) {
+    if (f.is_string()) {
+      out.push_back(FromText(f.get<std::string>()));
+    } else if (f.is_object() && f.contains("check") && f["check"].is_string()) {
+      out.push_back(Flag{f["check"].get<std::string>(),
+                         f.contains("detail") && f["detail"].is_string()
+                             ? f["detail"].get<std::string>()
+                             : ""});
+    } else {
+      out.push_back(Flag{"unknown", f.dump()});
+    }
+  }
+  return out;
+}
+
+std::string FlagText(const Flag& flag) { return flag.detail.empty() ? flag.check : flag.detail; }
+
 bool Evaluation::flagged() const {
-  for (const std::string& flag : Flags(flags_json)) {
-    if (!IsReducedPrecisionFlag(flag)) return true;
+  for (const Flag& flag : ParseFlags(flags_json)) {
+    if (flag.check != kReducedPrecision) return true;
   }
   return false;
 }
 
 std::string Evaluation::reduced_precision() const {
-  for (const std::string& flag : Flags(flags_json)) {
-    if (IsReducedPrecisionFlag(flag)) return flag;
+  std::string why;
+  for (const Flag& flag : ParseFlags(flags_json)) {
+    if (flag.check != kReducedPrecision) continue;
+    why += (why.empty() ? "" : "; ") + FlagText(flag);
   }
-  return "";
+  return why;
 }
 
 bool ClearlyFaster(const Evaluation& evaluation, double min_gain,

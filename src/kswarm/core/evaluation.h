@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace kswarm::core {
@@ -81,7 +82,7 @@ struct Evaluation {
   uint64_t seed = 0;
   std::string failure_json;   // the first failing element for kWrong (JSON object), else empty
   std::string phase_ms_json;  // wall time per phase (JSON object), else empty
-  std::string flags_json;     // suspicious findings (JSON array of strings), else empty
+  std::string flags_json;     // the checks' findings (a JSON array: ParseFlags), else empty
   double wall_ms = 0;         // the whole evaluation, as seen by kswarm
 
   // Eager's fastest timed call over the candidate's (the minimums; the medians for an evaluation
@@ -95,7 +96,7 @@ struct Evaluation {
   // finding of reduced precision is not suspicious, only a label (reduced_precision()).
   bool flagged() const;
   // Why a check found the candidate's numbers coarser than fp32 (TF32, bf16, a global numeric
-  // setting changed), else empty: flags that start with kReducedPrecisionFlag.
+  // setting changed), else empty: the details of its kReducedPrecision findings.
   std::string reduced_precision() const;
   // Whether it may be kept under a run's precision: unflagged, and fp32 unless reduced precision
   // is allowed.
@@ -104,8 +105,23 @@ struct Evaluation {
   }
 };
 
-// How the worker's reduced-precision findings begin (python/kswarm_worker/precision.py).
-inline constexpr std::string_view kReducedPrecisionFlag = "reduced precision";
+// One finding of a check (docs/worker_protocol.md, "Flags"): which check, and what it saw.
+struct Flag {
+  std::string check;   // static, state, reduced_precision, degenerate_problem, speed_of_light
+  std::string detail;
+  bool operator==(const Flag&) const = default;
+};
+
+// The finding that labels a candidate's numbers as coarser than fp32 without flagging it.
+inline constexpr std::string_view kReducedPrecision = "reduced_precision";
+
+// The findings of an evaluation's flags_json: objects {"check", "detail"}, or the plain strings of
+// evaluations recorded before them (their check read from how they begin). Anything else in the
+// array is a finding of check "unknown", so it still forbids keeping the candidate.
+std::vector<Flag> ParseFlags(const std::string& flags_json);
+
+// A finding as one line for people: its detail, a sentence that names what the check saw.
+std::string FlagText(const Flag& flag);
 
 // The smallest gain over eager a candidate must show to be kept (1%: above the spread of one
 // problem's timing across processes on the H100, bench/results/2026-11-24-h100-gpu-check.md).

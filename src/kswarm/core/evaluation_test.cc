@@ -66,6 +66,52 @@ TEST(EvaluationTest, ReducedPrecisionIsALabelKeptOnlyWhereTheRunAllowsIt) {
   EXPECT_EQ(e.reduced_precision(), "reduced precision: allow_tf32");
 }
 
+TEST(EvaluationTest, FindingsAreReadByTheirCheckNotTheirWords) {
+  struct Case {
+    const char* name;
+    std::string flags_json;
+    std::vector<Flag> expected;
+    bool flagged;
+  };
+  const std::vector<Case> cases = {
+      {"none", "", {}, false},
+      {"an empty array", "[]", {}, false},
+      {"objects, as the worker writes them",
+       R"([{"check": "reduced_precision", "detail": "reduced precision: allow_tf32"},
+           {"check": "speed_of_light", "detail": "faster than the device allows: 0.1 ms"}])",
+       {{"reduced_precision", "reduced precision: allow_tf32"},
+        {"speed_of_light", "faster than the device allows: 0.1 ms"}},
+       true},
+      {"a label alone does not flag",
+       R"([{"check": "reduced_precision", "detail": "bf16 autocast"}])",
+       {{"reduced_precision", "bf16 autocast"}}, false},
+      {"a detail that reads like another check does not change the check",
+       R"([{"check": "static", "detail": "reduced precision: not really"}])",
+       {{"static", "reduced precision: not really"}}, true},
+      {"plain strings of evaluations recorded before objects",
+       R"(["static reference_fallback (line 3): ...", "degenerate problem: zeros pass",
+           "state left active after the candidate's code ran: mode"])",
+       {{"static", "static reference_fallback (line 3): ..."},
+        {"degenerate_problem", "degenerate problem: zeros pass"},
+        {"state", "state left active after the candidate's code ran: mode"}},
+       true},
+      {"anything else still flags", R"([42, {"detail": "no check"}])",
+       {{"unknown", "42"}, {"unknown", R"({"detail":"no check"})"}}, true},
+      {"not an array", "{}", {{"unknown", "{}"}}, true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseFlags(c.flags_json), c.expected) << c.name;
+    Evaluation e;
+    e.flags_json = c.flags_json;
+    EXPECT_EQ(e.flagged(), c.flagged) << c.name;
+  }
+  Evaluation labelled;
+  labelled.flags_json = R"([{"check": "reduced_precision", "detail": "allow_tf32"},
+                            {"check": "reduced_precision", "detail": "bf16 autocast"}])";
+  EXPECT_EQ(labelled.reduced_precision(), "allow_tf32; bf16 autocast");
+  EXPECT_EQ(FlagText({"speed_of_light", ""}), "speed_of_light");
+}
+
 TEST(EvaluationTest, TolerancePolicies) {
   EXPECT_EQ(ParseTolerance("seed"), Tolerance::kSeed);
   EXPECT_EQ(ParseTolerance("strict"), Tolerance::kStrict);

@@ -6,6 +6,8 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
@@ -54,24 +56,17 @@ Geomeans MeansOf(const std::vector<ProblemRow>& rows, bool vs_compile,
   return g;
 }
 
-std::vector<std::string> Flags(const core::Evaluation& e) {
-  nlohmann::json j = nlohmann::json::parse(e.flags_json.empty() ? "[]" : e.flags_json, nullptr,
-                                           false);
-  std::vector<std::string> out;
-  if (!j.is_array()) return out;
-  for (const auto& f : j) {
-    if (f.is_string()) out.push_back(f.get<std::string>());
-  }
-  return out;
-}
-
 }  // namespace
 
-std::string FlagCheck(const std::string& flag) {
-  if (flag.rfind("static ", 0) == 0) return "static check";
-  if (flag.rfind("degenerate problem", 0) == 0) return "degenerate problem";
-  if (flag.rfind("faster than the device allows", 0) == 0) return "speed of light";
-  return flag.substr(0, flag.find(':'));
+std::string CheckName(const std::string& check) {
+  static const std::map<std::string, std::string> kNames = {
+      {"static", "static check"},
+      {"state", "state left active"},
+      {"reduced_precision", "reduced precision"},
+      {"degenerate_problem", "degenerate problem"},
+      {"speed_of_light", "speed of light"}};
+  auto name = kNames.find(check);
+  return name != kNames.end() ? name->second : check;
 }
 
 std::string Distribution::BinLabel(size_t i) const {
@@ -342,7 +337,9 @@ bool CountChecks(const Evaluations& of_problem, Verification& check) {
     ++check.candidates;
     ++check.outcomes[std::string(core::OutcomeName(e->evaluation.outcome))];
     std::set<std::string> checks;
-    for (const std::string& flag : Flags(e->evaluation)) checks.insert(FlagCheck(flag));
+    for (const core::Flag& flag : core::ParseFlags(e->evaluation.flags_json)) {
+      checks.insert(CheckName(flag.check));
+    }
     for (const std::string& name : checks) ++check.flagged_by[name];
     if (checks.count("degenerate problem")) degenerate = true;
   }

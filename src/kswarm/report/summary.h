@@ -199,8 +199,8 @@ Distribution Distribute(const std::vector<ProblemRow>& rows);
 // Geometric mean of the values (1 for none).
 double Geomean(const std::vector<double>& values);
 
-// The check behind a flag text: "static check", "degenerate problem", "speed of light".
-std::string FlagCheck(const std::string& flag);
+// A check as reports name it ("static check", "degenerate problem", "speed of light", ...).
+std::string CheckName(const std::string& check);
 
 Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run);
 

@@ -399,7 +399,7 @@ class Campaign:
             pass
         j = r["json"] or {}
         r["outcome"] = j.get("outcome", f"no verdict (exit {rc})")
-        r["flags"] = list(j.get("flags") or [])
+        r["flags"] = list(j.get("flags") or [])  # {"check", "detail"} objects
         r["message"] = j.get("message") or ""
         r["speedup"] = j.get("speedup")
         time.sleep(0.5)  # what dies with the jail has gone
@@ -467,7 +467,7 @@ def verdict(r) -> str:
 
 
 def non_static(flags) -> list:
-    return [f for f in flags if not f.startswith("static ")]
+    return [f for f in flags if f.get("check") != "static"]
 
 
 def _base_checks(r) -> list:
@@ -560,7 +560,7 @@ def test_precision_attack_is_flagged(campaign, name):
     r = campaign.results[name]
     problems = _base_checks(r)
     stored = stored_flags(campaign.db, (r["json"] or {}).get("evaluation_id"))
-    if not any(f.startswith("reduced precision") for f in r["flags"] + stored):
+    if not any(f.get("check") == "reduced_precision" for f in r["flags"] + stored):
         problems.append(f"no 'reduced precision' flag (stored flags: {stored})")
     assert not problems, f"{name}: " + "; ".join(problems) + f" -- {verdict(r)}"
 
@@ -572,7 +572,7 @@ def test_precision_label_is_shown_by_eval(campaign, name):
     stored = stored_flags(campaign.db, (r["json"] or {}).get("evaluation_id"))
     if r["outcome"] != "passed":
         return  # a failed candidate's label matters to no one
-    assert any(f.startswith("reduced precision") for f in r["flags"]), \
+    assert any(f.get("check") == "reduced_precision" for f in r["flags"]), \
         f"{name}: kswarm eval printed flags {r['flags']}, outcome {r['outcome']}; the database " \
         f"holds {stored}"
 
@@ -666,7 +666,7 @@ def test_print_summary(campaign, capsys):
               f"candidates in {campaign.wall_s:.0f} s (kswarm eval, cpu, small shapes)")
         print("| attack | outcome | non-static flags | speed-up | s |\n|---|---|---|---|---|")
         for name, r in campaign.results.items():
-            flags = "; ".join(f[:70] for f in non_static(r["flags"])) or "-"
+            flags = "; ".join(f["detail"][:70] for f in non_static(r["flags"])) or "-"
             sp = f"{r['speedup']:.2f}x" if isinstance(r["speedup"], (int, float)) else "-"
             print(f"| {name} | {r['outcome']} | {flags} | {sp} | {r['wall_s']:.1f} |")
         for cand, r in campaign.honest.items():
