@@ -11,6 +11,11 @@ paths=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do paths+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
 KSWARM=${KSWARM_BIN:-$( [ -x dist/kswarm ] && echo dist/kswarm || echo build/kswarm )}
+# Candidates contained as users run them: on a machine without bubblewrap, the one in dist/
+# (scripts/dist.sh), as scripts/gpu-check.sh does.
+if ! command -v bwrap >/dev/null && [ -z "${KSWARM_BWRAP:-}" ] && [ -x dist/bwrap ]; then
+  export KSWARM_BWRAP=$PWD/dist/bwrap
+fi
 PYTHON=${KSWARM_PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 db=${SWEEP_DB:-$(mktemp -d)/sweep.db}
 start=$(date +%s.%N)
