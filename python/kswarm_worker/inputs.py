@@ -133,12 +133,9 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
         key = (path, stat.st_mtime_ns, stat.st_size, shapes)
     except OSError:
         key = None
-    if key is None or key not in _footprints:
-        need = footprint(problem, init)
-        if key is not None:
-            _footprints[key] = need
-    else:
-        need = _footprints[key]
+    need = _footprints[key] if key in _footprints else footprint(problem, init)
+    if key is not None:
+        _footprints[key] = need
     if need is None:
         return
     have = device_bytes(device_type, device)

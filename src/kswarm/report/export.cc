@@ -84,10 +84,12 @@ struct Winner {
   bool imports_runtime;  // needs kswarm_rt beside it
 };
 
-// Writes the kept candidate of `v` as DIR/<module>.py.
+// Writes the kept candidate of `v` as DIR/<module>.py; `of_problem` are the problem's evaluations
+// in the run.
 Result<Winner> ExportWinner(store::Store& store, const store::RunRecord& run,
-                            const store::RunProblemRecord& v, const std::string& device,
-                            const std::string& out_dir) {
+                            const store::RunProblemRecord& v,
+                            const std::vector<const store::EvaluationRecord*>& of_problem,
+                            const std::string& device, const std::string& out_dir) {
   auto lacks = [&] {
     return Status(StatusCode::kInternal,
                   fmt::format("run {} names evaluation {} that the database lacks", run.name,
@@ -117,12 +119,11 @@ Result<Winner> ExportWinner(store::Store& store, const store::RunRecord& run,
   entry["reduced_precision"] = agents::IsReducedPrecision(c.generator);
   entry["tolerance"] = std::string(core::ToleranceName(e.settings.tolerance));
   // The trials it passed: its first evaluation's (the run's setting); a fresh sample checks fewer.
-  auto evaluations = store.EvaluationsOfRun(run.id);
-  if (!evaluations) return Error(evaluations.error());
   int trials = e.settings.trials;
-  for (const auto& other : *evaluations) {
-    if (other.candidate_id == e.candidate_id && other.evaluation.outcome == core::Outcome::kPassed) {
-      trials = std::max(trials, other.settings.trials);
+  for (const store::EvaluationRecord* other : of_problem) {
+    if (other->candidate_id == e.candidate_id &&
+        other->evaluation.outcome == core::Outcome::kPassed) {
+      trials = std::max(trials, other->settings.trials);
     }
   }
   entry["trials"] = trials;
@@ -215,7 +216,7 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
       ++result.kept_eager;
       continue;
     }
-    auto winner = ExportWinner(store, run, v, device, out_dir);
+    auto winner = ExportWinner(store, run, v, of_problem[v.problem_id], device, out_dir);
     if (!winner) return Error(winner.error());
     entries.push_back(winner->entry);
     ++result.modules;

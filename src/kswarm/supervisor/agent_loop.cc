@@ -1,5 +1,8 @@
 // The agent loop of one problem: each agent's attempts, from proposal to recorded evaluation,
-// with budgets, profiles and their advice (SuiteRunner::RunAgent).
+// with budgets, profiles and their advice (SuiteRunner::RunAgent). Its steps are private to
+// SuiteRunner and tested through it, with a real CPU worker, in suite_test.cc (metered agents in
+// parallel, run and member budgets, first attempts built ahead) and tests/e2e/test_context.py
+// (profiles and their advice).
 #include <fmt/format.h>
 
 #include "kswarm/supervisor/evaluate_candidate.h"
@@ -73,7 +76,8 @@ bool SuiteRunner::TakeAdvice(ProblemSession& s, agents::Agent& agent, int attemp
   if (advice) {
     profile = advice->text + "\n\nThe measurements behind this advice:\n\n" +
               pending.request.summary;
-    recorded = RecordCall(s, agent, attempt, advice->call, pending.evaluation, "", "profile_advice");
+    recorded =
+        RecordCall(s, agent, attempt, advice->call, pending.evaluation, "", "profile_advice");
   } else {
     agents::CallRecord none;  // the helper failed: the summary goes in as it is
     recorded = RecordCall(s, agent, attempt, none, pending.evaluation, advice.error().message(),

@@ -316,7 +316,8 @@ Result<SuiteRunner::Kept> SuiteRunner::Decide(evaluator::Evaluator& device, int6
   }
   for (const CandidateResult& c : passed) {
     ledger.contenders.push_back(
-        Contender{c.record.id, *LogGain(c.record.evaluation, reduced_precision_allowed_), {}, false});
+        Contender{c.record.id, *LogGain(c.record.evaluation, reduced_precision_allowed_), {},
+                  false});
   }
   std::map<int64_t, std::vector<store::EvaluationRecord>> fresh;  // by contender id, passed ones
   std::vector<store::DecisionRecord> decisions;
@@ -503,7 +504,9 @@ Status SuiteRunner::RunProblem(evaluator::Evaluator& device, int64_t run_id, int
   } else {
     // Beside compile_ms, eager's time from the same evaluation (docs/schema.md).
     std::optional<double> eager_ms = s.any_eager_ms;
-    if (s.compile && s.compile->evaluation.baseline) eager_ms = s.compile->evaluation.baseline->min_ms;
+    if (s.compile && s.compile->evaluation.baseline) {
+      eager_ms = s.compile->evaluation.baseline->min_ms;
+    }
     verdict.eager_ms = eager_ms;
     verdict.best_ms = eager_ms;
   }

@@ -34,7 +34,9 @@ double Speedup(double log_gain) { return std::exp(log_gain); }
 }  // namespace
 
 void NoisePool::Add(const std::vector<double>& samples) {
-  for (size_t i = 1; i < samples.size(); ++i) steps.push_back(std::abs(samples[i] - samples[i - 1]));
+  for (size_t i = 1; i < samples.size(); ++i) {
+    steps.push_back(std::abs(samples[i] - samples[i - 1]));
+  }
 }
 
 double NoisePool::Sigma() const {
@@ -186,8 +188,8 @@ Result<VerdictRule> ParseVerdictRule(const std::string& text) {
     return bad(e.what());
   }
   if (r.min_gain < 0 || r.z <= 0 || r.max_fresh < 1 || r.max_challenge < 0 ||
-      r.max_per_problem < 0 || r.prior_sigma <= 0 || r.prior_weight < 0 || r.run_weight < 0 || r.min_sigma <= 0 ||
-      r.fresh_trials < 1) {
+      r.max_per_problem < 0 || r.prior_sigma <= 0 || r.prior_weight < 0 || r.run_weight < 0 ||
+      r.min_sigma <= 0 || r.fresh_trials < 1) {
     return bad("a value out of range in " + text);
   }
   return r;
