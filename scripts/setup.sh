@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DEBS=(cmake ninja-build g++ pkg-config ccache python3-venv
       libcli11-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev libexpected-dev
       libssl-dev libcurl4-openssl-dev libcpp-httplib-dev libgtest-dev libgmock-dev libkainjow-mustache-dev libtomlplusplus-dev chromium
-      bubblewrap libseccomp-dev)
+      bubblewrap libseccomp-dev slurm-wlm munge)
 missing=()
 for pkg in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -23,6 +23,7 @@
 #include "kswarm/cli/progress.h"
 #include "kswarm/evaluator/build_pool.h"
 #include "kswarm/evaluator/evaluator.h"
+#include "kswarm/executor/slurm.h"
 #include "kswarm/report/export.h"
 #include "kswarm/report/html.h"
 #include "kswarm/report/render.h"
@@ -402,8 +403,24 @@ int Run(const RunFlags& given, const std::string& db_path) {
                                    "give this run another --db",
                                    db_path, lock.error().message())));
   }
+  config::ExecutorConfig executor = config_file->executor;
+  if (!flags.executor.empty()) executor.kind = flags.executor;
+  if (flags.workers) executor.workers = *flags.workers;
+  const bool slurm = executor.kind == "slurm";
+  // Every Slurm job of this run is named from the database; holding its lock, any such job is an
+  // orphan of a run that was killed.
+  const std::string jobs = slurm ? executor::JobNamePrefix(db_path) : "";
+  if (slurm) {
+    auto cancelled = executor::CancelJobsNamed(jobs);
+    if (!cancelled) return Fail(cancelled.error());
+    if (*cancelled > 0) {
+      std::fprintf(stderr, "kswarm: cancelled %d Slurm job(s) that a killed run on %s left\n",
+                   *cancelled, db_path.c_str());
+    }
+  }
   // Ctrl-C ends the run resumably and says so; made before any thread starts.
   SignalExit on_signal([&](int) {
+    if (slurm) (void)executor::CancelJobsNamed(jobs);
     auto run = (*store)->FindRun(name);
     if (run && run->has_value() && (*run)->status == "running") {
       (void)(*store)->FinishRun((*run)->id, "interrupted");
@@ -431,6 +448,11 @@ int Run(const RunFlags& given, const std::string& db_path) {
 
   RegisterSecrets(config_file->models);
   evaluator::WorkerConfig worker = WorkerFor(flags.options, db_path, flags.config_path);
+  const bool gpu_steps = flags.options.device != "cpu" && executor.gpus_per_worker > 0;
+  if (slurm) {
+    worker.srun = executor::SrunPrefix(executor, gpu_steps, /*build=*/false);
+    worker.job_name = jobs + "-w0";
+  }
   auto first = std::make_unique<evaluator::Evaluator>(worker);
   auto hello = first->Hello();
   if (!hello) return Fail(hello.error());
@@ -444,8 +466,18 @@ int Run(const RunFlags& given, const std::string& db_path) {
   // started again so shown: a run on one GPU of a host and one on all of them run every
   // candidate in the same kind of process).
   std::vector<std::unique_ptr<evaluator::Evaluator>> workers;
-  std::vector<CpuPlan> plans = PlaceTiming(env->device_type, hello->device_count);
-  if (env->device_type == "cuda" && hello->device_count > 1) {
+  std::vector<CpuPlan> plans =
+      slurm ? std::vector<CpuPlan>{} : PlaceTiming(env->device_type, hello->device_count);
+  if (slurm) {
+    // One job step per worker, each started by the thread that drives it (the cores and GPUs
+    // of a step are Slurm's to place).
+    workers.push_back(std::move(first));
+    for (int i = 1; i < executor.workers; ++i) {
+      evaluator::WorkerConfig one = worker;
+      one.job_name = fmt::format("{}-w{}", jobs, i);
+      workers.push_back(std::make_unique<evaluator::Evaluator>(one));
+    }
+  } else if (env->device_type == "cuda" && hello->device_count > 1) {
     first.reset();  // its worker sees every GPU: stopped, and started again seeing GPU 0 alone
     std::vector<std::string> visible;
     if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v && *v) {
@@ -469,13 +501,17 @@ int Run(const RunFlags& given, const std::string& db_path) {
   std::vector<evaluator::Evaluator*> devices;
   for (auto& w : workers) devices.push_back(w.get());
   std::unique_ptr<evaluator::BuildPool> pool;
-  int jobs = flags.build_jobs >= 0 ? flags.build_jobs
-                                   : static_cast<int>(std::thread::hardware_concurrency());
-  if (jobs > 0) {
+  int build_jobs = flags.build_jobs >= 0 ? flags.build_jobs
+                                         : static_cast<int>(std::thread::hardware_concurrency());
+  if (build_jobs > 0) {
     evaluator::BuildPoolConfig build;
     build.worker = worker;
+    if (slurm) {
+      build.worker.srun = executor::SrunPrefix(executor, gpu_steps, /*build=*/true);
+      build.worker.job_name = jobs;
+    }
     build.build_arch = hello->build_arch;
-    build.jobs = jobs;
+    build.jobs = build_jobs;
     build.timeout_s = flags.options.timeout_s;
     build.static_policy = flags.options.static_check;
     pool = std::make_unique<evaluator::BuildPool>(build);
@@ -578,6 +614,12 @@ int Run(const RunFlags& given, const std::string& db_path) {
              stderr);
   auto result = runner.Run(name, resume_id, config, *problems);
   progress.Finish();
+  int lost = 0;
+  for (const auto& w : workers) lost += w->workers_lost();
+  if (lost > 0) {
+    std::fprintf(stderr, "kswarm: Slurm ended %d worker step(s) under a job; each job was sent "
+                 "to a new worker\n", lost);
+  }
   if (!result) {
     std::fprintf(stderr, "kswarm: run '%s' stopped; run the same command to resume\n",
                  name.c_str());

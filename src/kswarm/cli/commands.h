@@ -48,6 +48,8 @@ struct RunFlags {
   // The verdict rule of a resumed run, as it began; empty: the default with min_gain.
   std::optional<supervisor::VerdictRule> verdict;
   int build_jobs = -1;              // candidates built ahead at once; 0: none; -1: one per core
+  std::string executor;             // "local" or "slurm"; empty: the config's [executor] kind
+  std::optional<int> workers;       // Slurm workers; empty: the config's [executor] workers
   std::string reference;            // reference implementations (file or folder); empty: the
                                     // config's [context] reference
   EvalOptions options;

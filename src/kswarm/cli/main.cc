@@ -122,6 +122,14 @@ int main(int argc, char** argv) {
                       "candidates compiled ahead of their evaluation at once, in processes that "
                       "see no GPU (default: one per CPU core; 0: each builds in its evaluation)")
       ->check(WholeNumber(0, 1024));
+  run_cmd->add_option("--executor", run.executor,
+                      "where workers run: local (this host's devices, default) or slurm (job "
+                      "steps; the config's [executor] table, docs/executors.md)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  run_cmd->add_option("--workers", run.workers,
+                      "Slurm workers, each a job step (default: the config's [executor] workers, "
+                      "else 1)")
+      ->check(WholeNumber(1, 4096));
   run_cmd->add_option("--reference", run.reference,
                       "reference implementations for LLM agents with a reference context: a file, "
                       "or a folder of files or folders named after the problems (default: the "

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -178,6 +180,51 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
       return Error(StatusCode::kInvalidArgument,
                    fmt::format("{}: [[models]] '{}' profile_helper names no [[models]] ('{}')",
                                origin, m.name, m.profile_helper));
+    }
+  }
+  if (auto executor = table["executor"]; executor) {
+    auto bad_executor = [&](const char* key, const char* want) {
+      return Error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: [executor] {} must be {}", origin, key, want));
+    };
+    if (!executor.is_table()) return bad_executor("", "a table");
+    ExecutorConfig& e = config.executor;
+    if (auto v = executor["kind"]; v) {
+      auto kind = v.value<std::string>();
+      if (!kind || (*kind != "local" && *kind != "slurm")) {
+        return bad_executor("kind", "\"local\" or \"slurm\"");
+      }
+      e.kind = *kind;
+    }
+    for (auto [key, field] : {std::pair{"partition", &e.partition},
+                              std::pair{"account", &e.account},
+                              std::pair{"time_limit", &e.time_limit}}) {
+      if (auto v = executor[key]; v) {
+        auto text = v.value<std::string>();
+        if (!text) return bad_executor(key, "a string");
+        *field = *text;
+      }
+    }
+    for (auto [key, field, least] : {std::tuple{"workers", &e.workers, 1},
+                                     std::tuple{"gpus_per_worker", &e.gpus_per_worker, 0},
+                                     std::tuple{"cpus_per_worker", &e.cpus_per_worker, 1}}) {
+      if (auto v = executor[key]; v) {
+        auto n = v.value<int64_t>();
+        if (!n || *n < least || *n > 4096) {
+          return bad_executor(key, least ? "a whole number from 1 to 4096"
+                                         : "a whole number from 0 to 4096");
+        }
+        *field = static_cast<int>(*n);
+      }
+    }
+    if (auto v = executor["srun_args"]; v) {
+      auto* list = v.as_array();
+      if (!list) return bad_executor("srun_args", "a list of strings");
+      for (const auto& item : *list) {
+        auto arg = item.value<std::string>();
+        if (!arg) return bad_executor("srun_args", "a list of strings");
+        e.srun_args.push_back(*arg);
+      }
     }
   }
   if (auto context = table["context"]; context) {

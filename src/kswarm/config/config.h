@@ -56,8 +56,21 @@ struct BudgetConfig {
   std::optional<double> max_wall_s;
 };
 
+// [executor]: where workers run (docs/executors.md).
+struct ExecutorConfig {
+  std::string kind = "local";  // "local" (this host's devices) or "slurm"
+  int workers = 1;             // Slurm: how many workers, each a job step of its own
+  std::string partition;       // Slurm: empty for the cluster's default
+  std::string account;
+  std::string time_limit;      // srun --time ("4:00:00"); empty: the partition's
+  int gpus_per_worker = 1;     // on a CUDA target
+  int cpus_per_worker = 1;     // cores of each worker step
+  std::vector<std::string> srun_args;  // more srun options, passed as they are
+};
+
 struct Config {
   RunConfig run;
+  ExecutorConfig executor;
   std::vector<ModelConfig> models;
   BudgetConfig budget;
   ContextConfig context;

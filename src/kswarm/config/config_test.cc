@@ -19,6 +19,30 @@ TEST(ConfigTest, ReadsRunAgentsAndPrecision) {
   EXPECT_EQ(c->run.min_gain, 0.05);
 }
 
+TEST(ConfigTest, ExecutorTable) {
+  auto c = ParseConfig("[executor]\nkind = \"slurm\"\nworkers = 4\npartition = \"gpu\"\n"
+                       "account = \"lab\"\ntime_limit = \"2:00:00\"\ngpus_per_worker = 1\n"
+                       "cpus_per_worker = 8\nsrun_args = [\"--qos=high\"]\n",
+                       "k.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->executor.kind, "slurm");
+  EXPECT_EQ(c->executor.workers, 4);
+  EXPECT_EQ(c->executor.partition, "gpu");
+  EXPECT_EQ(c->executor.account, "lab");
+  EXPECT_EQ(c->executor.time_limit, "2:00:00");
+  EXPECT_EQ(c->executor.cpus_per_worker, 8);
+  EXPECT_THAT(c->executor.srun_args, ElementsAre("--qos=high"));
+  EXPECT_EQ(ParseConfig("", "k.toml")->executor.kind, "local");
+  for (const char* bad : {"[executor]\nkind = \"k8s\"\n", "[executor]\nworkers = 0\n",
+                          "[executor]\ncpus_per_worker = \"8\"\n",
+                          "[executor]\nsrun_args = \"--qos=high\"\n"}) {
+    auto e = ParseConfig(bad, "k.toml");
+    ASSERT_FALSE(e.has_value()) << bad;
+    EXPECT_NE(e.error().message().find("k.toml: [executor]"), std::string::npos)
+        << e.error().message();
+  }
+}
+
 TEST(ConfigTest, EmptyFileMeansDefaults) {
   auto c = ParseConfig("", "k.toml");
   ASSERT_TRUE(c.has_value());

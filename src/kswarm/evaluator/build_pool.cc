@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kswarm/executor/slurm.h"
+#include "kswarm/util/files.h"
 #include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
 
@@ -113,12 +115,14 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
   WorkerConfig worker = config_.worker;
   // No GPU in sight: a build never shares a device with a timing.
   worker.extra_env.push_back("CUDA_VISIBLE_DEVICES=");
+  if (!worker.job_name.empty()) worker.job_name += "-b" + Sha256Hex(path).substr(0, 8);
   SpawnOptions options;
   // Contained; only the candidate's own build folder is writable.
-  options.argv = Contained(worker, {"--build", path, "--arch", config_.build_arch},
-                           {worker.python, "-m", "kswarm_worker.build", "--candidate", path,
-                            "--arch", config_.build_arch, "--static-policy",
-                            config_.static_policy});
+  options.argv = Launched(
+      worker, Contained(worker, {"--build", path, "--arch", config_.build_arch},
+                        {worker.python, "-m", "kswarm_worker.build", "--candidate", path,
+                         "--arch", config_.build_arch, "--static-policy",
+                         config_.static_policy}));
   options.env = WorkerEnvironment(worker);
   auto proc = Subprocess::Spawn(options);
   if (!proc) return finish(BuildOutcome::Kind::kFailed, proc.error().message());
@@ -136,6 +140,7 @@ BuildOutcome BuildPool::RunOne(const std::string& path) {
       }
       if (late && Clock::now() < deadline && !stop) continue;
       (*proc)->KillGroup();
+      if (!worker.job_name.empty()) (void)executor::CancelJob(worker.job_name);
       if (late) {
         return finish(BuildOutcome::Kind::kTimeout,
                       fmt::format("the build took more than {} s and was killed",

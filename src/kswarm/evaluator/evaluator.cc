@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "kswarm/evaluator/seccomp_filter.h"
+#include "kswarm/executor/slurm.h"
 #include "kswarm/util/environment.h"
 #include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
@@ -47,12 +48,27 @@ Evaluator::~Evaluator() {
   if (worker_) {
     // Polite first: a worker that is idle exits on shutdown; the destructor kills the rest.
     if (worker_->WriteLine(EncodeShutdown(next_id_++), After(1)).ok()) worker_->Wait(2000ms);
+    DiscardWorker();
   }
 }
 
 void Evaluator::DiscardWorker() {
-  if (worker_) worker_->KillGroup();
+  if (!worker_) return;
+  worker_->KillGroup();
   worker_.reset();
+  // A killed srun may leave its step running on the node; Slurm ends it by name. Best effort:
+  // the next run cancels what is left (executor::CancelJobsNamed).
+  if (!config_.job_name.empty()) (void)executor::CancelJob(config_.job_name);
+}
+
+std::string Evaluator::LostToScheduler() {
+  if (!worker_ || config_.job_name.empty()) return "";
+  return executor::LostToScheduler(worker_->StderrTail()).value_or("");
+}
+
+std::vector<std::string> Launched(const WorkerConfig& config, std::vector<std::string> argv) {
+  if (config.srun.empty()) return argv;
+  return executor::WithJobName(config.srun, config.job_name, argv);
 }
 
 std::string Evaluator::StderrExcerpt(size_t max_lines) {
@@ -109,8 +125,23 @@ std::vector<std::string> Contained(const WorkerConfig& config,
 
 Status Evaluator::EnsureWorker() {
   if (worker_) return Status::Ok();
+  for (int lost = 1;; ++lost) {
+    Status started = StartWorker();
+    if (started.ok() || started.code() != StatusCode::kUnavailable) return started;
+    ++workers_lost_;
+    if (lost == kMaxLostWorkers) {
+      return Status(StatusCode::kInternal,
+                    fmt::format("Slurm ended {} workers in a row as they started: {}",
+                                kMaxLostWorkers, started.message()));
+    }
+  }
+}
+
+// kUnavailable when Slurm ended the worker before it said hello.
+Status Evaluator::StartWorker() {
   SpawnOptions options;
-  options.argv = {config_.python, "-m", "kswarm_worker", "--device", config_.device};
+  options.argv = Launched(config_, {config_.python, "-m", "kswarm_worker", "--device",
+                                    config_.device});
   options.env = WorkerEnvironment(config_);
   auto proc = Subprocess::Spawn(options);
   if (!proc) {
@@ -131,8 +162,9 @@ Status Evaluator::EnsureWorker() {
                           ? fmt::format("did not answer within {} s", config_.startup_timeout_s)
                           : "exited (" + exit.ToString() + ")";
     std::string log = StderrExcerpt(20);
+    std::string lost = LostToScheduler();
     DiscardWorker();
-    return Status(StatusCode::kInternal,
+    return Status(lost.empty() ? StatusCode::kInternal : StatusCode::kUnavailable,
                   fmt::format("the worker ({} -m kswarm_worker, PYTHONPATH={}) {} before saying "
                               "hello{}{}",
                               config_.python, config_.worker_dir, why,
@@ -159,6 +191,22 @@ Result<HelloReply> Evaluator::Hello() {
 }
 
 Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
+  for (int lost_count = 1;; ++lost_count) {
+    std::string lost;
+    auto evaluation = EvaluateOnce(job, lost);
+    if (lost.empty()) return evaluation;
+    ++workers_lost_;
+    if (lost_count == kMaxLostWorkers) {
+      return Error(StatusCode::kInternal,
+                   fmt::format("Slurm ended {} workers in a row while they evaluated {} (last: "
+                               "{}); the candidate was not judged",
+                               kMaxLostWorkers, job.candidate_path, lost));
+    }
+  }
+}
+
+// Sets `lost` (and returns an error) when Slurm ended the worker under the job.
+Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, std::string& lost) {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
   auto started = Clock::now();
   auto deadline = After(job.settings.timeout_s);
@@ -193,7 +241,9 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
   if (!line) {
     ExitInfo exit = worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
+    lost = LostToScheduler();
     DiscardWorker();
+    if (!lost.empty()) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     core::Evaluation e;
     e.outcome = core::Outcome::kCrashed;
     e.message = fmt::format("the worker process died while evaluating the candidate ({}){}{}",
@@ -210,6 +260,20 @@ Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
 }
 
 Result<ProbeReply> Evaluator::Probe(const ProbeJob& job) {
+  for (int lost_count = 1;; ++lost_count) {
+    std::string lost;
+    auto reply = ProbeOnce(job, lost);
+    if (lost.empty()) return reply;
+    ++workers_lost_;
+    if (lost_count == kMaxLostWorkers) {
+      return Error(StatusCode::kInternal,
+                   fmt::format("Slurm ended {} workers in a row while they probed {} (last: {})",
+                               kMaxLostWorkers, job.problem_path, lost));
+    }
+  }
+}
+
+Result<ProbeReply> Evaluator::ProbeOnce(const ProbeJob& job, std::string& lost) {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
   auto deadline = After(job.settings.timeout_s);
   int64_t id = next_id_++;
@@ -221,7 +285,9 @@ Result<ProbeReply> Evaluator::Probe(const ProbeJob& job) {
     bool late = line.error().code() == StatusCode::kDeadlineExceeded;
     ExitInfo exit = late ? ExitInfo{} : worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
+    if (!late) lost = LostToScheduler();
     DiscardWorker();
+    if (!lost.empty()) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     return Error(late ? StatusCode::kDeadlineExceeded : StatusCode::kInternal,
                  fmt::format("{}: {}{}{}", job.problem_path,
                              late ? fmt::format("the probe took more than {} s",

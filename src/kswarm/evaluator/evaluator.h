@@ -34,7 +34,18 @@ struct WorkerConfig {
   double startup_timeout_s = 180;  // importing torch on a cold disk can take a while
   // The cores its timed calls and everything else run on (util/cpus.h); none by default.
   CpuPlan cpus;
+  // Set when it runs as a Slurm job step (executor/slurm.h): srun and its options, and the
+  // job's name, by which a worker that is discarded is cancelled.
+  std::vector<std::string> srun;
+  std::string job_name;
 };
+
+// `argv` as started for `config`: itself on this host, or under srun as a job named job_name.
+std::vector<std::string> Launched(const WorkerConfig& config, std::vector<std::string> argv);
+
+// How many times in a row a job may lose its worker to Slurm (cancelled, preempted, past its time
+// limit, a node failure) and be sent again to a new one before the evaluator gives up.
+inline constexpr int kMaxLostWorkers = 3;
 
 // Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
 WorkerConfig DefaultWorkerConfig();
@@ -61,9 +72,11 @@ class Evaluator {
   // The worker's whole hello (the environment, the build target, the devices it sees).
   Result<HelloReply> Hello();
 
-  // Evaluates one candidate. The outcome (passed, wrong, timeout, crashed, ...) is data. Errors:
-  // kInvalidArgument for a broken problem file (the message names the file and what is wrong),
-  // kInternal when the worker cannot be started or breaks the protocol.
+  // Evaluates one candidate. The outcome (passed, wrong, timeout, crashed, ...) is data. A worker
+  // that Slurm ends under the job is no outcome: the job goes to a new worker (kMaxLostWorkers).
+  // Errors: kInvalidArgument for a broken problem file (the message names the file and what is
+  // wrong), kInternal when the worker cannot be started or breaks the protocol, or Slurm keeps
+  // ending its workers.
   Result<core::Evaluation> Evaluate(const EvalJob& job);
 
   // Probes a problem with no candidate (degenerate answers, work, speed of light, eager's time).
@@ -75,6 +88,8 @@ class Evaluator {
   int workers_started() const { return workers_started_; }
   // How many evaluate jobs this evaluator has sent to its workers.
   int jobs_sent() const { return jobs_sent_; }
+  // How many of its workers Slurm ended under a job (each job sent again).
+  int workers_lost() const { return workers_lost_; }
   // How its workers are started (the tools of tools.h start theirs alike).
   const WorkerConfig& config() const { return config_; }
   // The cores for the jobs sent from now on (see WorkerConfig::cpus).
@@ -82,6 +97,11 @@ class Evaluator {
 
  private:
   Status EnsureWorker();
+  Status StartWorker();
+  // Why Slurm ended the worker, when it did; empty for a worker on this host.
+  std::string LostToScheduler();
+  Result<core::Evaluation> EvaluateOnce(const EvalJob& job, std::string& lost);
+  Result<ProbeReply> ProbeOnce(const ProbeJob& job, std::string& lost);
   void DiscardWorker();
   std::string StderrExcerpt(size_t max_lines);
 
@@ -91,6 +111,7 @@ class Evaluator {
   int64_t next_id_ = 1;
   int workers_started_ = 0;
   int jobs_sent_ = 0;
+  int workers_lost_ = 0;
 };
 
 }  // namespace kswarm::evaluator

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kswarm/executor/slurm.h"
 #include "kswarm/util/redact.h"
 #include "kswarm/util/subprocess.h"
 
@@ -12,13 +13,15 @@ namespace kswarm::evaluator {
 
 using json = nlohmann::json;
 
-Result<std::string> RunWorkerTool(const WorkerConfig& worker, const std::string& module,
+Result<std::string> RunWorkerTool(const WorkerConfig& config, const std::string& module,
                                   const std::vector<std::string>& jail_args,
                                   const std::vector<std::string>& args, double timeout_s) {
+  WorkerConfig worker = config;
+  if (!worker.job_name.empty()) worker.job_name += "-" + module;  // a job of its own
   SpawnOptions options;
   std::vector<std::string> argv = {worker.python, "-m", "kswarm_worker." + module};
   argv.insert(argv.end(), args.begin(), args.end());
-  options.argv = Contained(worker, jail_args, argv);
+  options.argv = Launched(worker, Contained(worker, jail_args, argv));
   options.env = WorkerEnvironment(worker);
   auto proc = Subprocess::Spawn(options);
   if (!proc) return Error(proc.error());
@@ -34,6 +37,7 @@ Result<std::string> RunWorkerTool(const WorkerConfig& worker, const std::string&
     if (line.error().code() == StatusCode::kDeadlineExceeded) {
       (*proc)->KillGroup();
       (*proc)->Wait(std::chrono::milliseconds(2000));
+      if (!worker.job_name.empty()) (void)executor::CancelJob(worker.job_name);
       return Error(StatusCode::kDeadlineExceeded,
                    fmt::format("kswarm_worker.{} took more than {} s and was killed", module,
                                timeout_s));
