@@ -31,6 +31,7 @@
 #include "kswarm/store/store.h"
 #include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/problem_file.h"
+#include "kswarm/supervisor/run_plan.h"
 #include "kswarm/supervisor/suite.h"
 #include "kswarm/util/cpus.h"
 #include "kswarm/util/environment.h"
@@ -91,39 +92,43 @@ supervisor::VerdictRule RuleOf(const RunFlags& f) {
   return r;
 }
 
-json ConfigJson(const RunFlags& f, const std::string& device_type,
-                const std::vector<std::string>& agents) {
-  return {{"device", device_type},       {"agents", agents},  {"replay", f.replay}, {"models", f.models},
-          {"precision", f.precision},    {"trials", f.options.trials},
-          {"tolerance", f.options.tolerance}, {"shapes", f.options.shapes},
-          {"timeout_s", f.options.timeout_s}, {"paths", f.paths},
-          {"static_check", f.options.static_check},
-          {"min_gain", f.min_gain.value_or(core::kDefaultMinGain)},
-          {"selection", "fastest_calls"},  // what the speed-ups compare (docs/verification.md)
-          {"verdict", json::parse(supervisor::VerdictRuleJson(RuleOf(f)))},
-          {"reference", f.reference}};
+// The plan a new run is stored with (supervisor/run_plan.h); members and budget come after.
+supervisor::RunPlan PlanOf(const RunFlags& f, const std::string& device_type,
+                           const std::vector<std::string>& agents) {
+  supervisor::RunPlan p;
+  p.paths = f.paths;
+  p.device = device_type;
+  p.agents = agents;
+  p.replay = f.replay;
+  p.models = f.models;
+  p.precision = f.precision;
+  p.trials = f.options.trials;
+  p.tolerance = f.options.tolerance;
+  p.shapes = f.options.shapes;
+  p.timeout_s = f.options.timeout_s;
+  p.static_check = f.options.static_check;
+  p.reference = f.reference;
+  p.min_gain = f.min_gain.value_or(core::kDefaultMinGain);
+  p.selection = "fastest_calls";  // what the speed-ups compare (docs/verification.md)
+  p.verdict = RuleOf(f);
+  return p;
 }
 
-// A stored run's configuration back into flags, so a resumed run continues as it began.
-Result<RunFlags> FromConfig(const json& c, RunFlags flags) {
-  flags.agents = c.value("agents", flags.agents);
-  flags.replay = c.value("replay", flags.replay);
-  flags.models = c.value("models", flags.models);
-  flags.precision = c.value("precision", flags.precision);
-  flags.options.trials = c.value("trials", flags.options.trials);
-  flags.options.tolerance = c.value("tolerance", flags.options.tolerance);
-  flags.options.shapes = c.value("shapes", flags.options.shapes);
-  flags.options.timeout_s = c.value("timeout_s", flags.options.timeout_s);
-  flags.options.device = c.value("device", flags.options.device);
-  flags.options.static_check = c.value("static_check", flags.options.static_check);
-  if (c.contains("min_gain")) flags.min_gain = c.value("min_gain", core::kDefaultMinGain);
-  if (c.contains("verdict")) {
-    // A stored rule that cannot be read is the store's damage, not the user's: say so.
-    auto rule = supervisor::ParseVerdictRule(c["verdict"].dump());
-    if (!rule) return Error(rule.error());
-    flags.verdict = *rule;
-  }
-  flags.reference = c.value("reference", flags.reference);
+// A stored run's plan back into flags, so a resumed run continues as it began.
+RunFlags FromPlan(const supervisor::RunPlan& p, RunFlags flags) {
+  flags.agents = p.agents;
+  flags.replay = p.replay;
+  flags.models = p.models;
+  flags.precision = p.precision;
+  flags.options.trials = p.trials;
+  flags.options.tolerance = p.tolerance;
+  if (!p.shapes.empty()) flags.options.shapes = p.shapes;
+  flags.options.timeout_s = p.timeout_s;
+  if (!p.device.empty()) flags.options.device = p.device;
+  flags.options.static_check = p.static_check;
+  if (p.min_gain > 0) flags.min_gain = p.min_gain;
+  if (p.verdict) flags.verdict = p.verdict;
+  flags.reference = p.reference;
   return flags;
 }
 
@@ -436,12 +441,9 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (existing->has_value() && (*existing)->command == "run" &&
       ((*existing)->status == "running" || (*existing)->status == "interrupted")) {
     resume_id = (*existing)->id;
-    json stored = json::parse((*existing)->config_json, nullptr, false);
-    if (stored.is_object()) {
-      auto resumed = FromConfig(stored, flags);
-      if (!resumed) return Fail(resumed.error());
-      flags = std::move(*resumed);
-    }
+    auto plan = supervisor::ParseRunPlan((*existing)->config_json);
+    if (!plan) return Fail(plan.error());
+    flags = FromPlan(*plan, std::move(flags));
     std::fprintf(stderr, "kswarm: resuming run '%s' (#%lld) with its recorded settings\n",
                  name.c_str(), static_cast<long long>(*resume_id));
   }
@@ -550,22 +552,14 @@ int Run(const RunFlags& given, const std::string& db_path) {
   agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
   auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
   if (!made) return Fail(made.error());
-  json config_json = ConfigJson(flags, env->device_type, agent_names);
-  const config::BudgetConfig& budget = config_file->budget;
-  if (budget.max_tokens || budget.max_usd || budget.max_wall_s) {
-    json b = json::object();
-    if (budget.max_tokens) b["max_tokens"] = *budget.max_tokens;
-    if (budget.max_usd) b["max_usd"] = *budget.max_usd;
-    if (budget.max_wall_s) b["max_wall_s"] = *budget.max_wall_s;
-    config_json["budget"] = b;
-  }
-  std::string config = config_json.dump();
+  supervisor::RunPlan plan = PlanOf(flags, env->device_type, agent_names);
+  plan.budget = {config_file->budget.max_tokens, config_file->budget.max_usd,
+                 config_file->budget.max_wall_s};
   for (auto& agent : agents::MakeReplayAgents(std::move(recorded))) {
     agent_names.push_back(agent->name());
     made->push_back(std::move(agent));
   }
   // Each model runs once per context configuration, each a swarm member of its own.
-  json members = json::array();
   for (const config::ModelConfig& m : *models) {
     auto client = std::make_shared<llm::HttpChatClient>(ToEndpoint(m));
     std::shared_ptr<agents::ProfileAdvisor> advisor;
@@ -588,13 +582,11 @@ int Run(const RunFlags& given, const std::string& db_path) {
         return Fail(Status(StatusCode::kInvalidArgument,
                            fmt::format("model '{}' has the name of another agent", name)));
       }
-      members.push_back({{"agent", name}, {"model", m.name}, {"context", context}});
+      plan.members.push_back({name, m.name, context});
       made->push_back(agents::MakeLlmAgent(std::move(agent), client));
       agent_names.push_back(name);
     }
   }
-  config_json["members"] = members;
-  config = config_json.dump();
 
   std::vector<int> levels;
   for (const std::string& path : *problems) {
@@ -608,11 +600,10 @@ int Run(const RunFlags& given, const std::string& db_path) {
   runner.set_build_pool(pool.get());
   runner.set_reduced_precision_allowed(flags.precision == "reduced");
   runner.set_reference_sources(references);
-  runner.set_budget({config_file->budget.max_tokens, config_file->budget.max_usd,
-                     config_file->budget.max_wall_s});
+  runner.set_budget(plan.budget);
   std::fputs(RunHeader(name, problems->size(), *env, devices.size(), agent_names).c_str(),
              stderr);
-  auto result = runner.Run(name, resume_id, config, *problems);
+  auto result = runner.Run(name, resume_id, supervisor::RunPlanJson(plan), *problems);
   progress.Finish();
   int lost = 0;
   for (const auto& w : workers) lost += w->workers_lost();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kswarm/agents/builtin_agents.h"
+#include "kswarm/supervisor/run_plan.h"
 #include "kswarm/supervisor/verdict_policy.h"
 
 namespace kswarm::report {
@@ -173,10 +174,8 @@ std::string ShapesNote(const std::string& shapes) {
 
 std::string ShapeSet(const std::string& config_json,
                      const std::vector<store::EvaluationRecord>& evaluations) {
-  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
-  if (config.is_object() && config.contains("shapes") && config["shapes"].is_string()) {
-    return config["shapes"].get<std::string>();
-  }
+  auto plan = supervisor::ParseRunPlan(config_json);
+  if (plan && !plan->shapes.empty()) return plan->shapes;
   std::set<std::string> seen;
   for (const store::EvaluationRecord& e : evaluations) seen.insert(e.settings.shapes);
   if (seen.size() > 1) return "mixed";
@@ -238,18 +237,14 @@ namespace {
 using Evaluations = std::vector<const store::EvaluationRecord*>;
 
 // The header: precision, selection rule, device, versions, tolerance and shape set.
-void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
+void DescribeRun(const supervisor::RunPlan& plan, const store::RunRecord& run,
                  const std::vector<store::EvaluationRecord>& evaluations, RunSummary& s) {
-  bool reduced = config.is_object() && config.value("precision", "fp32") == "reduced";
-  s.precision = reduced ? "reduced precision allowed (labelled)" : "fp32 only";
+  s.precision = plan.precision == "reduced" ? "reduced precision allowed (labelled)" : "fp32 only";
   // Runs recorded before the minimum gain existed kept any candidate faster than eager; before
   // "selection" was recorded, speed-ups compared medians and the quartiles had to be apart.
-  double min_gain = config.is_object() ? config.value("min_gain", 0.0) : 0.0;
-  bool fastest = config.is_object() && config.value("selection", "") == "fastest_calls";
-  std::optional<supervisor::VerdictRule> rule;  // runs recorded before the rule have none
-  if (config.is_object() && config.contains("verdict")) {
-    if (auto parsed = supervisor::ParseVerdictRule(config["verdict"].dump())) rule = *parsed;
-  }
+  double min_gain = plan.min_gain;
+  bool fastest = plan.selection == "fastest_calls";
+  const std::optional<supervisor::VerdictRule>& rule = plan.verdict;
   if (rule) {
     s.selection = fmt::format(
         "kept when fresh samples show >= {:g}% over eager at {:g} standard errors (at most {} "
@@ -280,8 +275,8 @@ void DescribeRun(const nlohmann::json& config, const store::RunRecord& run,
 }
 
 // Calls, tokens and cost per LLM agent, and the budget they ran under.
-void MeterCalls(const nlohmann::json& config, const std::vector<store::AgentCallRecord>& calls,
-                RunSummary& s) {
+void MeterCalls(const supervisor::BudgetLimits& budget,
+                const std::vector<store::AgentCallRecord>& calls, RunSummary& s) {
   for (const store::AgentCallRecord& c : calls) {
     ModelUsage& u = s.models[c.agent];
     ++u.calls;
@@ -291,31 +286,25 @@ void MeterCalls(const nlohmann::json& config, const std::vector<store::AgentCall
     u.cost_usd += c.cost_usd;
     u.latency_ms += c.latency_ms;
   }
-  if (!config.is_object() || !config.contains("budget") || !config["budget"].is_object()) return;
   std::vector<std::string> parts;
-  const auto& b = config["budget"];
-  if (b.value("max_tokens", 0.0) > 0) parts.push_back(fmt::format("{:g} tokens", b.value("max_tokens", 0.0)));
-  if (b.value("max_usd", 0.0) > 0) parts.push_back(fmt::format("${:.2f}", b.value("max_usd", 0.0)));
-  if (b.value("max_wall_s", 0.0) > 0) parts.push_back(fmt::format("{:g} s", b.value("max_wall_s", 0.0)));
+  if (budget.tokens) parts.push_back(fmt::format("{} tokens", *budget.tokens));
+  if (budget.usd) parts.push_back(fmt::format("${:.2f}", *budget.usd));
+  if (budget.wall_s) parts.push_back(fmt::format("{:g} s", *budget.wall_s));
   if (!parts.empty()) s.budget = fmt::format("{}", fmt::join(parts, ", "));
 }
 
 // LLM member -> context configuration, for the run's configured members (config "members") that
 // made a call or an evaluation in it: a member that never ran has no figures to compare.
 std::map<std::string, std::string> ActiveMembers(
-    const nlohmann::json& config, const std::vector<store::AgentCallRecord>& calls,
+    const std::vector<supervisor::RunMember>& configured,
+    const std::vector<store::AgentCallRecord>& calls,
     const std::vector<store::EvaluationRecord>& evaluations) {
   std::set<std::string> ran;
   for (const auto& c : calls) ran.insert(c.agent);
   for (const auto& e : evaluations) ran.insert(e.generator);
   std::map<std::string, std::string> members;
-  if (!config.is_object() || !config.contains("members") || !config["members"].is_array()) {
-    return members;
-  }
-  for (const auto& m : config["members"]) {
-    if (!m.is_object()) continue;
-    std::string agent = m.value("agent", "");
-    if (ran.count(agent)) members[agent] = m.value("context", "none");
+  for (const supervisor::RunMember& m : configured) {
+    if (ran.count(m.agent)) members[m.agent] = m.context;
   }
   return members;
 }
@@ -380,7 +369,8 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   s.run_name = run.name;
   s.run_status = run.status;
   s.resume_note = ResumeNote(run.status);
-  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  // A run whose plan cannot be read is still reported, from its evaluations.
+  supervisor::RunPlan plan = supervisor::ParseRunPlan(run.config_json).value_or(supervisor::RunPlan{});
 
   auto verdicts = store.RunProblems(run.id);
   if (!verdicts) return Error(verdicts.error());
@@ -390,8 +380,8 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   if (!calls) return Error(calls.error());
   auto decisions = store.DecisionsOfRun(run.id);
   if (!decisions) return Error(decisions.error());
-  DescribeRun(config, run, *evaluations, s);
-  MeterCalls(config, *calls, s);
+  DescribeRun(plan, run, *evaluations, s);
+  MeterCalls(plan.budget, *calls, s);
   std::map<int64_t, std::vector<const store::DecisionRecord*>> decisions_of;  // by problem
   for (const auto& d : *decisions) decisions_of[d.problem_id].push_back(&d);
 
@@ -420,7 +410,7 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   int max_attempt = 0;
   std::map<std::string, std::map<int, std::vector<double>>> agent_speedups;
   const std::map<std::string, std::string> member_context =
-      ActiveMembers(config, *calls, *evaluations);
+      ActiveMembers(plan.members, *calls, *evaluations);
   for (const char* c : {"none", "reference", "profile", "both"}) {
     for (const auto& [agent, context] : member_context) {
       if (context == c) {
