@@ -254,6 +254,17 @@ std::string RenderHtml(const RunSummary& s) {
   }
   d.set("agent_geomeans", geomean_rows);
 
+  data time_rows{data::type::list};
+  for (const auto& [agent, t] : s.agent_time) {
+    data row;
+    row.set("name", agent);
+    row.set("evaluations", std::to_string(t.evaluations));
+    row.set("evaluation_s", fmt::format("{:.1f}", t.evaluation_s));
+    row.set("call_s", t.call_s > 0 ? fmt::format("{:.1f}", t.call_s) : std::string("-"));
+    time_rows.push_back(row);
+  }
+  d.set("agent_time", time_rows);
+
   if (!s.models.empty()) {
     d.set("has_models", data(data::type::bool_true));
     d.set("budget", s.budget.empty() ? std::string("none") : s.budget);

@@ -170,6 +170,13 @@ std::string RenderText(const RunSummary& s) {
     out += "\n";
   }
 
+  out += "\nper agent: time spent (its evaluations, fresh samples included; its model calls)\n";
+  out += fmt::format("  {:<32}{:>8}{:>12}{:>12}\n", "agent", "evals", "eval s", "calls s");
+  for (const auto& [agent, t] : s.agent_time) {
+    out += fmt::format("  {:<32}{:>8}{:>12.1f}{:>12}\n", agent, t.evaluations, t.evaluation_s,
+                       t.call_s > 0 ? fmt::format("{:.1f}", t.call_s) : std::string("-"));
+  }
+
   if (!s.models.empty()) {
     out += "\nLLM agents: calls, tokens, cost" +
            (s.budget.empty() ? std::string() : " (budget " + s.budget + ")") + "\n";
@@ -281,6 +288,13 @@ std::string RenderJson(const RunSummary& s) {
     agents[agent] = levels;
   }
   j["agents"] = agents;
+  ordered_json time = ordered_json::object();
+  for (const auto& [agent, t] : s.agent_time) {
+    time[agent] = {{"evaluations", t.evaluations},
+                   {"evaluation_s", t.evaluation_s},
+                   {"call_s", t.call_s}};
+  }
+  j["agent_time"] = time;
   ordered_json models = ordered_json::object();
   for (const auto& [agent, u] : s.models) {
     auto per = u.usd_per_useful();

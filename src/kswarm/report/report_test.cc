@@ -78,6 +78,7 @@ class ReportTest : public ::testing::Test {
     r.purpose = purpose;
     r.evaluation.outcome = outcome;
     r.evaluation.flags_json = flags_json;
+    r.evaluation.wall_ms = purpose == "recheck" ? 1250 : 2500;  // a fresh sample checks fewer
     if (outcome == core::Outcome::kPassed) {
       r.evaluation.baseline = core::TimingStats{eager_ms, 0.01, eager_ms, 100};
       r.evaluation.candidate = core::TimingStats{cand_ms, 0.01, cand_ms, 100};

@@ -382,6 +382,12 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   if (!decisions) return Error(decisions.error());
   DescribeRun(plan, run, *evaluations, s);
   MeterCalls(plan.budget, *calls, s);
+  for (const auto& e : *evaluations) {
+    AgentTime& t = s.agent_time[e.generator];
+    ++t.evaluations;
+    t.evaluation_s += e.evaluation.wall_ms / 1e3;
+  }
+  for (const auto& c : *calls) s.agent_time[c.agent].call_s += c.latency_ms / 1e3;
   std::map<int64_t, std::vector<const store::DecisionRecord*>> decisions_of;  // by problem
   for (const auto& d : *decisions) decisions_of[d.problem_id].push_back(&d);
 

@@ -91,6 +91,14 @@ struct Distribution {
   std::vector<std::pair<std::string, int>> Bins() const;
 };
 
+// An agent's share of the run's time: its evaluations (first ones and fresh samples, each from
+// the job's sending to its answer) and, for an LLM agent, its model calls.
+struct AgentTime {
+  int evaluations = 0;
+  double evaluation_s = 0;
+  double call_s = 0;
+};
+
 // One LLM agent's spending and yield over the run (from its recorded model calls).
 struct ModelUsage {
   int calls = 0;
@@ -131,6 +139,7 @@ struct RunSummary {
   // Per agent, per level: geomean over problems of its best correct candidate's figure (floor 1;
   // problems it failed count 1).
   std::map<std::string, std::map<int, double>> agent_geomeans;
+  std::map<std::string, AgentTime> agent_time;  // every agent that evaluated or called
   // LLM agents that made a call in the run:
   std::map<std::string, ModelUsage> models;
   // Level -> entry k-1: the share of (LLM agent, problem) pairs with a correct candidate (its
