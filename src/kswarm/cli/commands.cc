@@ -454,6 +454,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (slurm) {
     worker.srun = executor::SrunPrefix(executor, gpu_steps, /*build=*/false);
     worker.job_name = jobs + "-w0";
+    worker.startup_timeout_s = executor.start_timeout_s;  // a step may wait in the queue
   }
   auto first = std::make_unique<evaluator::Evaluator>(worker);
   auto hello = first->Hello();

@@ -217,6 +217,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
         *field = static_cast<int>(*n);
       }
     }
+    if (auto v = executor["start_timeout_s"]; v) {
+      auto n = v.value<double>();
+      if (!n || *n <= 0) return bad_executor("start_timeout_s", "a positive number of seconds");
+      e.start_timeout_s = *n;
+    }
     if (auto v = executor["srun_args"]; v) {
       auto* list = v.as_array();
       if (!list) return bad_executor("srun_args", "a list of strings");

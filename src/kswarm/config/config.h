@@ -66,6 +66,8 @@ struct ExecutorConfig {
   int gpus_per_worker = 1;     // on a CUDA target
   int cpus_per_worker = 1;     // cores of each worker step
   std::vector<std::string> srun_args;  // more srun options, passed as they are
+  // How long a worker step may wait in Slurm's queue and start before the run gives up on it.
+  double start_timeout_s = 3600;
 };
 
 struct Config {

@@ -22,7 +22,7 @@ TEST(ConfigTest, ReadsRunAgentsAndPrecision) {
 TEST(ConfigTest, ExecutorTable) {
   auto c = ParseConfig("[executor]\nkind = \"slurm\"\nworkers = 4\npartition = \"gpu\"\n"
                        "account = \"lab\"\ntime_limit = \"2:00:00\"\ngpus_per_worker = 1\n"
-                       "cpus_per_worker = 8\nsrun_args = [\"--qos=high\"]\n",
+                       "cpus_per_worker = 8\nsrun_args = [\"--qos=high\"]\nstart_timeout_s = 600\n",
                        "k.toml");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   EXPECT_EQ(c->executor.kind, "slurm");
@@ -32,10 +32,12 @@ TEST(ConfigTest, ExecutorTable) {
   EXPECT_EQ(c->executor.time_limit, "2:00:00");
   EXPECT_EQ(c->executor.cpus_per_worker, 8);
   EXPECT_THAT(c->executor.srun_args, ElementsAre("--qos=high"));
+  EXPECT_EQ(c->executor.start_timeout_s, 600);
   EXPECT_EQ(ParseConfig("", "k.toml")->executor.kind, "local");
   for (const char* bad : {"[executor]\nkind = \"k8s\"\n", "[executor]\nworkers = 0\n",
                           "[executor]\ncpus_per_worker = \"8\"\n",
-                          "[executor]\nsrun_args = \"--qos=high\"\n"}) {
+                          "[executor]\nsrun_args = \"--qos=high\"\n",
+                          "[executor]\nstart_timeout_s = 0\n"}) {
     auto e = ParseConfig(bad, "k.toml");
     ASSERT_FALSE(e.has_value()) << bad;
     EXPECT_NE(e.error().message().find("k.toml: [executor]"), std::string::npos)
