@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import KSWARM, ROOT, WASTEFUL, problem, wasteful_candidate
+from conftest import KSWARM, ROOT, WASTEFUL, candidate, problem, wasteful_candidate
 
 sys.path.insert(0, os.path.join(ROOT, "testing", "slurm"))
 import cluster  # noqa: E402
@@ -31,9 +31,9 @@ def slurm(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    """GELU from the bundled suite (torch.compile well behind eager on a small CPU input) and a
-    problem whose replayed candidate wins by a wide margin after a wrong attempt: verdicts that
-    timing noise cannot flip."""
+    """GELU from the bundled suite (torch.compile well behind eager on a small CPU input; a C++
+    candidate that does not compile) and a problem whose replayed candidate wins by a wide margin
+    after a wrong attempt: verdicts that timing noise cannot flip."""
     d = tmp_path_factory.mktemp("suite")
     level = d / "level1"
     level.mkdir()
@@ -45,6 +45,9 @@ def suite(tmp_path_factory):
             f.write(json.dumps({"problem": "90_wasteful_scale", "level": 1,
                                 "generator": "hand-written", "code": wasteful_candidate(expr)})
                     + "\n")
+        # C++ that does not compile: built ahead by the build pool (a Slurm step of its own).
+        f.write(json.dumps({"problem": "07_gelu", "level": 1, "generator": "hand-written-cpp",
+                            "code": open(candidate("07_gelu", "no_compile")).read()}) + "\n")
     return level, recorded
 
 
@@ -112,6 +115,7 @@ def test_slurm_workers_reach_the_local_verdicts_and_survive_a_cancelled_step(
     kept, outcomes = verdicts(local)
     assert dict(kept) == {"07_gelu": "eager", "90_wasteful_scale": "hand-written"}
     assert ("90_wasteful_scale", "hand-written", 1, "wrong") in outcomes
+    assert ("07_gelu", "hand-written-cpp", 1, "compile_error") in outcomes
 
     db = tmp_path / "slurm.db"
     proc = start(db, suite, slurm, "--executor", "slurm", "--workers", "2")
@@ -124,6 +128,12 @@ def test_slurm_workers_reach_the_local_verdicts_and_survive_a_cancelled_step(
         subprocess.run(["scancel", f"--name={prefix}-{w}"], env=slurm, check=True)
     err = finish(proc)
     assert verdicts(db) == (kept, outcomes)
+    # The compile error came from the build pool, whose builds are srun steps here.
+    c = sqlite3.connect(db)
+    phases = c.execute("SELECT e.phase_ms_json FROM evaluations e JOIN candidates k "
+                       "ON k.id = e.candidate_id WHERE k.generator = 'hand-written-cpp'").fetchall()
+    c.close()
+    assert phases and all("prebuild" in json.loads(p) for (p,) in phases), phases
     assert re.search(r"Slurm ended [12] worker step\(s\)", err), err
     wait_for(lambda: not cluster.jobs(slurm, prefix), timeout=60)
 
