@@ -28,9 +28,10 @@ Result<std::string> RunCommand(const std::vector<std::string>& argv) {
   for (char** e = environ; e && *e; ++e) options.env.emplace_back(*e);
   auto proc = Subprocess::Spawn(options);
   if (!proc) {
-    return Error(StatusCode::kInternal,
-                 fmt::format("cannot run {} ({}): is Slurm installed?", argv[0],
-                             proc.error().message()));
+    return Error(StatusCode::kInvalidArgument,
+                 fmt::format("the Slurm executor needs Slurm's client commands on this host: "
+                             "cannot run {} ({})",
+                             argv[0], proc.error().message()));
   }
   std::string out;
   auto deadline = Clock::now() + kCommandTimeout;
