@@ -606,11 +606,18 @@ int Run(const RunFlags& given, const std::string& db_path) {
              stderr);
   auto result = runner.Run(name, resume_id, supervisor::RunPlanJson(plan), *problems);
   progress.Finish();
-  int lost = 0;
-  for (const auto& w : workers) lost += w->workers_lost();
+  int lost = 0, died = 0;
+  for (const auto& w : workers) {
+    lost += w->workers_lost();
+    died += w->workers_died();
+  }
   if (lost > 0) {
     std::fprintf(stderr, "kswarm: Slurm ended %d worker step(s) under a job; each job was sent "
                  "to a new worker\n", lost);
+  }
+  if (died > 0) {
+    std::fprintf(stderr, "kswarm: %d worker process(es) died under a job; each job was sent to "
+                 "a new worker\n", died);
   }
   if (!result) {
     std::fprintf(stderr, "kswarm: run '%s' stopped; run the same command to resume\n",

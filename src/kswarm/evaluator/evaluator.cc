@@ -191,22 +191,30 @@ Result<HelloReply> Evaluator::Hello() {
 }
 
 Result<core::Evaluation> Evaluator::Evaluate(const EvalJob& job) {
-  for (int lost_count = 1;; ++lost_count) {
-    std::string lost;
-    auto evaluation = EvaluateOnce(job, lost);
-    if (lost.empty()) return evaluation;
-    ++workers_lost_;
-    if (lost_count == kMaxLostWorkers) {
+  for (int deaths = 1;; ++deaths) {
+    WorkerDeath death;
+    auto evaluation = EvaluateOnce(job, death);
+    if (death.how.empty()) return evaluation;
+    ++(death.by_slurm ? workers_lost_ : workers_died_);
+    if (deaths < kMaxLostWorkers) continue;  // the job goes to a new worker
+    if (death.by_slurm) {
       return Error(StatusCode::kInternal,
                    fmt::format("Slurm ended {} workers in a row while they evaluated {} (last: "
                                "{}); the candidate was not judged",
-                               kMaxLostWorkers, job.candidate_path, lost));
+                               kMaxLostWorkers, job.candidate_path, death.how));
     }
+    // Judges that die again and again under one candidate: its doing, and the run goes on.
+    evaluation->message = fmt::format(
+        "the worker process (the judge, not the candidate's sandbox) died {} times in a row "
+        "while evaluating the candidate, each time in a new process; the last time: {}",
+        kMaxLostWorkers, evaluation->message);
+    return evaluation;
   }
 }
 
-// Sets `lost` (and returns an error) when Slurm ended the worker under the job.
-Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, std::string& lost) {
+// Sets `death` when the worker died under the job: the crashed evaluation comes back for a worker
+// on this host, an error for one Slurm ended.
+Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, WorkerDeath& death) {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
   auto started = Clock::now();
   auto deadline = After(job.settings.timeout_s);
@@ -241,13 +249,14 @@ Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, std::string
   if (!line) {
     ExitInfo exit = worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
-    lost = LostToScheduler();
+    std::string lost = LostToScheduler();
     DiscardWorker();
-    if (!lost.empty()) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
+    death = {lost.empty() ? exit.ToString() : lost, !lost.empty()};
+    if (death.by_slurm) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     core::Evaluation e;
     e.outcome = core::Outcome::kCrashed;
-    e.message = fmt::format("the worker process died while evaluating the candidate ({}){}{}",
-                            exit.ToString(), log.empty() ? "" : ". Last worker output:\n", log);
+    e.message = fmt::format("{}{}{}", exit.ToString(),
+                            log.empty() ? "" : ". Last worker output:\n", log);
     return finish(std::move(e));
   }
   auto reply = DecodeEvaluate(*line, id);
@@ -260,20 +269,20 @@ Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, std::string
 }
 
 Result<ProbeReply> Evaluator::Probe(const ProbeJob& job) {
-  for (int lost_count = 1;; ++lost_count) {
-    std::string lost;
-    auto reply = ProbeOnce(job, lost);
-    if (lost.empty()) return reply;
-    ++workers_lost_;
-    if (lost_count == kMaxLostWorkers) {
-      return Error(StatusCode::kInternal,
-                   fmt::format("Slurm ended {} workers in a row while they probed {} (last: {})",
-                               kMaxLostWorkers, job.problem_path, lost));
-    }
+  for (int deaths = 1;; ++deaths) {
+    WorkerDeath death;
+    auto reply = ProbeOnce(job, death);
+    if (death.how.empty()) return reply;
+    ++(death.by_slurm ? workers_lost_ : workers_died_);
+    if (deaths < kMaxLostWorkers) continue;
+    if (!death.by_slurm) return reply;  // the worker's death, said as an error
+    return Error(StatusCode::kInternal,
+                 fmt::format("Slurm ended {} workers in a row while they probed {} (last: {})",
+                             kMaxLostWorkers, job.problem_path, death.how));
   }
 }
 
-Result<ProbeReply> Evaluator::ProbeOnce(const ProbeJob& job, std::string& lost) {
+Result<ProbeReply> Evaluator::ProbeOnce(const ProbeJob& job, WorkerDeath& death) {
   if (Status s = EnsureWorker(); !s.ok()) return Error(s);
   auto deadline = After(job.settings.timeout_s);
   int64_t id = next_id_++;
@@ -285,8 +294,9 @@ Result<ProbeReply> Evaluator::ProbeOnce(const ProbeJob& job, std::string& lost) 
     bool late = line.error().code() == StatusCode::kDeadlineExceeded;
     ExitInfo exit = late ? ExitInfo{} : worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
-    if (!late) lost = LostToScheduler();
+    std::string lost = late ? "" : LostToScheduler();
     DiscardWorker();
+    if (!late) death = {lost.empty() ? exit.ToString() : lost, !lost.empty()};
     if (!lost.empty()) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     return Error(late ? StatusCode::kDeadlineExceeded : StatusCode::kInternal,
                  fmt::format("{}: {}{}{}", job.problem_path,

@@ -43,8 +43,10 @@ struct WorkerConfig {
 // `argv` as started for `config`: itself on this host, or under srun as a job named job_name.
 std::vector<std::string> Launched(const WorkerConfig& config, std::vector<std::string> argv);
 
-// How many times in a row a job may lose its worker to Slurm (cancelled, preempted, past its time
-// limit, a node failure) and be sent again to a new one before the evaluator gives up.
+// How many times in a row a job may lose its worker and be sent again to a new one: a worker
+// Slurm ended (cancelled, preempted, past its time limit, a node failure), or a worker process
+// that died (the judge: candidates run in sandboxes of their own, so its death is first taken for
+// kswarm's or the host's, never the candidate's).
 inline constexpr int kMaxLostWorkers = 3;
 
 // Where a config's defaults come from: KSWARM_PYTHON, KSWARM_WORKER_DIR and the build's defaults.
@@ -73,10 +75,10 @@ class Evaluator {
   Result<HelloReply> Hello();
 
   // Evaluates one candidate. The outcome (passed, wrong, timeout, crashed, ...) is data. A worker
-  // that Slurm ends under the job is no outcome: the job goes to a new worker (kMaxLostWorkers).
-  // Errors: kInvalidArgument for a broken problem file (the message names the file and what is
-  // wrong), kInternal when the worker cannot be started or breaks the protocol, or Slurm keeps
-  // ending its workers.
+  // that dies under the job is no outcome: the job goes to a new worker, and only a job under
+  // which kMaxLostWorkers workers died in a row is "crashed". Errors: kInvalidArgument for a
+  // broken problem file (the message names the file and what is wrong), kInternal when the
+  // worker cannot be started or breaks the protocol, or Slurm keeps ending its workers.
   Result<core::Evaluation> Evaluate(const EvalJob& job);
 
   // Probes a problem with no candidate (degenerate answers, work, speed of light, eager's time).
@@ -88,8 +90,10 @@ class Evaluator {
   int workers_started() const { return workers_started_; }
   // How many evaluate jobs this evaluator has sent to its workers.
   int jobs_sent() const { return jobs_sent_; }
-  // How many of its workers Slurm ended under a job (each job sent again).
+  // How many of its workers Slurm ended under a job, and how many died under one (each job sent
+  // again to a new worker).
   int workers_lost() const { return workers_lost_; }
+  int workers_died() const { return workers_died_; }
   // How its workers are started (the tools of tools.h start theirs alike).
   const WorkerConfig& config() const { return config_; }
   // The cores for the jobs sent from now on (see WorkerConfig::cpus).
@@ -100,8 +104,13 @@ class Evaluator {
   Status StartWorker();
   // Why Slurm ended the worker, when it did; empty for a worker on this host.
   std::string LostToScheduler();
-  Result<core::Evaluation> EvaluateOnce(const EvalJob& job, std::string& lost);
-  Result<ProbeReply> ProbeOnce(const ProbeJob& job, std::string& lost);
+  // How a worker ended under a job: `how` empty when it did not.
+  struct WorkerDeath {
+    std::string how;  // its exit, or why Slurm ended it
+    bool by_slurm = false;
+  };
+  Result<core::Evaluation> EvaluateOnce(const EvalJob& job, WorkerDeath& death);
+  Result<ProbeReply> ProbeOnce(const ProbeJob& job, WorkerDeath& death);
   void DiscardWorker();
   std::string StderrExcerpt(size_t max_lines);
 
@@ -112,6 +121,7 @@ class Evaluator {
   int workers_started_ = 0;
   int jobs_sent_ = 0;
   int workers_lost_ = 0;
+  int workers_died_ = 0;
 };
 
 }  // namespace kswarm::evaluator

@@ -259,3 +259,69 @@ TEST_F(EvaluatorTest, MissingInterpreterIsAnInternalError) {
 
 }  // namespace
 }  // namespace kswarm::evaluator
+
+namespace kswarm::evaluator {
+namespace {
+
+// A worker (testing/fake_worker.py) that dies under its first `deaths` evaluate jobs, as Slurm
+// ends it when `banner`.
+class DyingWorkerTest : public EvaluatorTest {
+ protected:
+  WorkerConfig Dying(int deaths, bool banner, const std::string& name) {
+    WorkerConfig config = Config();
+    config.python = source_dir_ + "/testing/fake_worker.py";
+    std::string count = (dir_ / (name + ".count")).string();
+    fs::remove(count);
+    config.extra_env = {"FAKE_WORKER_COUNT=" + count,
+                        "FAKE_WORKER_DEATHS=" + std::to_string(deaths),
+                        std::string("FAKE_WORKER_BANNER=") + (banner ? "1" : "0")};
+    return config;
+  }
+};
+
+TEST_F(DyingWorkerTest, AWorkerThatDiesIsReplacedAndTheJobSentAgain) {
+  struct Case {
+    const char* name;
+    int deaths;
+    bool slurm;
+    bool judged;            // the job ends with an evaluation (else an error)
+    core::Outcome outcome;  // when judged
+  };
+  const Case cases[] = {
+      // A death or two is the host's or kswarm's: the candidate is judged by the next worker.
+      {"local_once", 1, false, true, core::Outcome::kPassed},
+      {"local_twice", 2, false, true, core::Outcome::kPassed},
+      // Judges dying under every try: the candidate's doing, and the run goes on.
+      {"local_always", 3, false, true, core::Outcome::kCrashed},
+      {"slurm_once", 1, true, true, core::Outcome::kPassed},
+      // Slurm ending every step: no verdict on the candidate, the run stops.
+      {"slurm_always", 3, true, false, core::Outcome::kPassed},
+  };
+  for (const Case& c : cases) {
+    WorkerConfig config = Dying(c.deaths, c.slurm, c.name);
+    if (c.slurm) config.job_name = std::string("kswarm-test-") + c.name;  // no srun: this host
+    Evaluator evaluator(config);
+    auto e = evaluator.Evaluate(Job(Write("c.py", "unused")));
+    EXPECT_EQ(evaluator.workers_started(), std::min(c.deaths, kMaxLostWorkers) +
+                                               (c.deaths < kMaxLostWorkers ? 1 : 0))
+        << c.name;
+    EXPECT_EQ(c.slurm ? evaluator.workers_lost() : evaluator.workers_died(),
+              std::min(c.deaths, kMaxLostWorkers))
+        << c.name;
+    if (!c.judged) {
+      ASSERT_FALSE(e.has_value()) << c.name;
+      EXPECT_EQ(e.error().code(), StatusCode::kInternal);
+      EXPECT_NE(e.error().message().find("Slurm ended 3 workers"), std::string::npos)
+          << e.error().message();
+      continue;
+    }
+    ASSERT_TRUE(e.has_value()) << c.name << ": " << e.error().ToString();
+    EXPECT_EQ(e->outcome, c.outcome) << c.name << ": " << e->message;
+    if (c.outcome == core::Outcome::kCrashed) {
+      EXPECT_NE(e->message.find("died 3 times in a row"), std::string::npos) << e->message;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kswarm::evaluator
