@@ -26,9 +26,8 @@ def _free_port():
         return s.getsockname()[1]
 
 
-# Addresses are 127.0.0.1, so nothing depends on the host's name resolving.
 SLURM_CONF = """ClusterName=kswarm-test
-SlurmctldHost={host}(127.0.0.1)
+SlurmctldHost={host}
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort={ctld_port}
@@ -49,7 +48,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
 ReturnToService=2
-NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
+NodeName={host} CPUs={cpus} State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
 
