@@ -84,8 +84,10 @@ def local_cluster(directory):
         _wait(lambda: _idle(env), "the node to come up", d)
         yield env
     finally:
-        # Jobs first, so no step outlives the test that started it.
+        # Jobs first, and gone before slurmd is: a step whose slurmd ends lives on without it.
         subprocess.run(["scancel", "--user", str(os.getuid())], env=env, capture_output=True)
+        with contextlib.suppress(RuntimeError, subprocess.CalledProcessError):
+            _wait(lambda: not jobs(env), "the jobs to end", d, timeout=30)
         for p in reversed(procs):
             p.terminate()
         for p in procs:
