@@ -47,7 +47,10 @@ Evaluator::Evaluator(WorkerConfig config) : config_(std::move(config)) {}
 Evaluator::~Evaluator() {
   if (worker_) {
     // Polite first: a worker that is idle exits on shutdown; the destructor kills the rest.
-    if (worker_->WriteLine(EncodeShutdown(next_id_++), After(1)).ok()) worker_->Wait(2000ms);
+    if (worker_->WriteLine(EncodeShutdown(next_id_++), After(1)).ok() &&
+        worker_->Wait(2000ms).exited) {
+      return;  // ended by itself, and with it any job step it ran in
+    }
     DiscardWorker();
   }
 }
@@ -61,9 +64,13 @@ void Evaluator::DiscardWorker() {
   if (!config_.job_name.empty()) (void)executor::CancelJob(config_.job_name);
 }
 
-std::string Evaluator::LostToScheduler() {
-  if (!worker_ || config_.job_name.empty()) return "";
-  return executor::LostToScheduler(worker_->StderrTail()).value_or("");
+Evaluator::WorkerDeath Evaluator::Bury(const ExitInfo& exit) {
+  std::string lost;
+  if (worker_ && !config_.job_name.empty()) {
+    lost = executor::LostToScheduler(worker_->StderrTail()).value_or("");
+  }
+  DiscardWorker();
+  return {lost.empty() ? exit.ToString() : lost, !lost.empty()};
 }
 
 std::vector<std::string> Launched(const WorkerConfig& config, std::vector<std::string> argv) {
@@ -162,9 +169,8 @@ Status Evaluator::StartWorker() {
                           ? fmt::format("did not answer within {} s", config_.startup_timeout_s)
                           : "exited (" + exit.ToString() + ")";
     std::string log = StderrExcerpt(20);
-    std::string lost = LostToScheduler();
-    DiscardWorker();
-    return Status(lost.empty() ? StatusCode::kInternal : StatusCode::kUnavailable,
+    bool lost = Bury(exit).by_slurm;
+    return Status(lost ? StatusCode::kUnavailable : StatusCode::kInternal,
                   fmt::format("the worker ({} -m kswarm_worker, PYTHONPATH={}) {} before saying "
                               "hello{}{}",
                               config_.python, config_.worker_dir, why,
@@ -249,9 +255,7 @@ Result<core::Evaluation> Evaluator::EvaluateOnce(const EvalJob& job, WorkerDeath
   if (!line) {
     ExitInfo exit = worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
-    std::string lost = LostToScheduler();
-    DiscardWorker();
-    death = {lost.empty() ? exit.ToString() : lost, !lost.empty()};
+    death = Bury(exit);
     if (death.by_slurm) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     core::Evaluation e;
     e.outcome = core::Outcome::kCrashed;
@@ -294,10 +298,12 @@ Result<ProbeReply> Evaluator::ProbeOnce(const ProbeJob& job, WorkerDeath& death)
     bool late = line.error().code() == StatusCode::kDeadlineExceeded;
     ExitInfo exit = late ? ExitInfo{} : worker_->Wait(1000ms);
     std::string log = StderrExcerpt(15);
-    std::string lost = late ? "" : LostToScheduler();
-    DiscardWorker();
-    if (!late) death = {lost.empty() ? exit.ToString() : lost, !lost.empty()};
-    if (!lost.empty()) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
+    if (late) {
+      DiscardWorker();
+    } else {
+      death = Bury(exit);
+    }
+    if (death.by_slurm) return Error(StatusCode::kUnavailable, "the worker was lost to Slurm");
     return Error(late ? StatusCode::kDeadlineExceeded : StatusCode::kInternal,
                  fmt::format("{}: {}{}{}", job.problem_path,
                              late ? fmt::format("the probe took more than {} s",

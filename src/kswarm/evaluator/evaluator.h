@@ -18,6 +18,7 @@
 
 namespace kswarm {
 class Subprocess;
+struct ExitInfo;
 }
 
 namespace kswarm::evaluator {
@@ -102,13 +103,14 @@ class Evaluator {
  private:
   Status EnsureWorker();
   Status StartWorker();
-  // Why Slurm ended the worker, when it did; empty for a worker on this host.
-  std::string LostToScheduler();
   // How a worker ended under a job: `how` empty when it did not.
   struct WorkerDeath {
     std::string how;  // its exit, or why Slurm ended it
     bool by_slurm = false;
   };
+  // Discards a worker whose stdout closed, saying how it ended (`exit`, or Slurm's reason read
+  // from its stderr when it ran as a job step).
+  WorkerDeath Bury(const ExitInfo& exit);
   Result<core::Evaluation> EvaluateOnce(const EvalJob& job, WorkerDeath& death);
   Result<ProbeReply> ProbeOnce(const ProbeJob& job, WorkerDeath& death);
   void DiscardWorker();
