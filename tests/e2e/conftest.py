@@ -104,3 +104,11 @@ class ModelNew(Model):
     def forward(self, x):
         return {expr}
 """
+
+
+def write_wasteful_attempts(f, problem="90_wasteful_scale"):
+    """Two replayed attempts at WASTEFUL, as JSONL lines into f: a wrong one, then the one that
+    skips the waste."""
+    for expr in ("x * self.w.mean()", "x * self.w.sum()"):
+        f.write(json.dumps({"problem": problem, "level": 1, "generator": "hand-written",
+                            "code": wasteful_candidate(expr)}) + "\n")

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import KSWARM, PROBLEMS, WASTEFUL, problem, wasteful_candidate
+from conftest import KSWARM, PROBLEMS, WASTEFUL, problem, write_wasteful_attempts
 
 
 def run(db, *args, timeout=3000):
@@ -230,10 +230,7 @@ def test_exported_winners_are_drop_in_replacements(tmp_path):
     (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
     recorded = tmp_path / "recorded.jsonl"
     with recorded.open("w") as f:
-        for expr in ("x * self.w.mean()", "x * self.w.sum()"):
-            f.write(json.dumps({"problem": "90_wasteful_scale", "level": 1,
-                                "generator": "hand-written", "code": wasteful_candidate(expr)})
-                    + "\n")
+        write_wasteful_attempts(f)
     db = tmp_path / "k.db"
     proc = run(db, str(suite), "--replay", str(recorded), "--name", "x")
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import KSWARM, ROOT, WASTEFUL, candidate, problem, wasteful_candidate
+from conftest import KSWARM, ROOT, WASTEFUL, candidate, problem, write_wasteful_attempts
 
 sys.path.insert(0, os.path.join(ROOT, "testing", "slurm"))
 import cluster  # noqa: E402
@@ -41,10 +41,7 @@ def suite(tmp_path_factory):
     (level / "90_wasteful_scale.py").write_text(WASTEFUL)
     recorded = d / "recorded.jsonl"
     with recorded.open("w") as f:
-        for expr in ("x * self.w.mean()", "x * self.w.sum()"):
-            f.write(json.dumps({"problem": "90_wasteful_scale", "level": 1,
-                                "generator": "hand-written", "code": wasteful_candidate(expr)})
-                    + "\n")
+        write_wasteful_attempts(f)
         # C++ that does not compile: built ahead by the build pool (a Slurm step of its own).
         f.write(json.dumps({"problem": "07_gelu", "level": 1, "generator": "hand-written-cpp",
                             "code": open(candidate("07_gelu", "no_compile")).read()}) + "\n")
