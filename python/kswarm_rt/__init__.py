@@ -14,11 +14,15 @@ types. The launch goes on torch's current stream, so it orders with the surround
 and is captured by CUDA graphs. No pure-Python dependency beyond torch: NVRTC and the CUDA driver
 are called through their C interfaces.
 
+`kswarm_rt.apply(model, folder)` swaps the winners of `kswarm optimize` into an unmodified model
+(apply.py; docs/optimize.md).
+
 The cache lives in $KSWARM_RT_CACHE, else $XDG_CACHE_HOME/kswarm/nvrtc, else ~/.cache/kswarm/nvrtc.
 Its key covers the source, the kernel name, the options, the target architecture and NVRTC's
 version. The package imports nothing of kswarm, so `kswarm export` ships it beside a winner."""
 
+from .apply import KswarmPart, apply, apply_bundle, parts_of
 from ._runtime import CompileError, Kernel, LaunchError, compile_cubin, f64, i64, kernel, u32, u64
 
-__all__ = ["CompileError", "Kernel", "LaunchError", "compile_cubin", "kernel", "i64", "u32",
+__all__ = ["KswarmPart", "apply", "apply_bundle", "parts_of", "CompileError", "Kernel", "LaunchError", "compile_cubin", "kernel", "i64", "u32",
            "u64", "f64"]

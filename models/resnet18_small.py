@@ -1,0 +1,12 @@
+"""torchvision's ResNet-18 with random weights at a CPU-sized input (1 x 3 x 64 x 64): the model
+the tests optimize end to end."""
+import torch
+import torchvision
+
+
+def get_model():
+    return torchvision.models.resnet18(weights=None)
+
+
+def get_inputs():
+    return [torch.randn(1, 3, 64, 64)]
