@@ -40,7 +40,8 @@ bool ImportsRuntime(const std::string& source) {
   return std::regex_search(source, kImport);
 }
 
-// Copies the kswarm_rt package (its .py files) into out_dir/kswarm_rt.
+}  // namespace
+
 Status CopyRuntime(const std::string& runtime_dir, const std::string& out_dir) {
   fs::path from = fs::path(runtime_dir) / "kswarm_rt";
   fs::path to = fs::path(out_dir) / "kswarm_rt";
@@ -60,6 +61,8 @@ Status CopyRuntime(const std::string& runtime_dir, const std::string& out_dir) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 // PEP 263: an encoding declaration is honoured on a module's first or second line.
 bool IsEncodingLine(const std::string& line) {

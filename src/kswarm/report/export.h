@@ -27,6 +27,9 @@ std::string ModuleHeader(const std::string& agent, const std::string& problem,
 // on a module's first two lines.
 std::string WithHeader(const std::string& source, const std::string& header);
 
+// Copies the kswarm_rt package (its .py files) from `runtime_dir` into out_dir/kswarm_rt.
+Status CopyRuntime(const std::string& runtime_dir, const std::string& out_dir);
+
 // `runtime_dir` is the folder holding the kswarm_rt package (the worker's folder): when a winner
 // imports kswarm_rt, DIR/kswarm_rt/ is copied from there so that the modules run as they are.
 Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,

@@ -1,0 +1,125 @@
+#include "kswarm/report/model_report.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "kswarm/report/summary.h"
+
+namespace kswarm::report {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+double PredictedSpeedup(const std::vector<ModelPart>& parts) {
+  double covered = 0;
+  for (const ModelPart& p : parts) covered += std::max(0.0, p.share);
+  double scale = covered > 1 ? 1 / covered : 1;
+  double time = 1 - std::min(covered, 1.0);
+  for (const ModelPart& p : parts) {
+    time += std::max(0.0, p.share) * scale / std::max(p.speedup, 1e-9);
+  }
+  return time > 0 ? 1 / time : 1;
+}
+
+Result<ModelReport> ReadModelReport(const std::string& parts_json,
+                                    const std::string& manifest_json) {
+  json parts = json::parse(parts_json, nullptr, false);
+  json manifest = json::parse(manifest_json, nullptr, false);
+  if (!parts.is_object() || !parts.contains("parts") || !parts["parts"].is_array()) {
+    return Error(StatusCode::kInvalidArgument, "parts.json: not a kswarm optimize parts list");
+  }
+  if (!manifest.is_object() || !manifest.contains("problems")) {
+    return Error(StatusCode::kInvalidArgument, "manifest.json: not a kswarm export manifest");
+  }
+  std::map<std::string, json> kept;
+  for (const json& e : manifest["problems"]) {
+    kept[e.value("problem_sha256", "")] = e;
+  }
+  ModelReport report;
+  report.model = parts.value("model", "");
+  report.device_type = parts.value("device_type", "");
+  report.model_ms = parts.value("model_ms", 0.0);
+  for (const json& p : parts["parts"]) {
+    if (!p.is_object() || !p.contains("share") || !p["share"].is_number()) {
+      return Error(StatusCode::kInvalidArgument, "parts.json: a part without its share");
+    }
+    ModelPart part;
+    part.problem = p.value("problem", "");
+    part.cls = p.value("class", "");
+    part.modules = p.contains("modules") ? static_cast<int>(p["modules"].size()) : 0;
+    part.share = p["share"].get<double>();
+    part.kept = "eager";
+    auto it = kept.find(p.value("problem_sha256", ""));
+    if (it != kept.end() && it->second.value("module", json()).is_string()) {
+      part.kept = it->second.value("kept", "");
+      const json& s = it->second.value("speedup", json());
+      part.speedup = s.is_number() ? std::max(1.0, s.get<double>()) : 1;
+    }
+    report.parts.push_back(part);
+  }
+  return report;
+}
+
+namespace {
+
+std::string ShortClass(const std::string& cls) {
+  size_t dot = cls.rfind('.');
+  return dot == std::string::npos ? cls : cls.substr(dot + 1);
+}
+
+}  // namespace
+
+std::string RenderModelText(const ModelReport& r) {
+  std::string out = fmt::format("Model {} on {}: {:.3f} ms per forward, split into {} part(s)\n",
+                                r.model, r.device_type, r.model_ms, r.parts.size());
+  out += fmt::format("  {:<28} {:<18} {:>7} {:>7}  {:<24} {}\n", "part", "class", "modules",
+                     "share", "kept", "speedup");
+  double covered = 0;
+  for (const ModelPart& p : r.parts) {
+    covered += p.share;
+    out += fmt::format("  {:<28} {:<18} {:>7} {:>6.1f}%  {:<24} {}\n", p.problem,
+                       ShortClass(p.cls), p.modules, 100 * p.share, p.kept,
+                       FormatSpeedup(p.speedup));
+  }
+  out += fmt::format("  parts cover {:.1f}% of the model's time; the rest runs as it was\n",
+                     100 * std::min(covered, 1.0));
+  out += fmt::format("Whole model: predicted by the parts {}", FormatSpeedup(PredictedSpeedup(r.parts)));
+  if (!r.measured) return out + "; not measured\n";
+  const MeasuredModel& m = *r.measured;
+  if (m.speedup) {
+    out += fmt::format(", measured end to end {}", FormatSpeedup(*m.speedup));
+    if (m.eager_ms && m.patched_ms) {
+      out += fmt::format(" ({:.3f} ms -> {:.3f} ms)", *m.eager_ms, *m.patched_ms);
+    }
+    return out + "\n";
+  }
+  return out + fmt::format("; the patched model did not pass its end-to-end check ({}): {}\n",
+                           m.outcome, m.message);
+}
+
+std::string RenderModelJson(const ModelReport& r) {
+  ordered_json parts = ordered_json::array();
+  for (const ModelPart& p : r.parts) {
+    parts.push_back({{"problem", p.problem}, {"class", p.cls}, {"modules", p.modules},
+                     {"share", p.share}, {"kept", p.kept}, {"speedup", p.speedup}});
+  }
+  ordered_json out = {{"model", r.model},
+                      {"device_type", r.device_type},
+                      {"model_ms", r.model_ms},
+                      {"parts", parts},
+                      {"predicted_speedup", PredictedSpeedup(r.parts)}};
+  if (r.measured) {
+    auto opt = [](const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(); };
+    out["measured"] = {{"outcome", r.measured->outcome},   {"message", r.measured->message},
+                       {"speedup", opt(r.measured->speedup)}, {"eager_ms", opt(r.measured->eager_ms)},
+                       {"patched_ms", opt(r.measured->patched_ms)}};
+  } else {
+    out["measured"] = nullptr;
+  }
+  return out.dump(2) + "\n";
+}
+
+}  // namespace kswarm::report

@@ -1,0 +1,50 @@
+// The whole-model figures of `kswarm optimize`: per part its share of the model's time and the
+// speed-up of what was kept for it, the whole model's speed-up those predict, and the one measured
+// end to end (docs/optimize.md, "The report").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kswarm/util/status.h"
+
+namespace kswarm::report {
+
+struct ModelPart {
+  std::string problem;
+  std::string cls;      // the submodule's class
+  int modules = 0;      // submodules of the model this problem stands for
+  double share = 0;     // of the model's time, all those submodules' calls together
+  std::string kept;     // the kept agent, or "eager"
+  double speedup = 1;   // of the kept candidate over eager (1 when eager is kept)
+};
+
+struct MeasuredModel {
+  std::string outcome;  // of the end-to-end evaluation: passed, wrong, ...
+  std::string message;
+  std::optional<double> speedup;  // the patched model over the original, when it passed
+  std::optional<double> eager_ms, patched_ms;
+};
+
+struct ModelReport {
+  std::string model;
+  std::string device_type;
+  double model_ms = 0;       // one forward of the original, as the split measured it
+  std::vector<ModelPart> parts;
+  std::optional<MeasuredModel> measured;
+};
+
+// Amdahl's law over the parts: the time outside them unchanged, each part's divided by its
+// speed-up. Shares above 1 in total (overlapping timings) are scaled down to 1.
+double PredictedSpeedup(const std::vector<ModelPart>& parts);
+
+// The report from the split's parts.json and the export's manifest.json (joined on each problem's
+// hash); kInvalidArgument naming what is malformed.
+Result<ModelReport> ReadModelReport(const std::string& parts_json,
+                                    const std::string& manifest_json);
+
+std::string RenderModelText(const ModelReport& report);
+std::string RenderModelJson(const ModelReport& report);
+
+}  // namespace kswarm::report

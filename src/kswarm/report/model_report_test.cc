@@ -1,0 +1,84 @@
+#include "kswarm/report/model_report.h"
+
+#include <gtest/gtest.h>
+
+namespace kswarm::report {
+namespace {
+
+ModelPart Part(double share, double speedup) {
+  ModelPart p;
+  p.share = share;
+  p.speedup = speedup;
+  return p;
+}
+
+TEST(PredictedSpeedupTest, AmdahlOverTheParts) {
+  struct Case {
+    const char* name;
+    std::vector<ModelPart> parts;
+    double want;
+  } cases[] = {
+      {"no parts", {}, 1.0},
+      {"parts kept as eager", {Part(0.5, 1), Part(0.3, 1)}, 1.0},
+      {"the whole model twice as fast", {Part(1.0, 2)}, 2.0},
+      {"half the time twice as fast", {Part(0.5, 2)}, 1 / 0.75},
+      {"two parts", {Part(0.4, 2), Part(0.4, 4)}, 1 / (0.2 + 0.2 + 0.1)},
+      {"a slower part counts as it is", {Part(0.5, 0.5)}, 1 / 1.5},
+      {"shares above 1 in total are scaled", {Part(0.8, 2), Part(0.8, 2)}, 2.0},
+  };
+  for (const Case& c : cases) {
+    EXPECT_NEAR(PredictedSpeedup(c.parts), c.want, 1e-9) << c.name;
+  }
+}
+
+const char* kParts = R"({"kswarm_parts": 1, "model": "/m/resnet.py", "device_type": "cpu",
+  "model_ms": 10.5, "parts": [
+    {"problem": "01_basicblock", "class": "torchvision.models.resnet.BasicBlock",
+     "problem_sha256": "aa", "modules": ["layer1.0", "layer1.1"], "share": 0.5},
+    {"problem": "02_linear", "class": "torch.nn.modules.linear.Linear",
+     "problem_sha256": "bb", "modules": ["fc"], "share": 0.1}]})";
+
+TEST(ReadModelReportTest, JoinsPartsWithWhatWasKept) {
+  const char* manifest = R"({"problems": [
+      {"problem_sha256": "aa", "module": "level2_01_basicblock", "kept": "torch_compile",
+       "speedup": 1.5},
+      {"problem_sha256": "bb", "module": null, "kept": "eager", "speedup": 1.2}]})";
+  auto r = ReadModelReport(kParts, manifest);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->parts.size(), 2u);
+  EXPECT_EQ(r->parts[0].kept, "torch_compile");
+  EXPECT_DOUBLE_EQ(r->parts[0].speedup, 1.5);
+  EXPECT_EQ(r->parts[0].modules, 2);
+  EXPECT_EQ(r->parts[1].kept, "eager");  // eager stays: no speed-up, whatever the row says
+  EXPECT_DOUBLE_EQ(r->parts[1].speedup, 1.0);
+  EXPECT_NEAR(PredictedSpeedup(r->parts), 1 / (0.5 + 0.5 / 1.5), 1e-9);
+
+  r->measured = MeasuredModel{"passed", "", 1.2, 10.0, 8.3};
+  std::string text = RenderModelText(*r);
+  EXPECT_NE(text.find("predicted by the parts 1.200x, measured end to end 1.200x"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("parts cover 60.0%"), std::string::npos) << text;
+  EXPECT_NE(RenderModelJson(*r).find("\"predicted_speedup\": 1.2"), std::string::npos);
+}
+
+TEST(ReadModelReportTest, AFailedEndToEndCheckIsSaid) {
+  auto r = ReadModelReport(kParts, R"({"problems": []})");
+  ASSERT_TRUE(r);
+  r->measured = MeasuredModel{"wrong", "output 0 differs", std::nullopt, std::nullopt,
+                              std::nullopt};
+  EXPECT_NE(RenderModelText(*r).find("did not pass its end-to-end check (wrong): output 0"),
+            std::string::npos);
+}
+
+TEST(ReadModelReportTest, MalformedFilesAreNamed) {
+  EXPECT_EQ(ReadModelReport("{", R"({"problems": []})").error().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_NE(ReadModelReport(kParts, "[]").error().message().find("manifest.json"),
+            std::string::npos);
+  EXPECT_NE(ReadModelReport(R"({"parts": [{"problem": "x"}]})", R"({"problems": []})")
+                .error().message().find("share"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace kswarm::report
