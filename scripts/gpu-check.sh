@@ -18,7 +18,10 @@
 #     fake LLM server (testing/fake_llm_server, in dist/): its first attempt (the NVRTC GELU
 #     candidate) passes, the product profiles it under Nsight Compute, and the ncu summary and
 #     torch.compile's Triton code (the reference) appear in the stored prompt of attempt 2, kept in
-#     OUTDIR/next_attempt_prompt.md.
+#     OUTDIR/next_attempt_prompt.md;
+#   - optimize: `kswarm optimize` on torchvision's ResNet-18 (models/resnet18_small.py) on the GPU:
+#     split, run, export, the patched model checked end to end (its report.json), and the winners
+#     applied to a fresh model in another process, used at the optimized shape only.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
@@ -27,7 +30,8 @@
 #   GPU_CHECK_PARTS  which parts to run, comma-separated: evals (candidates, CUDA error, two
 #                  processes), suite (kswarm problems, a run with a re-verified winner), replay
 #                  (recorded candidates re-evaluated), context (profile and reference context
-#                  through a real run), adversarial (the CUDA hacks, contained); default all five
+#                  through a real run), adversarial (the CUDA hacks, contained), optimize (a whole
+#                  model; skipped, and said so, where torchvision is not installed); default all six
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -52,7 +56,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 "$KSWARM_PYTHON" -c "import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, '| cuda', torch.version.cuda, '| triton', triton.__version__); p = torch.cuda.get_device_properties(0); print('SMs', p.multi_processor_count, '| L2 bytes', p.L2_cache_size)"
 "$KSWARM" --version
 
-PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay,context,adversarial},"
+PARTS=",${GPU_CHECK_PARTS:-evals,suite,replay,context,adversarial,optimize},"
 failures=0
 rows=()
 if [[ $PARTS == *,evals,* ]]; then
@@ -310,6 +314,47 @@ rc=$?
 cat "$OUT_DIR/adversarial.txt"
 if [ $rc -eq 0 ]; then rows+=("| adversarial_cuda_contained | all caught, honest pass | as expected | | | | ok |")
 else rows+=("| adversarial_cuda_contained | all caught, honest pass | see adversarial.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+fi
+
+if [[ $PARTS == *,optimize,* ]]; then
+echo "== kswarm optimize: torchvision ResNet-18 split, run, applied and checked end to end ($(date -u +%T))"
+if "$KSWARM_PYTHON" -c "import torchvision" 2>/dev/null; then
+  rm -rf "$OUT_DIR/optimize"
+  "$KSWARM" optimize models/resnet18_small.py --device cuda --out "$OUT_DIR/optimize" \
+    --max-parts 3 --trials 20 --db "$OUT_DIR/optimize.db" > "$OUT_DIR/optimize.txt" 2>>"$OUT_DIR/gpu-check.log"
+  echo "   kswarm optimize exited $?"
+  sed -n '/^Model /,$p' "$OUT_DIR/optimize.txt"
+  "$KSWARM_PYTHON" - "$OUT_DIR/optimize" "$ROOT/models" <<'PY'
+import json, sys
+import torch
+out, models = sys.argv[1:]
+sys.path[:0] = [out + "/winners", models]
+import kswarm_rt
+import resnet18_small as m
+report = json.load(open(out + "/report.json"))
+torch.manual_seed(0)
+original = m.get_model().eval().cuda()
+model = m.get_model().eval().cuda()
+model.load_state_dict(original.state_dict())
+model = kswarm_rt.apply(model, out + "/winners")
+with torch.no_grad():
+    x = torch.randn(1, 3, 64, 64, device="cuda")
+    diff = (model(x) - original(x)).abs().max().item()
+    model(torch.randn(2, 3, 64, 64, device="cuda"))  # a shape never verified
+parts = kswarm_rt.parts_of(model)
+used = all(p.calls_replaced == 1 and p.calls_original == 1 for p in parts.values())
+ok = report["measured"]["outcome"] == "passed" and diff < 1e-2 and used
+print(f"optimize: end to end {report['measured']}, {len(parts)} part(s) swapped, "
+      f"max diff {diff:.2e}, winners used at the verified shape only: {used}: "
+      f"{'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+  if [ $? -eq 0 ]; then rows+=("| optimize_resnet18_end_to_end | passed, applied | as expected | | | | ok |")
+  else rows+=("| optimize_resnet18_end_to_end | passed, applied | see optimize.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+else
+  echo "   torchvision is not installed for $KSWARM_PYTHON: skipped"
+  rows+=("| optimize_resnet18_end_to_end | passed, applied | SKIPPED: no torchvision | | | | skip |")
+fi
 fi
 
 echo

@@ -43,14 +43,40 @@
 extern char** environ;
 
 namespace kswarm::cli {
-namespace {
-
-using nlohmann::json;
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "kswarm: %s\n", status.message().c_str());
   return status.code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitInternal;
 }
+
+Status CheckInputFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status(StatusCode::kInvalidArgument, fmt::format("{}: no such file", path));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status(StatusCode::kInvalidArgument, fmt::format("{}: a folder, not a file", path));
+  }
+  return Status::Ok();
+}
+
+evaluator::WorkerConfig WorkerFor(const EvalOptions& o, const std::string& db_path,
+                                  const std::string& config_path) {
+  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
+  config.device = o.device;
+  for (const std::string& path : {db_path, config_path}) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    auto dir = std::filesystem::absolute(path, ec).parent_path();
+    if (!ec) config.private_dirs.push_back(dir.string());
+  }
+  if (o.uncontained) config.extra_env.push_back("KSWARM_UNCONTAINED=1");
+  return config;
+}
+
+namespace {
+
+using nlohmann::json;
 
 // A command's text to standard output, or to the file `out_path` names when it is not empty.
 int Emit(const std::string& text, const std::string& out_path) {
@@ -170,18 +196,6 @@ Result<std::vector<config::ModelConfig>> PickModels(const config::Config& config
 // The lock a `kswarm run` holds on its database while it runs.
 std::string RunLockPath(const std::string& db_path) { return db_path + ".run-lock"; }
 
-// A file the user named that must be there before any worker starts.
-Status CheckInputFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return Status(StatusCode::kInvalidArgument, fmt::format("{}: no such file", path));
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    return Status(StatusCode::kInvalidArgument, fmt::format("{}: a folder, not a file", path));
-  }
-  return Status::Ok();
-}
-
 // Every model the run calls (and their profile helpers) has its key in the environment, so a
 // missing key stops the run before it starts rather than failing each call.
 Status CheckKeys(const config::Config& config, const std::vector<config::ModelConfig>& models) {
@@ -206,22 +220,6 @@ Status CheckKeys(const config::Config& config, const std::vector<config::ModelCo
                 fmt::format("{}; set it, or leave the model out with --models (kswarm doctor "
                             "checks every endpoint)",
                             fmt::join(missing, "; ")));
-}
-
-// The worker of an evaluating command: its device, the folders of kswarm's own that no jail may
-// show (the database's; the config's), and the user's explicit choice to run uncontained.
-evaluator::WorkerConfig WorkerFor(const EvalOptions& o, const std::string& db_path,
-                                  const std::string& config_path) {
-  evaluator::WorkerConfig config = evaluator::DefaultWorkerConfig();
-  config.device = o.device;
-  for (const std::string& path : {db_path, config_path}) {
-    if (path.empty()) continue;
-    std::error_code ec;
-    auto dir = std::filesystem::absolute(path, ec).parent_path();
-    if (!ec) config.private_dirs.push_back(dir.string());
-  }
-  if (o.uncontained) config.extra_env.push_back("KSWARM_UNCONTAINED=1");
-  return config;
 }
 
 // Candidates of anyone but kswarm's own recipes run only in a jail, unless the user said
@@ -332,18 +330,21 @@ std::vector<CpuPlan> PlaceTiming(const std::string& device_type, int workers) {
   return plans;
 }
 
-int Eval(const EvalFlags& flags, const std::string& db_path) {
+Result<supervisor::CandidateResult> EvaluateFile(const EvalFlags& flags,
+                                                 const std::string& db_path) {
   for (const std::string& path : {flags.problem, flags.candidate}) {
-    if (Status s = CheckInputFile(path); !s.ok()) return Fail(s);
+    if (Status s = CheckInputFile(path); !s.ok()) return Error(s);
   }
   auto store = store::Store::Open(db_path);
-  if (!store) return Fail(store.error());
+  if (!store) return Error(store.error());
   RegisterSecrets({});
   evaluator::Evaluator evaluator(WorkerFor(flags.options, db_path, ""));
   auto hello = evaluator.Hello();
-  if (!hello) return Fail(hello.error());
+  if (!hello) return Error(hello.error());
   // The file given is anyone's: a model's, a download.
-  if (Status s = CheckContainment(*hello, true, flags.options.uncontained); !s.ok()) return Fail(s);
+  if (Status s = CheckContainment(*hello, true, flags.options.uncontained); !s.ok()) {
+    return Error(s);
+  }
   const core::Environment* env = &hello->env;
   if (auto plans = PlaceTiming(env->device_type, 1); !plans.empty()) evaluator.set_cpus(plans[0]);
 
@@ -358,7 +359,11 @@ int Eval(const EvalFlags& flags, const std::string& db_path) {
   build.timeout_s = flags.options.timeout_s;
   build.static_policy = flags.options.static_check;
   evaluator::BuildPool pool(build);
-  auto result = supervisor::EvaluateCandidate(**store, evaluator, request, &pool);
+  return supervisor::EvaluateCandidate(**store, evaluator, request, &pool);
+}
+
+int Eval(const EvalFlags& flags, const std::string& db_path) {
+  auto result = EvaluateFile(flags, db_path);
   if (!result) return Fail(result.error());
   if (flags.json) {
     std::printf("%s\n", EvalJson(*result).c_str());

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "kswarm/core/evaluation.h"
+#include "kswarm/evaluator/evaluator.h"
+#include "kswarm/supervisor/evaluate_candidate.h"
 #include "kswarm/supervisor/verdict_policy.h"
+#include "kswarm/util/status.h"
 
 namespace kswarm::cli {
 
@@ -55,6 +58,18 @@ struct RunFlags {
   EvalOptions options;
 };
 
+// `kswarm optimize MODEL.py`: the model split into problems, the run over them (as `run`), its
+// winners exported and applied, and the patched model checked end to end (docs/optimize.md).
+struct OptimizeFlags {
+  std::string model;  // MODEL.py: get_model() and get_inputs()
+  std::string out;    // empty: <model's stem>_kswarm in the working folder
+  double max_share = 0.5;    // a part takes at most this share of the model's time
+  double min_share = 0.005;  // problems under this share are left out
+  int max_parts = 24;        // the heaviest problems kept
+  RunFlags run;              // run.paths is set to the written problems; options.shapes picks
+                             // the model's shape set
+};
+
 struct DoctorFlags {
   std::string config_path;
 };
@@ -89,11 +104,24 @@ bool HostBusy(double load_average, int cores);
 std::string RunHeader(const std::string& name, size_t problems, const core::Environment& env,
                       size_t devices, const std::vector<std::string>& agents);
 
+// What every command prints for a failure; the exit status of its code.
+int Fail(const Status& status);
+// A file the user named that must be there before any worker starts.
+Status CheckInputFile(const std::string& path);
+// The worker of an evaluating command: its device, the folders of kswarm's own that no jail may
+// show (the database's; the config's), and the user's explicit choice to run uncontained.
+evaluator::WorkerConfig WorkerFor(const EvalOptions& o, const std::string& db_path,
+                                  const std::string& config_path);
+// `kswarm eval`'s work: one candidate evaluated (or answered from the store) and recorded.
+Result<supervisor::CandidateResult> EvaluateFile(const EvalFlags& flags,
+                                                 const std::string& db_path);
+
 int Eval(const EvalFlags& flags, const std::string& db_path);
 // Probes problems, no candidate and no database: degenerate answers and the speed of light.
 int Problems(const ProblemsFlags& flags);
 int Export(const ExportFlags& flags, const std::string& db_path);
 int Run(const RunFlags& flags, const std::string& db_path);
+int Optimize(const OptimizeFlags& flags, const std::string& db_path);
 int Report(const ReportFlags& flags, const std::string& db_path);
 // Lists the built-in agents, or writes the candidate one of them proposes for a problem (the file
 // `kswarm run` would evaluate), without evaluating it.

@@ -138,6 +138,45 @@ int main(int argc, char** argv) {
                       "TOML config file (default: ./kswarm.toml when present; flags win)");
   AddEvalOptions(run_cmd, run.options);
 
+  OptimizeFlags optimize;
+  CLI::App* optimize_cmd = app.add_subcommand(
+      "optimize", "Make a whole model faster: split MODEL.py into problems, run the agents on "
+                  "them, put the winners back and check the patched model end to end");
+  optimize_cmd->add_option("model", optimize.model,
+                           "a Python file defining get_model() and get_inputs()")
+      ->required();
+  optimize_cmd->add_option("--out", optimize.out,
+                           "folder for the problems, winners and report (default: "
+                           "<model>_kswarm)");
+  optimize_cmd->add_option("--max-share", optimize.max_share,
+                           "a part takes at most this share of the model's time")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  optimize_cmd->add_option("--min-share", optimize.min_share,
+                           "leave out problems under this share of the model's time")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  optimize_cmd->add_option("--max-parts", optimize.max_parts, "the heaviest problems kept")
+      ->check(WholeNumber(1, 10000))
+      ->capture_default_str();
+  optimize_cmd->add_option("--name", optimize.run.name, "the run's name (default: from the "
+                                                        "arguments; the same command resumes)");
+  optimize_cmd->add_option("--agents", optimize.run.agents, "built-in agents, comma-separated")
+      ->delimiter(',');
+  optimize_cmd->add_option("--models", optimize.run.models,
+                           "LLM agents from the config's [[models]] (default: all; none)")
+      ->delimiter(',');
+  optimize_cmd->add_option("--precision", optimize.run.precision, "fp32 (default) or reduced")
+      ->check(CLI::IsMember({"fp32", "reduced"}));
+  optimize_cmd->add_option("--min-gain", optimize.run.min_gain,
+                           "keep a candidate only when at least this fraction faster")
+      ->check(CLI::Range(0.0, 10.0));
+  optimize_cmd->add_option("--build-jobs", optimize.run.build_jobs,
+                           "candidates compiled ahead at once (0: none)")
+      ->check(WholeNumber(0, 1024));
+  optimize_cmd->add_option("--config", optimize.run.config_path, "TOML config file");
+  AddEvalOptions(optimize_cmd, optimize.run.options);
+
   ReportFlags report;
   CLI::App* report_cmd = app.add_subcommand("report", "Summarise a run like the seed study");
   report_cmd->add_option("run", report.run, "run name (default: the latest run)");
@@ -176,7 +215,7 @@ int main(int argc, char** argv) {
   doctor_cmd->add_option("--config", doctor.config_path,
                          "TOML config file (default: ./kswarm.toml when present)");
 
-  for (CLI::App* cmd : {eval_cmd, run_cmd, report_cmd, export_cmd}) {
+  for (CLI::App* cmd : {eval_cmd, run_cmd, optimize_cmd, report_cmd, export_cmd}) {
     cmd->add_option("--db", db_path, "database file")->capture_default_str();
   }
 
@@ -190,6 +229,7 @@ int main(int argc, char** argv) {
   }
   if (eval_cmd->parsed()) return Eval(eval, db_path);
   if (run_cmd->parsed()) return Run(run, db_path);
+  if (optimize_cmd->parsed()) return Optimize(optimize, db_path);
   if (report_cmd->parsed()) return Report(report, db_path);
   if (export_cmd->parsed()) return Export(export_flags, db_path);
   if (problems_cmd->parsed()) return Problems(problems);

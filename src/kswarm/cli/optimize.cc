@@ -1,0 +1,144 @@
+// `kswarm optimize MODEL.py`: split, run, export, apply, check end to end (docs/optimize.md).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "kswarm/cli/commands.h"
+#include "kswarm/evaluator/tools.h"
+#include "kswarm/report/export.h"
+#include "kswarm/report/model_report.h"
+#include "kswarm/util/files.h"
+
+namespace kswarm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// One kswarm_worker.split call (the user's model code runs there, as a problem's would); its
+// answer, or the error in it as kInvalidArgument: what fails there is the model file's doing.
+Result<json> Split(const evaluator::WorkerConfig& worker, const std::vector<std::string>& jail,
+                   const std::vector<std::string>& args, double timeout_s) {
+  auto line = evaluator::RunWorkerTool(worker, "split", jail, args, timeout_s);
+  if (!line) return Error(line.error());
+  json reply = json::parse(*line, nullptr, false);
+  if (reply.contains("error")) {
+    return Error(StatusCode::kInvalidArgument, reply.value("error", std::string()));
+  }
+  return reply;
+}
+
+Status WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return Status(StatusCode::kIoError, fmt::format("cannot write {}", path.string()));
+  return Status::Ok();
+}
+
+// The winners of the run, with what apply() needs beside them: parts.json and kswarm_rt.
+Status ExportWinners(const RunFlags& run, const fs::path& out, const std::string& db_path) {
+  fs::path winners = out / "winners";
+  std::error_code ec;
+  fs::remove_all(winners, ec);  // no winner of an earlier split may stay behind
+  ExportFlags flags;
+  flags.run = run.name;
+  flags.out = winners.string();
+  if (int rc = Export(flags, db_path); rc != kExitOk) {
+    return Status(StatusCode::kInternal, "the run's winners could not be exported");
+  }
+  fs::copy_file(out / "parts.json", winners / "parts.json", fs::copy_options::overwrite_existing,
+                ec);
+  if (ec) {
+    return Status(StatusCode::kIoError, fmt::format("cannot copy parts.json: {}", ec.message()));
+  }
+  return report::CopyRuntime(evaluator::DefaultWorkerConfig().worker_dir, winners.string());
+}
+
+}  // namespace
+
+int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
+  if (Status s = CheckInputFile(flags.model); !s.ok()) return Fail(s);
+  std::error_code ec;
+  fs::path model = fs::absolute(flags.model, ec);
+  fs::path out = fs::absolute(
+      flags.out.empty() ? fs::path(model.stem().string() + "_kswarm") : fs::path(flags.out), ec);
+  fs::create_directories(out / "whole", ec);
+  if (ec) return Fail(Status(StatusCode::kIoError, fmt::format("cannot create {}: {}",
+                                                                out.string(), ec.message())));
+  const EvalOptions& options = flags.run.options;
+  evaluator::WorkerConfig worker = WorkerFor(options, db_path, flags.run.config_path);
+
+  std::printf("kswarm: optimize %s: splitting the model into problems\n", model.c_str());
+  std::fflush(stdout);
+  auto split = Split(worker, {"--readable", model.parent_path().string(), "--writable", out.string()},
+                     {"--model", model.string(), "--out", out.string(), "--device", options.device,
+                      "--shapes", options.shapes, "--max-share", fmt::format("{}", flags.max_share),
+                      "--min-share", fmt::format("{}", flags.min_share), "--max-parts",
+                      std::to_string(flags.max_parts)},
+                     options.timeout_s);
+  if (!split) return Fail(split.error());
+  int parts = split->value("parts", 0);
+  std::printf("kswarm: %d problem(s) written to %s/problems, covering %.1f%% of the model's "
+              "%.3f ms forward (parts.json says which submodules each stands for)\n",
+              parts, out.c_str(), 100 * split->value("covered_share", 0.0),
+              split->value("model_ms", 0.0));
+  if (parts == 0) {
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       fmt::format("no submodule of {} could be written as a problem; "
+                                   "{}/parts.json lists why for each",
+                                   model.string(), out.string())));
+  }
+
+  // The parts are concrete problems at the model's own shapes.
+  RunFlags run = flags.run;
+  run.paths = {(out / "problems").string()};
+  run.options.shapes = "full";
+  if (int rc = Run(run, db_path); rc != kExitOk) return rc;
+  if (Status s = ExportWinners(run, out, db_path); !s.ok()) return Fail(s);
+  auto patched = Split(worker, {"--readable", out.string(), "--writable", (out / "whole").string()},
+                       {"--patched", "--out", out.string()}, options.timeout_s);
+  if (!patched) return Fail(patched.error());
+
+  // The whole model, original against patched, checked and timed like any candidate.
+  EvalFlags whole;
+  whole.problem = (out / "whole" / "problem.py").string();
+  whole.candidate = (out / "whole" / "candidate.py").string();
+  whole.options = run.options;
+  auto result = EvaluateFile(whole, db_path);
+  if (!result) return Fail(result.error());
+
+  auto parts_text = ReadFile((out / "parts.json").string());
+  auto manifest_text = ReadFile((out / "winners" / "manifest.json").string());
+  if (!parts_text) return Fail(parts_text.error());
+  if (!manifest_text) return Fail(manifest_text.error());
+  auto report = report::ReadModelReport(*parts_text, *manifest_text);
+  if (!report) return Fail(report.error());
+  const core::Evaluation& e = result->record.evaluation;
+  report::MeasuredModel measured;
+  measured.outcome = std::string(core::OutcomeName(e.outcome));
+  measured.message = e.message;
+  if (e.outcome == core::Outcome::kPassed && e.flagged()) {
+    measured.outcome = "flagged";
+    measured.message = e.flags_json;
+  } else if (e.outcome == core::Outcome::kPassed && e.baseline && e.candidate) {
+    // The fastest calls, as every speed-up kswarm reports (docs/verification.md)
+    measured.speedup = e.Speedup();
+    measured.eager_ms = e.baseline->min_ms;
+    measured.patched_ms = e.candidate->min_ms;
+  }
+  report->measured = measured;
+  if (Status s = WriteText(out / "report.json", report::RenderModelJson(*report)); !s.ok()) {
+    return Fail(s);
+  }
+  std::printf("\n%s", report::RenderModelText(*report).c_str());
+  std::printf("Use it: model = kswarm_rt.apply(get_model(), \"%s\") with %s on sys.path "
+              "(report.json has these figures)\n",
+              (out / "winners").c_str(), (out / "winners").c_str());
+  return kExitOk;
+}
+
+}  // namespace kswarm::cli

@@ -1,0 +1,83 @@
+"""kswarm optimize on a real torchvision model on the CPU: split, run, export, then the winners
+applied to a freshly built, unmodified model in another process (docs/optimize.md)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import KSWARM, ROOT
+
+MODELS = os.path.join(ROOT, "models")
+
+# Runs in a fresh interpreter, as a user's program would: builds the model twice (one to patch,
+# one to compare with, same weights), applies the winners and prints what each part did.
+USER_PROGRAM = """
+import json, sys
+import torch
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import kswarm_rt
+import resnet18_small as m
+
+torch.manual_seed(123)
+original = m.get_model().eval()
+model = m.get_model().eval()
+model.load_state_dict(original.state_dict())
+model = kswarm_rt.apply(model, sys.argv[1])
+result = {}
+with torch.no_grad():
+    for batch in (1, 2):  # 1: the shape optimized; 2: never verified
+        x = torch.randn(batch, 3, 64, 64)
+        result[f"max_diff_{batch}"] = (model(x) - original(x)).abs().max().item()
+        result[f"parts_{batch}"] = {path: [p.calls_replaced, p.calls_original]
+                                    for path, p in kswarm_rt.parts_of(model).items()}
+print(json.dumps(result))
+"""
+
+
+def test_optimize_makes_resnet18_faster_and_its_winners_apply_to_a_fresh_model(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [KSWARM, "optimize", os.path.join(MODELS, "resnet18_small.py"), "--out", str(out),
+         "--db", str(tmp_path / "kswarm.db"), "--device", "cpu", "--max-parts", "2",
+         "--trials", "10", "--agents", "channels_last"],
+        capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "2 problem(s) written" in proc.stdout
+    assert "Whole model: predicted by the parts" in proc.stdout
+
+    report = json.loads((out / "report.json").read_text())
+    # The patched whole model passed the same checks as any candidate, against the original.
+    assert report["measured"]["outcome"] == "passed", report["measured"]
+    assert len(report["parts"]) == 2 and all(p["class"].endswith("BasicBlock")
+                                             for p in report["parts"])
+    manifest = json.loads((out / "winners" / "manifest.json").read_text())
+    kept = [p for p in manifest["problems"] if p["module"]]
+    assert kept, "channels_last wins on ResNet blocks on any CPU; no winner kept"
+    parts = json.loads((out / "winners" / "parts.json").read_text())
+    kept_paths = {path for p in parts["parts"] for path in p["modules"]
+                  if p["problem_sha256"] in {k["problem_sha256"] for k in kept}}
+
+    run = subprocess.run([sys.executable, "-c", USER_PROGRAM, str(out / "winners"), MODELS],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert set(result["parts_1"]) == kept_paths
+    # At the optimized shape every swapped part used its winner, and the outputs agree.
+    assert all(calls == [1, 0] for calls in result["parts_1"].values()), result
+    assert result["max_diff_1"] < 1e-3
+    # At a batch size never verified, every part ran its original module.
+    assert all(calls == [1, 1] for calls in result["parts_2"].values()), result
+    assert result["max_diff_2"] == 0.0
+
+
+def test_a_model_file_that_fails_is_bad_input_with_its_reason(tmp_path):
+    model = tmp_path / "broken.py"
+    model.write_text("import torch\n\ndef get_model():\n    raise RuntimeError('no weights here')\n\n"
+                     "def get_inputs():\n    return [torch.randn(2, 2)]\n")
+    proc = subprocess.run([KSWARM, "optimize", str(model), "--out", str(tmp_path / "out"),
+                           "--db", str(tmp_path / "kswarm.db"), "--device", "cpu"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "get_model() failed" in proc.stderr and "no weights here" in proc.stderr
+    assert not (tmp_path / "kswarm.db").exists()  # nothing ran, nothing recorded
