@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -324,10 +325,46 @@ def load_user_model(path: str, shapes: str):
     return module
 
 
+def _settings(args, device: str) -> dict:
+    return {"device_type": torch.device(device).type, "shapes": args.shapes,
+            "max_share": args.max_share, "min_share": args.min_share, "max_parts": args.max_parts}
+
+
+def _answer(manifest: dict, reused: bool) -> dict:
+    return {"parts": len(manifest["parts"]), "model_ms": manifest["model_ms"],
+            "covered_share": manifest["covered_share"], "skipped": manifest["skipped"],
+            "device_type": manifest["device_type"], "reused": reused}
+
+
+def earlier_split(out: str, model_sha256: str, settings: dict):
+    """DIR/parts.json when it was written for this model text and these settings and its problem
+    files are as written, else None. Timings move between runs, and with them which parts make
+    the cut and their order: reusing the split keeps the problems, so the same command resumes
+    its run instead of starting over on new problems."""
+    try:
+        with open(os.path.join(out, "parts.json")) as f:
+            manifest = json.load(f)
+        if manifest.get("model_sha256") != model_sha256 or manifest.get("settings") != settings:
+            return None
+        for entry in manifest["parts"]:
+            with open(os.path.join(out, entry["file"]), "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != entry["problem_sha256"]:
+                    return None
+        return manifest
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def split(args) -> dict:
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    with open(args.model, "rb") as f:
+        model_sha256 = hashlib.sha256(f.read()).hexdigest()
+    settings = _settings(args, device)
+    earlier = earlier_split(args.out, model_sha256, settings)
+    if earlier is not None:
+        return _answer(earlier, True)
     user = load_user_model(args.model, args.shapes)
     torch.manual_seed(0)
     try:
@@ -355,6 +392,7 @@ def split(args) -> dict:
             g["ms"] += part.ms / len(c.args)  # the calls of one module share its time evenly
     ranked = sorted(groups.values(), key=lambda g: -g["ms"])
     kept = [g for g in ranked if g["ms"] / total_ms >= args.min_share][:args.max_parts]
+    shutil.rmtree(os.path.join(args.out, "problems"), ignore_errors=True)  # an earlier split's
     entries = []
     for i, g in enumerate(kept, 1):
         part, share = g["part"], g["ms"] / total_ms
@@ -378,15 +416,14 @@ def split(args) -> dict:
             if args.shapes in inputs_mod.SHAPE_SETS else {}
         f.write(WHOLE.format(name=os.path.basename(args.model), source=source, shapes=shapes))
     manifest = {"kswarm_parts": 1, "model": os.path.abspath(args.model),
-                "model_sha256": hashlib.sha256(source.encode()).hexdigest(),
-                "device_type": torch.device(device).type, "model_ms": round(total_ms, 6),
-                "covered_share": round(covered, 6), "parts": entries,
-                "not_parts": notes}
+                "model_sha256": model_sha256, "settings": settings,
+                "device_type": settings["device_type"], "model_ms": round(total_ms, 6),
+                "covered_share": round(covered, 6), "skipped": len(ranked) - len(kept),
+                "parts": entries, "not_parts": notes}
     with open(os.path.join(args.out, "parts.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    return {"parts": len(entries), "model_ms": total_ms, "covered_share": covered,
-            "skipped": len(ranked) - len(kept), "device_type": manifest["device_type"]}
+    return _answer(manifest, False)
 
 
 def main() -> int:

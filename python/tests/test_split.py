@@ -132,6 +132,24 @@ def test_the_whole_model_problem_carries_the_model_and_its_shape_set(tmp_path):
     assert all(p["signature"][0]["shape"][0] == 1 for p in parts["parts"])
 
 
+def test_the_same_split_is_reused_so_the_same_command_resumes_its_run(tmp_path):
+    model = tmp_path / "net.py"
+    model.write_text(MODEL)
+    args = argparse.Namespace(model=str(model), out=str(tmp_path / "out"), device="cpu",
+                              shapes="full", max_share=0.5, min_share=0.0, max_parts=24)
+    first = split.split(args)
+    files = {p: p.read_bytes() for p in (tmp_path / "out/problems").rglob("*.py")}
+    again = split.split(args)
+    assert (first["reused"], again["reused"]) == (False, True)
+    assert {p: p.read_bytes() for p in (tmp_path / "out/problems").rglob("*.py")} == files
+    # Other settings, or another model text: split again, and no problem of the old split stays.
+    args.max_parts = 1
+    assert split.split(args)["reused"] is False
+    assert len(list((tmp_path / "out/problems").rglob("*.py"))) == 1
+    model.write_text(MODEL + "\n# changed\n")
+    assert split.split(args)["reused"] is False
+
+
 def test_a_model_file_without_get_model_is_a_clear_error(tmp_path):
     model = tmp_path / "bad.py"
     model.write_text("def get_inputs():\n    return []\n")

@@ -82,9 +82,11 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
                      options.timeout_s);
   if (!split) return Fail(split.error());
   int parts = split->value("parts", 0);
-  std::printf("kswarm: %d problem(s) written to %s/problems, covering %.1f%% of the model's "
+  std::printf("kswarm: %d problem(s) %s %s/problems, covering %.1f%% of the model's "
               "%.3f ms forward (parts.json says which submodules each stands for)\n",
-              parts, out.c_str(), 100 * split->value("covered_share", 0.0),
+              parts, split->value("reused", false) ? "of the earlier split of this model in"
+                                                   : "written to",
+              out.c_str(), 100 * split->value("covered_share", 0.0),
               split->value("model_ms", 0.0));
   if (parts == 0) {
     return Fail(Status(StatusCode::kInvalidArgument,
