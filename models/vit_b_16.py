@@ -1,4 +1,6 @@
-"""torchvision's ViT-B/16 with random weights, batch 16 at 224 x 224."""
+"""torchvision's ViT-B/16 with random weights, batch 16 at 224 x 224. torchvision starts the
+classifier head at zero (for fine-tuning), which makes every output 0 and the model degenerate for
+any check: the head gets small random weights instead."""
 import torch
 import torchvision
 
@@ -7,7 +9,9 @@ image_size = 224
 
 
 def get_model():
-    return torchvision.models.vit_b_16(weights=None, image_size=image_size)
+    model = torchvision.models.vit_b_16(weights=None, image_size=image_size)
+    torch.nn.init.normal_(model.heads.head.weight, std=0.02)
+    return model
 
 
 def get_inputs():

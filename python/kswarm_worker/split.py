@@ -118,6 +118,11 @@ def _same(a, b) -> bool:
     return False
 
 
+def _exactly(a, b) -> bool:
+    return isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype and \
+        torch.equal(a, b)
+
+
 def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> str:
     """The part's source when `module` can be a part, else raises PartError with why."""
     if not c.args:
@@ -131,6 +136,9 @@ def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> str:
             raise model_parts.PartError("called with boolean or complex tensors")
         if not _tensors_only(out):
             raise model_parts.PartError("returns something other than tensors")
+    if all(len(a) == 1 and _exactly(a[0], o) for a, o in zip(c.args, c.outputs)):
+        # Dropout and Identity in eval mode: nothing to make faster, and a degenerate problem
+        raise model_parts.PartError("returns its input unchanged")
     source = model_parts.model_source(module)
     # The written Model, given the original's weights and inputs, must give its outputs.
     path = os.path.join(scratch, f"check_{hashlib.sha256(source.encode()).hexdigest()[:16]}.py")

@@ -46,10 +46,11 @@ MODEL = textwrap.dedent('''
             self.blocks = nn.Sequential(Block(8), Block(8))
             self.gate = Gate(8)
             self.head = nn.Linear(8, 4)
+            self.drop = nn.Dropout(0.1)  # the identity in eval mode: not a part
 
         def forward(self, x):
             x = self.blocks(self.stem(x))
-            x = x.mean((2, 3))
+            x = self.drop(x.mean((2, 3)))
             return self.head(self.gate(x, scale=2.0))
 
     batch = 2
@@ -91,6 +92,8 @@ def test_parts_are_the_largest_writable_submodules_and_repeats_are_one_problem(s
     # A module called with a keyword argument is not a part; its child is, and the note says why.
     assert "Gate" not in by_class and by_class["Linear"]["modules"] in (["gate.proj"], ["head"])
     assert any(n.startswith("gate (Gate") and "keyword arguments ['scale']" in n
+               for n in parts["not_parts"])
+    assert any(n.startswith("drop (Dropout") and n.endswith("returns its input unchanged")
                for n in parts["not_parts"])
     assert sorted(m for p in parts["parts"] for m in p["modules"]) == \
         ["blocks.0", "blocks.1", "gate.proj", "head", "stem"]
