@@ -51,6 +51,13 @@ def test_optimize_makes_resnet18_faster_and_its_winners_apply_to_a_fresh_model(t
     assert report["measured"]["outcome"] == "passed", report["measured"]
     assert len(report["parts"]) == 2 and all(p["class"].endswith("BasicBlock")
                                              for p in report["parts"])
+    # `kswarm report` of the run shows the same whole-model figures, and only for this run.
+    rep = subprocess.run([KSWARM, "report", "--db", str(tmp_path / "kswarm.db"), "--format",
+                          "json"], capture_output=True, text=True, timeout=120)
+    assert rep.returncode == 0, rep.stderr
+    summary = json.loads(rep.stdout)
+    assert summary["model"] == report and report["run_id"] == summary["run"]["id"]
+
     manifest = json.loads((out / "winners" / "manifest.json").read_text())
     kept = [p for p in manifest["problems"] if p["module"]]
     assert kept, "channels_last wins on ResNet blocks on any CPU; no winner kept"

@@ -137,6 +137,7 @@ supervisor::RunPlan PlanOf(const RunFlags& f, const std::string& device_type,
   p.min_gain = f.min_gain.value_or(core::kDefaultMinGain);
   p.selection = "fastest_calls";  // what the speed-ups compare (docs/verification.md)
   p.verdict = RuleOf(f);
+  p.optimize_dir = f.optimize_dir;
   return p;
 }
 
@@ -155,6 +156,7 @@ RunFlags FromPlan(const supervisor::RunPlan& p, RunFlags flags) {
   if (p.min_gain > 0) flags.min_gain = p.min_gain;
   if (p.verdict) flags.verdict = p.verdict;
   flags.reference = p.reference;
+  if (flags.optimize_dir.empty()) flags.optimize_dir = p.optimize_dir;
   return flags;
 }
 

@@ -55,6 +55,7 @@ struct RunFlags {
   std::optional<int> workers;       // Slurm workers; empty: the config's [executor] workers
   std::string reference;            // reference implementations (file or folder); empty: the
                                     // config's [context] reference
+  std::string optimize_dir;         // set by `kswarm optimize`: its output folder
   EvalOptions options;
 };
 

@@ -10,6 +10,7 @@
 #include "kswarm/evaluator/tools.h"
 #include "kswarm/report/export.h"
 #include "kswarm/report/model_report.h"
+#include "kswarm/store/store.h"
 #include "kswarm/util/files.h"
 
 namespace kswarm::cli {
@@ -58,6 +59,16 @@ Status ExportWinners(const RunFlags& run, const fs::path& out, const std::string
   return report::CopyRuntime(evaluator::DefaultWorkerConfig().worker_dir, winners.string());
 }
 
+// The run just made: the one named, or the latest `kswarm run` (its name was derived).
+Result<int64_t> RunId(const std::string& name, const std::string& db_path) {
+  auto store = store::Store::OpenExisting(db_path);
+  if (!store) return Error(store.error());
+  auto run = name.empty() ? (*store)->LatestRun("run") : (*store)->FindRun(name);
+  if (!run) return Error(run.error());
+  if (!run->has_value()) return Error(StatusCode::kInternal, "the run just made is not recorded");
+  return (**run).id;
+}
+
 }  // namespace
 
 int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
@@ -99,7 +110,10 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
   RunFlags run = flags.run;
   run.paths = {(out / "problems").string()};
   run.options.shapes = "full";
+  run.optimize_dir = out.string();
   if (int rc = Run(run, db_path); rc != kExitOk) return rc;
+  auto run_id = RunId(run.name, db_path);
+  if (!run_id) return Fail(run_id.error());
   if (Status s = ExportWinners(run, out, db_path); !s.ok()) return Fail(s);
   auto patched = Split(worker, {"--readable", out.string(), "--writable", (out / "whole").string()},
                        {"--patched", "--out", out.string()}, options.timeout_s);
@@ -119,6 +133,7 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
   if (!manifest_text) return Fail(manifest_text.error());
   auto report = report::ReadModelReport(*parts_text, *manifest_text);
   if (!report) return Fail(report.error());
+  report->run_id = *run_id;
   const core::Evaluation& e = result->record.evaluation;
   report::MeasuredModel measured;
   measured.outcome = std::string(core::OutcomeName(e.outcome));

@@ -164,6 +164,9 @@ std::string RenderHtml(const RunSummary& s) {
   d.set("resume_note", s.resume_note);
   d.set("has_resume_note", data(s.resume_note.empty() ? data::type::bool_false
                                                       : data::type::bool_true));
+  std::string model = s.model ? RenderModelText(*s.model) : s.model_note;
+  d.set("model_text", model);
+  d.set("has_model", data(model.empty() ? data::type::bool_false : data::type::bool_true));
   d.set("device", s.device);
   d.set("versions", s.versions);
   d.set("tolerance", s.tolerance);

@@ -106,7 +106,8 @@ std::string RenderModelJson(const ModelReport& r) {
     parts.push_back({{"problem", p.problem}, {"class", p.cls}, {"modules", p.modules},
                      {"share", p.share}, {"kept", p.kept}, {"speedup", p.speedup}});
   }
-  ordered_json out = {{"model", r.model},
+  ordered_json out = {{"run_id", r.run_id},
+                      {"model", r.model},
                       {"device_type", r.device_type},
                       {"model_ms", r.model_ms},
                       {"parts", parts},
@@ -120,6 +121,41 @@ std::string RenderModelJson(const ModelReport& r) {
     out["measured"] = nullptr;
   }
   return out.dump(2) + "\n";
+}
+
+Result<ModelReport> ParseModelReportJson(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  auto bad = [](const char* what) {
+    return Error(StatusCode::kInvalidArgument,
+                 fmt::format("report.json: not a kswarm optimize report ({})", what));
+  };
+  if (!j.is_object() || !j.contains("parts") || !j["parts"].is_array()) return bad("no parts");
+  try {
+    ModelReport r;
+    r.run_id = j.value("run_id", int64_t{0});
+    r.model = j.value("model", "");
+    r.device_type = j.value("device_type", "");
+    r.model_ms = j.value("model_ms", 0.0);
+    for (const json& p : j["parts"]) {
+      r.parts.push_back(ModelPart{p.at("problem").get<std::string>(),
+                                  p.at("class").get<std::string>(), p.at("modules").get<int>(),
+                                  p.at("share").get<double>(), p.at("kept").get<std::string>(),
+                                  p.at("speedup").get<double>()});
+    }
+    const json& m = j.value("measured", json());
+    if (m.is_object()) {
+      auto opt = [&m](const char* key) {
+        return m.contains(key) && m[key].is_number() ? std::optional<double>(m[key].get<double>())
+                                                     : std::nullopt;
+      };
+      r.measured = MeasuredModel{m.at("outcome").get<std::string>(),
+                                 m.at("message").get<std::string>(), opt("speedup"),
+                                 opt("eager_ms"), opt("patched_ms")};
+    }
+    return r;
+  } catch (const json::exception& e) {
+    return bad(e.what());
+  }
 }
 
 }  // namespace kswarm::report

@@ -3,6 +3,7 @@
 // end to end (docs/optimize.md, "The report").
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct MeasuredModel {
 };
 
 struct ModelReport {
+  int64_t run_id = 0;        // the run over its parts
   std::string model;
   std::string device_type;
   double model_ms = 0;       // one forward of the original, as the split measured it
@@ -45,6 +47,8 @@ Result<ModelReport> ReadModelReport(const std::string& parts_json,
                                     const std::string& manifest_json);
 
 std::string RenderModelText(const ModelReport& report);
+// DIR/report.json; ParseModelReportJson reads it back (for `kswarm report` of the run).
 std::string RenderModelJson(const ModelReport& report);
+Result<ModelReport> ParseModelReportJson(const std::string& text);
 
 }  // namespace kswarm::report

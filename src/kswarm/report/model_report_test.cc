@@ -61,6 +61,24 @@ TEST(ReadModelReportTest, JoinsPartsWithWhatWasKept) {
   EXPECT_NE(RenderModelJson(*r).find("\"predicted_speedup\": 1.2"), std::string::npos);
 }
 
+TEST(ModelReportJsonTest, ReadsBackWhatItWrites) {
+  auto r = ReadModelReport(kParts, R"({"problems": [{"problem_sha256": "aa", "module": "m",
+                                                     "kept": "channels_last", "speedup": 1.7}]})");
+  ASSERT_TRUE(r);
+  r->run_id = 7;
+  r->measured = MeasuredModel{"passed", "", 1.25, 9.0, 7.2};
+  auto back = ParseModelReportJson(RenderModelJson(*r));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(RenderModelText(*back), RenderModelText(*r));
+  EXPECT_EQ(back->run_id, 7);
+  r->measured = MeasuredModel{"wrong", "differs", std::nullopt, std::nullopt, std::nullopt};
+  back = ParseModelReportJson(RenderModelJson(*r));
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->measured->speedup);
+  EXPECT_EQ(ParseModelReportJson(R"({"parts": [{"problem": 1}]})").error().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(ReadModelReportTest, AFailedEndToEndCheckIsSaid) {
   auto r = ReadModelReport(kParts, R"({"problems": []})");
   ASSERT_TRUE(r);

@@ -238,6 +238,8 @@ std::string RenderText(const RunSummary& s) {
   out += "\n" + VerificationText(s.verification);
 
   out += ProblemsText(s);
+  if (s.model) out += "\n" + RenderModelText(*s.model);
+  if (!s.model_note.empty()) out += "\nwhole model: " + s.model_note + "\n";
   return out;
 }
 
@@ -365,6 +367,8 @@ std::string RenderJson(const RunSummary& s) {
                     {"eager_spread", r.eager_spread}});
   }
   j["problems"] = rows;
+  if (s.model) j["model"] = ordered_json::parse(RenderModelJson(*s.model));
+  if (!s.model_note.empty()) j["model_note"] = s.model_note;
   return j.dump(2) + "\n";
 }
 

@@ -387,6 +387,41 @@ TEST_F(ReportTest, AStoppedRunSaysHowToResumeAndListsProblemsNotStarted) {
             std::string::npos);
 }
 
+TEST_F(ReportTest, AnOptimizeRunShowsItsWholeModelFiguresOnlyWhenTheyAreItsOwn) {
+  fs::path out = dir_ / "resnet_kswarm";
+  fs::create_directories(out);
+  std::string plan = R"({"shapes":"full","optimize_dir":")" + out.string() + R"("})";
+  int64_t run = store_->CreateRun("optimize", "run", plan).value();
+  ASSERT_TRUE(store_->FinishRun(run, "finished").ok());
+  auto summarize = [&] { return Summarize(*store_, *store_->FindRun("optimize").value()).value(); };
+
+  EXPECT_NE(summarize().model_note.find("report.json is not there (yet)"), std::string::npos);
+
+  ModelReport model;
+  model.run_id = run + 1;  // another run of the same folder wrote it
+  model.model = "/m/resnet.py";
+  model.parts.push_back(ModelPart{"01_basicblock", "BasicBlock", 2, 0.5, "channels_last", 2.0});
+  model.measured = MeasuredModel{"passed", "", 1.3, 10.0, 7.7};
+  std::ofstream(out / "report.json") << RenderModelJson(model);
+  EXPECT_NE(summarize().model_note.find("is of run #" + std::to_string(run + 1)),
+            std::string::npos);
+
+  model.run_id = run;
+  std::ofstream(out / "report.json") << RenderModelJson(model);
+  RunSummary s = summarize();
+  ASSERT_TRUE(s.model.has_value());
+  EXPECT_TRUE(s.model_note.empty());
+  std::string text = RenderText(s);
+  EXPECT_NE(text.find("predicted by the parts 1.333x, measured end to end 1.300x"),
+            std::string::npos) << text;
+  EXPECT_NE(RenderJson(s).find("\"predicted_speedup\""), std::string::npos);
+  EXPECT_NE(RenderHtml(s).find("<h2>Whole model</h2>"), std::string::npos);
+  // A plain kswarm run has no such section.
+  EXPECT_EQ(RenderText(*Summarize(*store_, *store_->FindRun("golden").value())).find(
+                "Whole model"),
+            std::string::npos);
+}
+
 TEST(IsolationOfTest, Table) {
   auto evals = [](std::vector<std::string> lines) {
     std::vector<store::EvaluationRecord> out;

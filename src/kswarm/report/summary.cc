@@ -12,6 +12,7 @@
 
 #include "kswarm/agents/builtin_agents.h"
 #include "kswarm/supervisor/run_plan.h"
+#include "kswarm/util/files.h"
 #include "kswarm/supervisor/verdict_policy.h"
 
 namespace kswarm::report {
@@ -363,6 +364,24 @@ void CountRechecks(const std::vector<const store::DecisionRecord*>& decisions,
 
 }  // namespace
 
+// The whole-model figures `kswarm optimize` wrote for this run, or why there are none.
+void ModelOfRun(const std::string& optimize_dir, int64_t run_id, RunSummary& s) {
+  std::string path = optimize_dir + "/report.json";
+  auto text = ReadFile(path);
+  if (!text) {
+    s.model_note = fmt::format("{} is not there (yet): the whole model was not checked", path);
+    return;
+  }
+  auto model = ParseModelReportJson(*text);
+  if (!model) {
+    s.model_note = model.error().message();
+  } else if (model->run_id != run_id) {
+    s.model_note = fmt::format("{} is of run #{}, not this one", path, model->run_id);
+  } else {
+    s.model = *model;
+  }
+}
+
 Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   RunSummary s;
   s.run_id = run.id;
@@ -371,6 +390,8 @@ Result<RunSummary> Summarize(store::Store& store, const store::RunRecord& run) {
   s.resume_note = ResumeNote(run.status);
   // A run whose plan cannot be read is still reported, from its evaluations.
   supervisor::RunPlan plan = supervisor::ParseRunPlan(run.config_json).value_or(supervisor::RunPlan{});
+
+  if (!plan.optimize_dir.empty()) ModelOfRun(plan.optimize_dir, run.id, s);
 
   auto verdicts = store.RunProblems(run.id);
   if (!verdicts) return Error(verdicts.error());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kswarm/report/model_report.h"
 #include "kswarm/store/store.h"
 #include "kswarm/util/status.h"
 
@@ -140,6 +141,10 @@ struct RunSummary {
   // problems it failed count 1).
   std::map<std::string, std::map<int, double>> agent_geomeans;
   std::map<std::string, AgentTime> agent_time;  // every agent that evaluated or called
+  // A run of `kswarm optimize`: the whole-model figures of its report.json when they are this
+  // run's, else why not (model_note); neither for a `kswarm run`.
+  std::optional<ModelReport> model;
+  std::string model_note;
   // LLM agents that made a call in the run:
   std::map<std::string, ModelUsage> models;
   // Level -> entry k-1: the share of (LLM agent, problem) pairs with a correct candidate (its

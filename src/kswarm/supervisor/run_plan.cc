@@ -43,6 +43,7 @@ std::string RunPlanJson(const RunPlan& p) {
             {"min_gain", p.min_gain},
             {"selection", p.selection}};
   if (p.verdict) j["verdict"] = json::parse(VerdictRuleJson(*p.verdict));
+  if (!p.optimize_dir.empty()) j["optimize_dir"] = p.optimize_dir;
   if (p.budget.tokens || p.budget.usd || p.budget.wall_s) {
     json b = json::object();
     if (p.budget.tokens) b["max_tokens"] = *p.budget.tokens;
@@ -77,6 +78,7 @@ Result<RunPlan> ParseRunPlan(const std::string& text) {
   if (!Read(j, "reference", p.reference)) return bad("reference");
   if (!Read(j, "min_gain", p.min_gain)) return bad("min_gain");
   if (!Read(j, "selection", p.selection)) return bad("selection");
+  if (!Read(j, "optimize_dir", p.optimize_dir)) return bad("optimize_dir");
   if (j.contains("members")) {
     if (!j["members"].is_array()) return bad("members");
     for (const json& m : j["members"]) {

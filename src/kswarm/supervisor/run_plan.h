@@ -41,6 +41,8 @@ struct RunPlan {
   double min_gain = 0;
   std::string selection;             // "fastest_calls" since it was recorded
   std::optional<VerdictRule> verdict;
+  // The output folder of the `kswarm optimize` that started the run; empty for `kswarm run`.
+  std::string optimize_dir;
 };
 
 std::string RunPlanJson(const RunPlan& plan);

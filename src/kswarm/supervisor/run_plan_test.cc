@@ -20,6 +20,7 @@ TEST(RunPlanTest, EveryFieldComesBackAsItWasStored) {
   p.timeout_s = 42.5;
   p.static_check = "report";
   p.reference = "refs/";
+  p.optimize_dir = "/work/resnet50_kswarm";
   p.budget.tokens = 1000;
   p.budget.wall_s = 60;
   p.min_gain = 0.03;
@@ -46,6 +47,7 @@ TEST(RunPlanTest, EveryFieldComesBackAsItWasStored) {
   EXPECT_EQ(back->timeout_s, 42.5);
   EXPECT_EQ(back->static_check, "report");
   EXPECT_EQ(back->reference, "refs/");
+  EXPECT_EQ(back->optimize_dir, "/work/resnet50_kswarm");
   EXPECT_EQ(back->budget.tokens, 1000);
   EXPECT_FALSE(back->budget.usd.has_value());
   EXPECT_EQ(back->budget.wall_s, 60);
@@ -66,6 +68,7 @@ TEST(RunPlanTest, OlderRunsReadWithTheRulesOfTheirTime) {
   EXPECT_FALSE(old->budget.tokens || old->budget.usd || old->budget.wall_s);
   EXPECT_TRUE(old->members.empty());
   EXPECT_EQ(old->shapes, "");
+  EXPECT_EQ(old->optimize_dir, "");  // a kswarm run
 }
 
 TEST(RunPlanTest, DamageIsNamed) {
@@ -81,6 +84,7 @@ TEST(RunPlanTest, DamageIsNamed) {
       {R"({"members": [{"agent": 3}]})", "\"members\""},
       {R"({"budget": {"max_usd": "ten"}})", "\"budget\""},
       {R"({"verdict": {"z": "wide"}})", "\"verdict\""},
+      {R"({"optimize_dir": 3})", "\"optimize_dir\""},
   };
   for (const Case& c : cases) {
     auto plan = ParseRunPlan(c.json);
