@@ -8,7 +8,6 @@
 #include <sstream>
 #include <thread>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -84,10 +83,7 @@ int Emit(const std::string& text, const std::string& out_path) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return kExitOk;
   }
-  std::ofstream out(out_path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return Fail(Status(StatusCode::kIoError, fmt::format("cannot write {}", out_path)));
+  if (Status s = WriteFile(out_path, text); !s.ok()) return Fail(s);
   return kExitOk;
 }
 

@@ -1,7 +1,6 @@
 // `kswarm optimize MODEL.py`: split, run, export, apply, check end to end (docs/optimize.md).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,14 +29,6 @@ Result<json> Split(const evaluator::WorkerConfig& worker, const std::vector<std:
     return Error(StatusCode::kInvalidArgument, reply.value("error", std::string()));
   }
   return reply;
-}
-
-Status WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return Status(StatusCode::kIoError, fmt::format("cannot write {}", path.string()));
-  return Status::Ok();
 }
 
 // The winners of the run, with what apply() needs beside them: parts.json and kswarm_rt.
@@ -148,7 +139,7 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
     measured.patched_ms = e.candidate->min_ms;
   }
   report->measured = measured;
-  if (Status s = WriteText(out / "report.json", report::RenderModelJson(*report)); !s.ok()) {
+  if (Status s = WriteFile((out / "report.json").string(), report::RenderModelJson(*report)); !s.ok()) {
     return Fail(s);
   }
   std::printf("\n%s", report::RenderModelText(*report).c_str());

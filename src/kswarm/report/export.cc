@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 
@@ -12,6 +11,7 @@
 
 #include "kswarm/agents/builtin_agents.h"
 #include "kswarm/report/summary.h"
+#include "kswarm/util/files.h"
 
 namespace kswarm::report {
 namespace {
@@ -27,12 +27,6 @@ std::string ModuleName(const store::RunProblemRecord& p) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
   return name;
-}
-
-bool Write(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return static_cast<bool>(out);
 }
 
 bool ImportsRuntime(const std::string& source) {
@@ -110,8 +104,10 @@ Result<Winner> ExportWinner(store::Store& store, const store::RunRecord& run,
   std::string module = ModuleName(v);
   std::string header =
       ModuleHeader(c.generator, v.problem_name, run.name, times.speedup, device, e.settings.shapes);
-  if (!Write(fs::path(out_dir) / (module + ".py"), WithHeader(c.source, header))) {
-    return Error(StatusCode::kIoError, fmt::format("cannot write {}/{}.py", out_dir, module));
+  if (Status s = WriteFile((fs::path(out_dir) / (module + ".py")).string(),
+                           WithHeader(c.source, header));
+      !s.ok()) {
+    return Error(s);
   }
   ordered_json entry = Entry(v, times, e.settings.shapes);
   entry["kept"] = c.generator;
@@ -238,8 +234,10 @@ Result<ExportResult> ExportRun(store::Store& store, const store::RunRecord& run,
                 "same constructor arguments"},
       {"runtime", result.runtime ? ordered_json("kswarm_rt") : ordered_json(nullptr)},
       {"problems", entries}};
-  if (!Write(fs::path(out_dir) / "manifest.json", manifest.dump(2) + "\n")) {
-    return Error(StatusCode::kIoError, fmt::format("cannot write {}/manifest.json", out_dir));
+  if (Status s = WriteFile((fs::path(out_dir) / "manifest.json").string(),
+                           manifest.dump(2) + "\n");
+      !s.ok()) {
+    return Error(s);
   }
   return result;
 }

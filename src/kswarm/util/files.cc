@@ -24,6 +24,14 @@ Result<std::string> ReadFile(const std::string& path) {
   return out.str();
 }
 
+Status WriteFile(const std::string& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return Status(StatusCode::kIoError, fmt::format("cannot write {}", path));
+  return Status::Ok();
+}
+
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

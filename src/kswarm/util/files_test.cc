@@ -27,5 +27,17 @@ TEST(FilesTest, ReadFileReturnsContentOrNotFound) {
   EXPECT_NE(missing.error().message().find(path), std::string::npos);
 }
 
+TEST(FilesTest, WriteFileReplacesTheContentOrNamesThePath) {
+  std::string path = ::testing::TempDir() + "/kswarm_files_write_test.txt";
+  ASSERT_TRUE(WriteFile(path, "a longer first content").ok());
+  ASSERT_TRUE(WriteFile(path, "second").ok());
+  EXPECT_EQ(ReadFile(path).value(), "second");
+  std::remove(path.c_str());
+
+  Status s = WriteFile(::testing::TempDir() + "/no/such/folder/x.txt", "x");
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("no/such/folder/x.txt"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kswarm
