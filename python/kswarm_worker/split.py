@@ -4,8 +4,8 @@ python3 -m kswarm_worker.split --model MODEL.py --out DIR [--device D] [--max-sh
 
 MODEL.py defines get_model() and get_inputs(). The model runs once with every submodule's calls
 recorded (inputs, outputs) and timed; the parts are the largest submodules (not plain containers)
-under --max-share of the model's time that can be written as a self-contained Model (model_parts.py) which, given the
-original's weights and inputs, gives the original's outputs. Parts with the same source and input
+under --max-share of the model's time that can be written as a self-contained Model
+(model_parts.py) which, given the original's weights and inputs, gives the original's outputs. Parts with the same source and input
 shapes are one problem, weighted by their calls' share of the model's time. Writes
 DIR/problems/level{1,2}/NN_<name>.py, DIR/parts.json and DIR/whole/problem.py (the whole model as
 a problem) and answers one JSON line. docs/optimize.md.
@@ -26,9 +26,6 @@ import torch.nn as nn
 from . import inputs as inputs_mod
 from . import model_parts
 from .errors import describe_exception
-
-_MAX_INT_DRAW = 1 << 20
-
 
 @dataclass
 class Calls:
@@ -181,7 +178,6 @@ class Part:
     path: str          # qualified name in the model
     cls: str           # the module's class
     source: str
-    signatures: list   # one per distinct call signature
     ms: float
     leaf: bool
 
@@ -206,11 +202,7 @@ def choose(model: nn.Module, calls: dict, total_ms: float, device: str, scratch:
             except model_parts.PartError as e:
                 log(f"{name or 'the model'} ({type(module).__qualname__}, {share:.1%}): {e}")
             else:
-                sigs = []
-                for args in c.args:
-                    if signature(args) not in sigs:
-                        sigs.append(signature(args))
-                parts.append(Part(name, class_name(module), source, sigs, c.ms, not children))
+                parts.append(Part(name, class_name(module), source, c.ms, not children))
                 return
         for child_name, child in children:
             visit(child_name, child)
@@ -368,7 +360,8 @@ def split(args) -> dict:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     with open(args.model, "rb") as f:
-        model_sha256 = hashlib.sha256(f.read()).hexdigest()
+        model_bytes = f.read()
+    model_sha256 = hashlib.sha256(model_bytes).hexdigest()
     settings = _settings(args, device)
     earlier = earlier_split(args.out, model_sha256, settings)
     if earlier is not None:
@@ -416,8 +409,7 @@ def split(args) -> dict:
                         "class": part.cls, "modules": g["paths"], "signature": g["signature"],
                         "ms": round(g["ms"], 6), "share": round(share, 6)})
     covered = sum(e["share"] for e in entries)
-    with open(args.model) as f:
-        source = f.read()
+    source = model_bytes.decode()
     os.makedirs(os.path.join(args.out, "whole"), exist_ok=True)
     with open(os.path.join(args.out, "whole", "problem.py"), "w") as f:
         shapes = getattr(user, inputs_mod.SHAPE_SETS[args.shapes], {}) \
