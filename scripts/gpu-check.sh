@@ -72,6 +72,12 @@ wait
 echo "   done in $(( $(date +%s) - start )) s"
 fi
 
+# record NAME EXPECTED SEEN_IF_OK SEEN_IF_NOT STATUS: one row of the table, ok when STATUS is 0
+record() {
+  if [ "$5" -eq 0 ]; then rows+=("| $1 | $2 | $3 | | | | ok |")
+  else rows+=("| $1 | $2 | $4 | | | | FAIL |"); failures=$((failures + 1)); fi
+}
+
 # check NAME PROBLEM CANDIDATE EXPECTED [extra flags...]
 check() {
   local name=$1 problem=$2 candidate=$3 expected=$4
@@ -119,8 +125,8 @@ echo "== isolation the candidates above ran under"
 isolation=$("$KSWARM_PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['environment']['isolation'])" \
   "$OUT_DIR/l1_gelu_cuda.json" 2>/dev/null)
 echo "   $isolation"
-if [[ $isolation == contained:* ]]; then rows+=("| candidates_contained | contained | contained | | | | ok |")
-else rows+=("| candidates_contained | contained | ${isolation:-unknown} | | | | FAIL |"); failures=$((failures + 1)); fi
+[[ $isolation == contained:* ]]
+record candidates_contained "contained" "contained" "${isolation:-unknown}" $?
 
 echo "== a CUDA error poisons the sandbox; the next evaluation gets a fresh one (evaluator_test)"
 TESTS=${KSWARM_TEST_BIN:-$(dirname "$KSWARM")/evaluator_test}
@@ -128,25 +134,17 @@ KSWARM_SOURCE_DIR=$ROOT "$TESTS" --gtest_filter='*Cuda*' --gtest_also_run_disabl
   > "$OUT_DIR/cuda_test.txt" 2>&1
 rc=$?
 tail -n 4 "$OUT_DIR/cuda_test.txt"
-if [ $rc -eq 0 ] && ! grep -q SKIPPED "$OUT_DIR/cuda_test.txt"; then
-  rows+=("| cuda_error_restarts_worker | passed | passed | | | | ok |")
-else
-  rows+=("| cuda_error_restarts_worker | passed | see cuda_test.txt | | | | FAIL |")
-  failures=$((failures + 1))
-fi
+[ $rc -eq 0 ] && ! grep -q SKIPPED "$OUT_DIR/cuda_test.txt"
+record cuda_error_restarts_worker "passed" "passed" "see cuda_test.txt" $?
 
 echo "== outputs cross from sandbox to judge through CUDA IPC in a warm worker (bench/warm_eval.py)"
 "$KSWARM_PYTHON" bench/warm_eval.py l1_nvrtc="$L1:$C/07_gelu/nvrtc.py" l1_wrong="$L1:$C/07_gelu/wrong.py" \
   l2_triton="$L2:$C/01_linear_gelu_scale/triton.py" --repeat 1 --label ipc > "$OUT_DIR/ipc.txt" 2>>"$OUT_DIR/gpu-check.log"
 cat "$OUT_DIR/ipc.txt"
-if grep -q "| l1_nvrtc | passed | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
-   grep -q "| l1_wrong | wrong | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
-   grep -q "| l2_triton | passed | cuda_ipc |" "$OUT_DIR/ipc.txt"; then
-  rows+=("| outputs_through_cuda_ipc | passed, wrong, passed | as expected | | | | ok |")
-else
-  rows+=("| outputs_through_cuda_ipc | passed, wrong, passed | see ipc.txt | | | | FAIL |")
-  failures=$((failures + 1))
-fi
+grep -q "| l1_nvrtc | passed | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
+  grep -q "| l1_wrong | wrong | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
+  grep -q "| l2_triton | passed | cuda_ipc |" "$OUT_DIR/ipc.txt"
+record outputs_through_cuda_ipc "passed, wrong, passed" "as expected" "see ipc.txt" $?
 
 echo "== the same problem timed in two processes"
 check repeat_a "$L2" $C/01_linear_gelu_scale/cuda.py passed
@@ -187,8 +185,7 @@ print(f"problems: {len(rows)} probed, degenerate {out['degenerate']}, failed {ou
       f"{closest['bound_ms']:.4g} ms): {'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
-if [ $? -eq 0 ]; then rows+=("| problems_degenerate_and_bound | none, bound < eager | none, bound < eager | | | | ok |")
-else rows+=("| problems_degenerate_and_bound | none, bound < eager | see problems.json | | | | FAIL |"); failures=$((failures + 1)); fi
+record problems_degenerate_and_bound "none, bound < eager" "none, bound < eager" "see problems.json" $?
 
 echo "== kswarm run keeps a winner only after it passes again in a fresh sandbox"
 "$KSWARM" run problems/level3/06_gru.py --device cuda --name recheck --db "$OUT_DIR/run.db" \
@@ -204,8 +201,7 @@ ok = row is not None and row[1] == "recheck" and row[2] == "passed" and row[4] i
 print(f"recheck: {row}: {'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
-if [ $? -eq 0 ]; then rows+=("| run_recheck_in_fresh_sandbox | passed | passed | | | | ok |")
-else rows+=("| run_recheck_in_fresh_sandbox | passed | see run.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+record run_recheck_in_fresh_sandbox "passed" "passed" "see run.txt" $?
 fi
 
 if [[ $PARTS == *,replay,* ]]; then
@@ -244,8 +240,7 @@ ok = len(rows) == int(sys.argv[2]) and all(r[2] == "passed" for r in rows)
 print(f"replay: {len(rows)} recorded candidates evaluated, all passed: {'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
-if [ $? -eq 0 ]; then rows+=("| replay_recorded_candidates | passed | passed | | | | ok |")
-else rows+=("| replay_recorded_candidates | passed | see replay.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+record replay_recorded_candidates "passed" "passed" "see replay.txt" $?
 fi
 
 if [[ $PARTS == *,context,* ]]; then
@@ -303,8 +298,7 @@ if len(calls) == 2:
 print(f"context: ncu profile in the next attempt's prompt: {'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
-if [ $? -eq 0 ]; then rows+=("| context_ncu_profile_in_prompt | present | present | | | | ok |")
-else rows+=("| context_ncu_profile_in_prompt | present | see context/ | | | | FAIL |"); failures=$((failures + 1)); fi
+record context_ncu_profile_in_prompt "present" "present" "see context/" $?
 fi
 
 if [[ $PARTS == *,adversarial,* ]]; then
@@ -312,8 +306,7 @@ echo "== the CUDA hacks and honest candidates of tests/adversarial, contained ($
 "$KSWARM_PYTHON" tests/adversarial/run.py --device cuda --kswarm "$KSWARM" > "$OUT_DIR/adversarial.txt" 2>&1
 rc=$?
 cat "$OUT_DIR/adversarial.txt"
-if [ $rc -eq 0 ]; then rows+=("| adversarial_cuda_contained | all caught, honest pass | as expected | | | | ok |")
-else rows+=("| adversarial_cuda_contained | all caught, honest pass | see adversarial.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+record adversarial_cuda_contained "all caught, honest pass" "as expected" "see adversarial.txt" $rc
 fi
 
 if [[ $PARTS == *,optimize,* ]]; then
@@ -342,15 +335,15 @@ with torch.no_grad():
     diff = (model(x) - original(x)).abs().max().item()
     model(torch.randn(2, 3, 64, 64, device="cuda"))  # a shape never verified
 parts = kswarm_rt.parts_of(model)
-used = all(p.calls_replaced == 1 and p.calls_original == 1 for p in parts.values())
+used = bool(parts) and all(p.calls_replaced == 1 and p.calls_original == 1
+                           for p in parts.values())
 ok = report["measured"]["outcome"] == "passed" and diff < 1e-2 and used
 print(f"optimize: end to end {report['measured']}, {len(parts)} part(s) swapped, "
       f"max diff {diff:.2e}, winners used at the verified shape only: {used}: "
       f"{'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
-  if [ $? -eq 0 ]; then rows+=("| optimize_resnet18_end_to_end | passed, applied | as expected | | | | ok |")
-  else rows+=("| optimize_resnet18_end_to_end | passed, applied | see optimize.txt | | | | FAIL |"); failures=$((failures + 1)); fi
+  record optimize_resnet18_end_to_end "passed, applied" "as expected" "see optimize.txt" $?
 else
   echo "   torchvision is not installed for $KSWARM_PYTHON: skipped"
   rows+=("| optimize_resnet18_end_to_end | passed, applied | SKIPPED: no torchvision | | | | skip |")
