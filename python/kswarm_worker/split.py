@@ -315,6 +315,27 @@ def write_patched(out: str) -> dict:
     return {"winners": len(sources)}
 
 
+def drop_winner(winners_dir: str, problem: str, reason: str) -> dict:
+    """Takes problem's winner out of DIR/winners (the end-to-end check failed with it,
+    docs/optimize.md): its manifest entry keeps eager and says why, and its module goes."""
+    path = os.path.join(winners_dir, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    for entry in manifest.get("problems", []):
+        if entry.get("problem") == problem and entry.get("module"):
+            module = os.path.join(winners_dir, entry["module"] + ".py")
+            entry["dropped"] = f"{entry.get('kept')} {entry.get('speedup', 1):.3f}x: {reason}"
+            entry.update(module=None, kept="eager", speedup=1.0)
+            with open(path + ".tmp", "w") as f:
+                json.dump(manifest, f, indent=2)
+                f.write("\n")
+            os.replace(path + ".tmp", path)
+            if os.path.exists(module):
+                os.remove(module)
+            return {"dropped": problem}
+    raise ValueError(f"{path}: no winner of {problem} to take out")
+
+
 def load_user_model(path: str, shapes: str):
     module = inputs_mod.load_module(path, "kswarm_user_model_")
     if shapes in inputs_mod.SHAPE_SETS:
@@ -437,10 +458,17 @@ def main() -> int:
     parser.add_argument("--max-parts", type=int, default=24)
     parser.add_argument("--patched", action="store_true",
                         help="write DIR/whole/candidate.py from DIR/winners instead")
+    parser.add_argument("--drop", default="",
+                        help="with --patched: take this problem's winner out of DIR/winners first")
+    parser.add_argument("--reason", default="", help="why --drop (kept in the manifest)")
     args = parser.parse_args()
     from .server import answer_once
     if args.patched:
-        return answer_once(lambda: write_patched(args.out), "split_ms")
+        def patched():
+            if args.drop:
+                drop_winner(os.path.join(args.out, "winners"), args.drop, args.reason)
+            return write_patched(args.out)
+        return answer_once(patched, "split_ms")
 
     def answer():
         try:

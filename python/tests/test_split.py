@@ -256,6 +256,22 @@ def test_apply_falls_back_to_the_original_where_nothing_was_verified(split_dir, 
     assert (block.calls_replaced, block.calls_original) == (1, 3)
 
 
+def test_a_winner_taken_out_by_the_end_to_end_check_is_no_longer_applied(split_dir, tmp_path):
+    out, _ = split_dir
+    folder = _winners(out, tmp_path)
+    stem = next(p for p in _parts(out)["parts"] if p["modules"] == ["stem"])
+    split.drop_winner(str(folder), stem["problem"], "with it the patched model was wrong")
+    entry = next(e for e in json.loads((folder / "manifest.json").read_text())["problems"]
+                 if e["problem"] == stem["problem"])
+    assert (entry["module"], entry["kept"], entry["speedup"]) == (None, "eager", 1.0)
+    assert entry["dropped"] == "test 1.500x: with it the patched model was wrong"
+    assert not (folder / f"level{stem['level']}_{stem['problem']}.py").exists()
+    patched = apply(_fresh_model(out).get_model().eval(), str(folder))
+    assert "stem" not in parts_of(patched) and "head" in parts_of(patched)
+    with pytest.raises(ValueError, match="no winner of"):
+        split.drop_winner(str(folder), stem["problem"], "again")
+
+
 def test_apply_keeps_a_submodule_that_is_not_what_was_optimized(split_dir, tmp_path):
     out, _ = split_dir
     user = _fresh_model(out)

@@ -1,4 +1,5 @@
 // `kswarm optimize MODEL.py`: split, run, export, apply, check end to end (docs/optimize.md).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -60,6 +61,51 @@ Result<int64_t> RunId(const std::string& name, const std::string& db_path) {
   return (**run).id;
 }
 
+
+// The end-to-end evaluation as the report states it: a flagged pass is no pass.
+report::MeasuredModel Measured(const core::Evaluation& e) {
+  report::MeasuredModel measured;
+  measured.outcome = std::string(core::OutcomeName(e.outcome));
+  measured.message = e.message;
+  if (e.outcome == core::Outcome::kPassed && e.flagged()) {
+    measured.outcome = "flagged";
+    measured.message = e.flags_json;
+  } else if (e.outcome == core::Outcome::kPassed && e.baseline && e.candidate) {
+    // The fastest calls, as every speed-up kswarm reports (docs/verification.md)
+    measured.speedup = e.Speedup();
+    measured.eager_ms = e.baseline->min_ms;
+    measured.patched_ms = e.candidate->min_ms;
+  }
+  return measured;
+}
+
+// DIR/whole/candidate.py written from DIR/winners (less `drop`'s winner, when one is named) and
+// evaluated against the original: the report with what was kept and what was measured.
+Result<report::ModelReport> CheckWhole(const evaluator::WorkerConfig& worker, const fs::path& out,
+                                       const EvalOptions& options, const std::string& db_path,
+                                       const std::string& drop, const std::string& reason) {
+  std::vector<std::string> args = {"--patched", "--out", out.string()};
+  if (!drop.empty()) args.insert(args.end(), {"--drop", drop, "--reason", reason});
+  // Writable: whole/candidate.py, and the winners' manifest when one goes.
+  auto patched = Split(worker, {"--writable", out.string()}, args, options.timeout_s);
+  if (!patched) return Error(patched.error());
+  EvalFlags whole;
+  whole.problem = (out / "whole" / "problem.py").string();
+  whole.candidate = (out / "whole" / "candidate.py").string();
+  whole.options = options;
+  auto result = EvaluateFile(whole, db_path);
+  if (!result) return Error(result.error());
+
+  auto parts_text = ReadFile((out / "parts.json").string());
+  if (!parts_text) return Error(parts_text.error());
+  auto manifest_text = ReadFile((out / "winners" / "manifest.json").string());
+  if (!manifest_text) return Error(manifest_text.error());
+  auto report = report::ReadModelReport(*parts_text, *manifest_text);
+  if (!report) return Error(report.error());
+  report->measured = Measured(result->record.evaluation);
+  return report;
+}
+
 }  // namespace
 
 int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
@@ -102,50 +148,45 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
   run.paths = {(out / "problems").string()};
   run.options.shapes = "full";
   run.optimize_dir = out.string();
+  fs::remove(out / "report.json", ec);  // an earlier check's, not this run's figures
   if (int rc = Run(run, db_path); rc != kExitOk) return rc;
   auto run_id = RunId(run.name, db_path);
   if (!run_id) return Fail(run_id.error());
   if (Status s = ExportWinners(run, out, db_path); !s.ok()) return Fail(s);
-  auto patched = Split(worker, {"--readable", out.string(), "--writable", (out / "whole").string()},
-                       {"--patched", "--out", out.string()}, options.timeout_s);
-  if (!patched) return Fail(patched.error());
 
-  // The whole model, original against patched, checked and timed like any candidate.
-  EvalFlags whole;
-  whole.problem = (out / "whole" / "problem.py").string();
-  whole.candidate = (out / "whole" / "candidate.py").string();
-  whole.options = run.options;
-  auto result = EvaluateFile(whole, db_path);
-  if (!result) return Fail(result.error());
-
-  auto parts_text = ReadFile((out / "parts.json").string());
-  auto manifest_text = ReadFile((out / "winners" / "manifest.json").string());
-  if (!parts_text) return Fail(parts_text.error());
-  if (!manifest_text) return Fail(manifest_text.error());
-  auto report = report::ReadModelReport(*parts_text, *manifest_text);
-  if (!report) return Fail(report.error());
-  report->run_id = *run_id;
-  const core::Evaluation& e = result->record.evaluation;
-  report::MeasuredModel measured;
-  measured.outcome = std::string(core::OutcomeName(e.outcome));
-  measured.message = e.message;
-  if (e.outcome == core::Outcome::kPassed && e.flagged()) {
-    measured.outcome = "flagged";
-    measured.message = e.flags_json;
-  } else if (e.outcome == core::Outcome::kPassed && e.baseline && e.candidate) {
-    // The fastest calls, as every speed-up kswarm reports (docs/verification.md)
-    measured.speedup = e.Speedup();
-    measured.eager_ms = e.baseline->min_ms;
-    measured.patched_ms = e.candidate->min_ms;
+  // The whole model, original against patched, checked and timed like any candidate; a winner
+  // goes while the patched model fails that check (WinnerToDrop).
+  std::string drop, reason;
+  report::ModelReport report;
+  for (;;) {
+    auto checked = CheckWhole(worker, out, run.options, db_path, drop, reason);
+    if (!checked) return Fail(checked.error());
+    report = std::move(*checked);
+    auto next = report::WinnerToDrop(report.parts, *report.measured);
+    if (!next) break;
+    const report::MeasuredModel& m = *report.measured;
+    drop = *next;
+    reason = m.speedup ? fmt::format("with it the patched model was slower ({:.3f}x)", *m.speedup)
+                       : fmt::format("with it the patched model was {}", m.outcome);
+    std::printf("kswarm: %s: %.300s\nkswarm: taking out the winner of %s, which saves the least "
+                "of the model's time, and checking again\n",
+                reason.c_str(), m.message.c_str(), drop.c_str());
+    std::fflush(stdout);
   }
-  report->measured = measured;
-  if (Status s = WriteFile((out / "report.json").string(), report::RenderModelJson(*report)); !s.ok()) {
+  report.run_id = *run_id;
+  if (Status s = WriteFile((out / "report.json").string(), report::RenderModelJson(report)); !s.ok()) {
     return Fail(s);
   }
-  std::printf("\n%s", report::RenderModelText(*report).c_str());
-  std::printf("Use it: model = kswarm_rt.apply(get_model(), \"%s\") with %s on sys.path "
-              "(report.json has these figures)\n",
-              (out / "winners").c_str(), (out / "winners").c_str());
+  std::printf("\n%s", report::RenderModelText(report).c_str());
+  bool any = std::any_of(report.parts.begin(), report.parts.end(),
+                         [](const report::ModelPart& p) { return p.kept != "eager"; });
+  if (any) {
+    std::printf("Use it: model = kswarm_rt.apply(get_model(), \"%s\") with %s on sys.path "
+                "(report.json has these figures)\n",
+                (out / "winners").c_str(), (out / "winners").c_str());
+  } else {
+    std::printf("No winner to apply: the model stays as it is (report.json has these figures)\n");
+  }
   return kExitOk;
 }
 

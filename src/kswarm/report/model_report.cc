@@ -58,9 +58,30 @@ Result<ModelReport> ReadModelReport(const std::string& parts_json,
       const json& s = it->second.value("speedup", json());
       part.speedup = s.is_number() ? std::max(1.0, s.get<double>()) : 1;
     }
+    if (it != kept.end() && it->second.value("dropped", json()).is_string()) {
+      part.dropped = it->second["dropped"].get<std::string>();
+    }
     report.parts.push_back(part);
   }
   return report;
+}
+
+std::optional<std::string> WinnerToDrop(const std::vector<ModelPart>& parts,
+                                        const MeasuredModel& measured) {
+  bool accepted = measured.outcome == "passed" && measured.speedup && *measured.speedup >= 1.0;
+  if (accepted) return std::nullopt;
+  const ModelPart* least = nullptr;
+  double least_saved = 0;
+  for (const ModelPart& p : parts) {
+    if (p.kept == "eager") continue;
+    double saved = p.share * (1 - 1 / std::max(p.speedup, 1.0));  // of the model's time
+    if (!least || saved < least_saved) {
+      least = &p;
+      least_saved = saved;
+    }
+  }
+  if (!least) return std::nullopt;
+  return least->problem;
 }
 
 namespace {
@@ -83,6 +104,7 @@ std::string RenderModelText(const ModelReport& r) {
     out += fmt::format("  {:<28} {:<18} {:>7} {:>6.1f}%  {:<24} {}\n", p.problem,
                        ShortClass(p.cls), p.modules, 100 * p.share, p.kept,
                        FormatSpeedup(p.speedup));
+    if (!p.dropped.empty()) out += fmt::format("    taken out: {}\n", p.dropped);
   }
   out += fmt::format("  parts cover {:.1f}% of the model's time; the rest runs as it was\n",
                      100 * std::min(covered, 1.0));
@@ -104,7 +126,8 @@ std::string RenderModelJson(const ModelReport& r) {
   ordered_json parts = ordered_json::array();
   for (const ModelPart& p : r.parts) {
     parts.push_back({{"problem", p.problem}, {"class", p.cls}, {"modules", p.modules},
-                     {"share", p.share}, {"kept", p.kept}, {"speedup", p.speedup}});
+                     {"share", p.share}, {"kept", p.kept}, {"speedup", p.speedup},
+                     {"dropped", p.dropped.empty() ? ordered_json() : ordered_json(p.dropped)}});
   }
   ordered_json out = {{"run_id", r.run_id},
                       {"model", r.model},
@@ -137,10 +160,12 @@ Result<ModelReport> ParseModelReportJson(const std::string& text) {
     r.device_type = j.value("device_type", "");
     r.model_ms = j.value("model_ms", 0.0);
     for (const json& p : j["parts"]) {
+      const json& dropped = p.value("dropped", json());
       r.parts.push_back(ModelPart{p.at("problem").get<std::string>(),
                                   p.at("class").get<std::string>(), p.at("modules").get<int>(),
                                   p.at("share").get<double>(), p.at("kept").get<std::string>(),
-                                  p.at("speedup").get<double>()});
+                                  p.at("speedup").get<double>(),
+                                  dropped.is_string() ? dropped.get<std::string>() : ""});
     }
     const json& m = j.value("measured", json());
     if (m.is_object()) {

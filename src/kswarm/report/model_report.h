@@ -19,6 +19,7 @@ struct ModelPart {
   double share = 0;     // of the model's time, all those submodules' calls together
   std::string kept;     // the kept agent, or "eager"
   double speedup = 1;   // of the kept candidate over eager (1 when eager is kept)
+  std::string dropped;  // a winner the end-to-end check took out, and why; empty when none
 };
 
 struct MeasuredModel {
@@ -45,6 +46,12 @@ double PredictedSpeedup(const std::vector<ModelPart>& parts);
 // hash); kInvalidArgument naming what is malformed.
 Result<ModelReport> ReadModelReport(const std::string& parts_json,
                                     const std::string& manifest_json);
+
+// Which winner the end-to-end check takes out next (docs/optimize.md, "The end-to-end check"):
+// none when the patched model passed, unflagged and not slower than the original, or when no
+// winner is left; else the kept part that saves the least of the model's time.
+std::optional<std::string> WinnerToDrop(const std::vector<ModelPart>& parts,
+                                        const MeasuredModel& measured);
 
 std::string RenderModelText(const ModelReport& report);
 // DIR/report.json; ParseModelReportJson reads it back (for `kswarm report` of the run).

@@ -31,6 +31,50 @@ TEST(PredictedSpeedupTest, AmdahlOverTheParts) {
   }
 }
 
+ModelPart Kept(const char* problem, double share, double speedup) {
+  ModelPart p = Part(share, speedup);
+  p.problem = problem;
+  p.kept = "torch_compile";
+  return p;
+}
+
+TEST(WinnerToDropTest, TheLeastSavingWinnerGoesUntilTheWholeModelPasses) {
+  MeasuredModel passed{"passed", "", 1.3, 10.0, 7.7};
+  MeasuredModel slower{"passed", "", 0.98, 10.0, 10.2};
+  MeasuredModel wrong{"wrong", "output 0 differs", std::nullopt, std::nullopt, std::nullopt};
+  MeasuredModel flagged{"flagged", "[]", std::nullopt, std::nullopt, std::nullopt};
+  MeasuredModel crashed{"crashed", "exit 1", std::nullopt, std::nullopt, std::nullopt};
+  ModelPart eager = Part(0.5, 1);
+  eager.problem = "00_eager";
+  eager.kept = "eager";
+  // ResNet-50 on an H100: three winners, the patched model wrong by 2.5% on 14 of 32000 logits
+  std::vector<ModelPart> resnet = {eager, Kept("04_bottleneck", 0.088, 1.434),
+                                   Kept("06_bottleneck", 0.083, 1.395),
+                                   Kept("08_bottleneck", 0.059, 1.124)};
+  struct Case {
+    const char* name;
+    std::vector<ModelPart> parts;
+    MeasuredModel measured;
+    std::optional<std::string> want;
+  } cases[] = {
+      {"passed and faster: nothing goes", resnet, passed, std::nullopt},
+      {"passed at exactly 1x: nothing goes", resnet, MeasuredModel{"passed", "", 1.0, 1, 1},
+       std::nullopt},
+      {"wrong: the least saving winner goes, not the smallest share or speed-up", resnet, wrong,
+       "08_bottleneck"},
+      {"slower than the original", resnet, slower, "08_bottleneck"},
+      {"flagged", resnet, flagged, "08_bottleneck"},
+      {"crashed", resnet, crashed, "08_bottleneck"},
+      {"a large share at a small gain saves less than a small share at a large one",
+       {Kept("a", 0.5, 1.02), Kept("b", 0.1, 2.0)}, wrong, "a"},
+      {"no winner left: nothing to take out", {eager}, wrong, std::nullopt},
+      {"no parts", {}, slower, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(WinnerToDrop(c.parts, c.measured), c.want) << c.name;
+  }
+}
+
 const char* kParts = R"({"kswarm_parts": 1, "model": "/m/resnet.py", "device_type": "cpu",
   "model_ms": 10.5, "parts": [
     {"problem": "01_basicblock", "class": "torchvision.models.resnet.BasicBlock",
@@ -86,6 +130,21 @@ TEST(ReadModelReportTest, AFailedEndToEndCheckIsSaid) {
                               std::nullopt};
   EXPECT_NE(RenderModelText(*r).find("did not pass its end-to-end check (wrong): output 0"),
             std::string::npos);
+}
+
+TEST(ReadModelReportTest, AWinnerTakenOutIsEagerAndSaysWhy) {
+  auto r = ReadModelReport(kParts, R"({"problems": [{"problem_sha256": "aa", "module": null,
+      "kept": "eager", "speedup": 1.0,
+      "dropped": "torch_compile 1.500x: with it the patched model was wrong"}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->parts[0].kept, "eager");
+  EXPECT_DOUBLE_EQ(PredictedSpeedup(r->parts), 1.0);
+  EXPECT_NE(RenderModelText(*r).find("taken out: torch_compile 1.500x: with it the patched"),
+            std::string::npos);
+  auto back = ParseModelReportJson(RenderModelJson(*r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->parts[0].dropped, r->parts[0].dropped);
+  EXPECT_EQ(back->parts[1].dropped, "");
 }
 
 TEST(ReadModelReportTest, MalformedFilesAreNamed) {

@@ -400,7 +400,7 @@ TEST_F(ReportTest, AnOptimizeRunShowsItsWholeModelFiguresOnlyWhenTheyAreItsOwn) 
   ModelReport model;
   model.run_id = run + 1;  // another run of the same folder wrote it
   model.model = "/m/resnet.py";
-  model.parts.push_back(ModelPart{"01_basicblock", "BasicBlock", 2, 0.5, "channels_last", 2.0});
+  model.parts.push_back(ModelPart{"01_basicblock", "BasicBlock", 2, 0.5, "channels_last", 2.0, ""});
   model.measured = MeasuredModel{"passed", "", 1.3, 10.0, 7.7};
   std::ofstream(out / "report.json") << RenderModelJson(model);
   EXPECT_NE(summarize().model_note.find("is of run #" + std::to_string(run + 1)),
