@@ -49,8 +49,10 @@ def test_optimize_makes_resnet18_faster_and_its_winners_apply_to_a_fresh_model(t
     report = json.loads((out / "report.json").read_text())
     # The patched whole model passed the same checks as any candidate, against the original.
     assert report["measured"]["outcome"] == "passed", report["measured"]
-    assert len(report["parts"]) == 2 and all(p["class"].endswith("BasicBlock")
-                                             for p in report["parts"])
+    # The two parts taking the most time: which ones depends on this machine's timings.
+    assert [p["problem"] for p in report["parts"]] == \
+        [p["problem"] for p in json.loads((out / "parts.json").read_text())["parts"]]
+    assert len(report["parts"]) == 2
     # `kswarm report` of the run shows the same whole-model figures, and only for this run.
     rep = subprocess.run([KSWARM, "report", "--db", str(tmp_path / "kswarm.db"), "--format",
                           "json"], capture_output=True, text=True, timeout=120)
