@@ -90,3 +90,56 @@ def test_a_model_file_that_fails_is_bad_input_with_its_reason(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "get_model() failed" in proc.stderr and "no weights here" in proc.stderr
     assert not (tmp_path / "kswarm.db").exists()  # nothing ran, nothing recorded
+
+
+# Its output amplifies the rounding of its block a million times: a compiled block, correct alone
+# within tolerance, makes the whole model wrong.
+AMPLIFIED = """
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def forward(self, x):
+        return torch.tanh(x) * torch.sigmoid(x) + torch.nn.functional.gelu(x) * torch.exp(-x * x)
+
+
+class Amplified(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        y = self.block(x)
+        return (y - torch.round(y, decimals=2)) * 1e6
+
+
+def get_model():
+    return Amplified()
+
+
+def get_inputs():
+    return [torch.randn(16, 64, 64, 64)]
+"""
+
+
+def test_a_winner_that_makes_the_whole_model_wrong_is_taken_out(tmp_path):
+    model = tmp_path / "amplified.py"
+    model.write_text(AMPLIFIED)
+    out = tmp_path / "out"
+    proc = subprocess.run([KSWARM, "optimize", str(model), "--out", str(out), "--db",
+                           str(tmp_path / "kswarm.db"), "--device", "cpu", "--agents",
+                           "torch_compile", "--trials", "10", "--max-share", "0.95"],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    manifest = json.loads((out / "winners" / "manifest.json").read_text())
+    [entry] = manifest["problems"]
+    assert entry["problem"] == "01_block" and entry["module"] is None, entry
+    assert entry["dropped"].startswith("torch_compile"), "torch.compile won the block alone"
+    assert "taking out the winner of 01_block" in proc.stdout
+    assert not list((out / "winners").glob("level*_01_block.py"))
+    report = json.loads((out / "report.json").read_text())
+    assert report["measured"]["outcome"] == "passed"  # the model as it was
+    assert report["parts"][0]["kept"] == "eager"
+    assert "with it the patched model was wrong" in report["parts"][0]["dropped"]
+    assert "No winner to apply" in proc.stdout
