@@ -5,10 +5,10 @@ python3 -m kswarm_worker.split --model MODEL.py --out DIR [--device D] [--max-sh
 MODEL.py defines get_model() and get_inputs(). The model runs once with every submodule's calls
 recorded (inputs, outputs) and timed; the parts are the largest submodules (not plain containers)
 under --max-share of the model's time that can be written as a self-contained Model
-(model_parts.py) which, given the original's weights and inputs, gives the original's outputs. Parts with the same source and input
-shapes are one problem, weighted by their calls' share of the model's time. Writes
-DIR/problems/level{1,2}/NN_<name>.py, DIR/parts.json and DIR/whole/problem.py (the whole model as
-a problem) and answers one JSON line. docs/optimize.md.
+(model_parts.py) which, given the original's weights and inputs, gives the original's outputs.
+Parts with the same source and input shapes are one problem, weighted by their calls' share of
+the model's time. Writes DIR/problems/level{1,2}/NN_<name>.py, DIR/parts.json and
+DIR/whole/problem.py (the whole model as a problem) and answers one JSON line. docs/optimize.md.
 """
 
 import argparse

@@ -61,7 +61,6 @@ Result<int64_t> RunId(const std::string& name, const std::string& db_path) {
   return (**run).id;
 }
 
-
 // The end-to-end evaluation as the report states it: a flagged pass is no pass.
 report::MeasuredModel Measured(const core::Evaluation& e) {
   report::MeasuredModel measured;

@@ -47,7 +47,7 @@ double PredictedSpeedup(const std::vector<ModelPart>& parts);
 Result<ModelReport> ReadModelReport(const std::string& parts_json,
                                     const std::string& manifest_json);
 
-// Which winner the end-to-end check takes out next (docs/optimize.md, "The end-to-end check"):
+// Which winner the end-to-end check takes out next (docs/optimize.md, step 4):
 // none when the patched model passed, unflagged and not slower than the original, or when no
 // winner is left; else the kept part that saves the least of the model's time.
 std::optional<std::string> WinnerToDrop(const std::vector<ModelPart>& parts,
