@@ -78,16 +78,19 @@ record() {
   else rows+=("| $1 | $2 | $4 | | | | FAIL |"); failures=$((failures + 1)); fi
 }
 
-# check NAME PROBLEM CANDIDATE EXPECTED [extra flags...]
-check() {
-  local name=$1 problem=$2 candidate=$3 expected=$4
-  shift 4
-  local json="$OUT_DIR/$name.json"
+# evaluate NAME PROBLEM CANDIDATE [extra flags...]: one `kswarm eval`, its answer in NAME.json
+evaluate() {
+  local name=$1 problem=$2 candidate=$3
+  shift 3
   "$KSWARM" eval "$problem" "$candidate" --device cuda --fresh --db "$DB" --json "$@" \
-    > "$json" 2>>"$OUT_DIR/gpu-check.log"
-  local rc=$?
-  local row
-  row=$("$KSWARM_PYTHON" - "$json" "$expected" "$rc" "$name" <<'PY'
+    > "$OUT_DIR/$name.json" 2>>"$OUT_DIR/gpu-check.log"
+  echo $? > "$OUT_DIR/$name.rc"
+}
+
+# row NAME EXPECTED: the table's row for NAME's answer, ok when its outcome is EXPECTED
+row() {
+  local name=$1 expected=$2 line
+  line=$("$KSWARM_PYTHON" - "$OUT_DIR/$name.json" "$expected" "$(cat "$OUT_DIR/$name.rc")" "$name" <<'PY'
 import json, sys
 path, expected, rc, name = sys.argv[1:]
 try:
@@ -102,21 +105,37 @@ if ok != "ok":
     print("    message: " + r["message"][:600].replace("\n", "\n    "), file=sys.stderr)
 PY
 )
-  echo "$row"
-  rows+=("$row")
-  [[ "$row" == *"| ok |" ]] || failures=$((failures + 1))
+  echo "$line"
+  rows+=("$line")
+  [[ "$line" == *"| ok |" ]] || failures=$((failures + 1))
+}
+
+# check NAME PROBLEM CANDIDATE EXPECTED [extra flags...]: evaluated alone, so its timing holds
+check() {
+  local name=$1 problem=$2 candidate=$3 expected=$4
+  shift 4
+  evaluate "$name" "$problem" "$candidate" "$@"
+  row "$name" "$expected"
 }
 
 if [[ $PARTS == *,evals,* ]]; then
 echo "== evaluations"
+# The failing candidates side by side (only their outcomes are checked), then the passing ones
+# one at a time (their timings are shown).
+evaluate l1_gelu_wrong      "$L1" $C/07_gelu/wrong.py &
+evaluate l1_gelu_no_compile "$L1" $C/07_gelu/no_compile.py &
+evaluate l1_gelu_crash      "$L1" $C/07_gelu/crash.py &
+evaluate l1_gelu_hang       "$L1" $C/07_gelu/hang.py --timeout 30 &
+evaluate l1_gelu_cuda_oob   "$L1" $C/07_gelu/cuda_oob.py &
+wait
+row l1_gelu_wrong      wrong
+row l1_gelu_no_compile compile_error
+row l1_gelu_crash      crashed
+row l1_gelu_hang       timeout
+row l1_gelu_cuda_oob   runtime_error
 check l1_gelu_cuda          "$L1" $C/07_gelu/cuda.py           passed
 check l1_gelu_triton        "$L1" $C/07_gelu/triton.py         passed
 check l1_gelu_eager         "$L1" $C/07_gelu/eager.py          passed
-check l1_gelu_wrong         "$L1" $C/07_gelu/wrong.py          wrong
-check l1_gelu_no_compile    "$L1" $C/07_gelu/no_compile.py     compile_error
-check l1_gelu_crash         "$L1" $C/07_gelu/crash.py          crashed
-check l1_gelu_hang          "$L1" $C/07_gelu/hang.py           timeout --timeout 30
-check l1_gelu_cuda_oob      "$L1" $C/07_gelu/cuda_oob.py       runtime_error
 check l2_linear_gelu_cuda   "$L2" $C/01_linear_gelu_scale/cuda.py   passed
 check l2_linear_gelu_triton "$L2" $C/01_linear_gelu_scale/triton.py passed
 check l3_mlp_cuda           "$L3" $C/01_mlp/cuda.py            passed
@@ -303,7 +322,8 @@ fi
 
 if [[ $PARTS == *,adversarial,* ]]; then
 echo "== the CUDA hacks and honest candidates of tests/adversarial, contained ($(date -u +%T))"
-"$KSWARM_PYTHON" tests/adversarial/run.py --device cuda --kswarm "$KSWARM" > "$OUT_DIR/adversarial.txt" 2>&1
+"$KSWARM_PYTHON" tests/adversarial/run.py --device cuda --kswarm "$KSWARM" --jobs 4 \
+  > "$OUT_DIR/adversarial.txt" 2>&1
 rc=$?
 cat "$OUT_DIR/adversarial.txt"
 record adversarial_cuda_contained "all caught, honest pass" "as expected" "see adversarial.txt" $rc

@@ -3,11 +3,13 @@
 honest candidate did not pass cleanly.
 
 Usage: python3 tests/adversarial/run.py --device cpu|cuda [--kswarm BIN] [--shapes small|full]
+                                       [--jobs N]
 Each hack's first line names its problem and the devices it applies to:
     # target: PATH | device: any|cuda
 and its second line says what it tries."""
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -86,11 +88,16 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated hack names, or 'none'")
     ap.add_argument("--honest", default="all", choices=["all", "device"],
                     help="device: only the honest candidates specific to --device")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="hacks evaluated side by side (their outcomes do not depend on timing; "
+                         "the honest candidates are always evaluated one at a time)")
     args = ap.parse_args()
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
     shapes = args.shapes or ("small" if args.device == "cpu" else "full")
     db = os.path.join(tempfile.mkdtemp(), "adversarial.db")
     failures = []
-    print("| hack | what it tries | outcome | caught by |\n|---|---|---|---|")
+    hacks = []
     for name in sorted(os.listdir(HACKS)):
         if not name.endswith(".py"):
             continue
@@ -99,17 +106,22 @@ def main() -> int:
             continue
         if args.only and name[:-3] not in args.only.split(","):
             continue
-        r = evaluate(args.kswarm, args.device, shapes, problem,
-                     os.path.join("tests", "adversarial", "hacks", name), db)
-        flagged = bool(r.get("flags"))
-        caught = r["outcome"] != "passed" or flagged
-        if r["outcome"].startswith("error"):
-            caught = False
-        verdict = caught_by(r) if caught else "NOT CAUGHT"
-        label = r["outcome"] + (" + flagged" if flagged and r["outcome"] == "passed" else "")
-        print(f"| {name[:-3]} | {what} | {label} | {verdict} |", flush=True)
-        if not caught:
-            failures.append(f"{name}: {r['outcome']}: {r.get('message', '')[:300]}")
+        hacks.append((name, problem, what))
+    print("| hack | what it tries | outcome | caught by |\n|---|---|---|---|")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = pool.map(  # in order, each printed as soon as it and those before it are in
+            lambda h: evaluate(args.kswarm, args.device, shapes, h[1],
+                               os.path.join("tests", "adversarial", "hacks", h[0]), db), hacks)
+        for (name, problem, what), r in zip(hacks, results):
+            flagged = bool(r.get("flags"))
+            caught = r["outcome"] != "passed" or flagged
+            if r["outcome"].startswith("error"):
+                caught = False
+            verdict = caught_by(r) if caught else "NOT CAUGHT"
+            label = r["outcome"] + (" + flagged" if flagged and r["outcome"] == "passed" else "")
+            print(f"| {name[:-3]} | {what} | {label} | {verdict} |", flush=True)
+            if not caught:
+                failures.append(f"{name}: {r['outcome']}: {r.get('message', '')[:300]}")
     print("\n| honest candidate | problem | outcome | speedup |\n|---|---|---|---|")
     for problem, candidate, devices in HONEST:
         if devices != args.device and (devices != "any" or args.honest == "device"):
