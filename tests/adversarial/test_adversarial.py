@@ -10,7 +10,7 @@ KSWARM = os.environ.get("KSWARM_BIN", os.path.join(ROOT, "build", "kswarm"))
 
 def test_every_cpu_hack_is_caught_and_honest_candidates_pass():
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "adversarial", "run.py"),
-                           "--device", "cpu", "--kswarm", KSWARM],
+                           "--device", "cpu", "--kswarm", KSWARM, "--jobs", "2"],
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "NOT CAUGHT" not in proc.stdout
