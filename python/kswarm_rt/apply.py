@@ -6,8 +6,9 @@
         y = model(x)
 
 A part's replacement (its winner, `ModelNew`) is used only for calls it was verified at: the same
-input shapes, dtypes and device type, no keyword arguments, the module in eval mode and autograd
-off (torch.no_grad or torch.inference_mode); any other call runs the original module. A submodule
+arguments by position and keyword, with tensors of the same shapes, dtypes and device type where
+tensors were and the same constants (None, numbers, strings) elsewhere, the module in eval mode and
+autograd off (torch.no_grad or torch.inference_mode); any other call runs the original module. A submodule
 whose path, class or parameter names and shapes differ from what was optimized keeps its original
 (a warning says why). The replacement holds a copy of the original's weights taken at apply(), in
 the layout it chose; the model's state_dict names gain `original.` and `replacement.` under each
@@ -33,12 +34,35 @@ def _sig_key(signature: list) -> tuple:
     return tuple((tuple(s["shape"]), s["dtype"], s["device"]) for s in signature)
 
 
+def _plan(part: dict) -> tuple:
+    """(tensor keys, {key: constant}) of a part's calls; parts.json's `call` (docs/optimize.md),
+    all positional tensors where it has none."""
+    call = part.get("call") or {"tensors": list(range(len(part["signature"]))), "constants": []}
+    return tuple(call["tensors"]), {k: v for k, v in call["constants"]}
+
+
+def _inputs(plan: tuple, args, kwargs):
+    """The replacement's inputs of the call (args, kwargs) when it is a call of `plan`, else None."""
+    keys, constants = plan
+    given = [*range(len(args)), *kwargs]
+    if len(given) != len(keys) + len(constants) or set(given) != {*keys, *constants}:
+        return None
+    value = lambda k: args[k] if isinstance(k, int) else kwargs[k]  # noqa: E731
+    for k, c in constants.items():
+        v = value(k)
+        if type(v) is not type(c) or v != c:
+            return None
+    tensors = [value(k) for k in keys]
+    return tensors if all(isinstance(t, torch.Tensor) for t in tensors) else None
+
+
 class KswarmPart(nn.Module):
     """A submodule and its verified replacements, one per input signature."""
 
-    def __init__(self, original: nn.Module, replacements: dict, problems: list):
+    def __init__(self, original: nn.Module, plan: tuple, replacements: dict, problems: list):
         super().__init__()
         self.original = original
+        self.plan = plan
         self.replacement = nn.ModuleList(replacements.values())
         self._by_key = dict(zip(replacements, range(len(replacements))))
         self.problems = problems
@@ -47,11 +71,12 @@ class KswarmPart(nn.Module):
         self.train(original.training)  # the mode the model is in, not a new module's default
 
     def forward(self, *args, **kwargs):
-        if not kwargs and not self.training and not torch.is_grad_enabled():
-            index = self._by_key.get(_key(args))
+        if not self.training and not torch.is_grad_enabled():
+            inputs = _inputs(self.plan, args, kwargs)
+            index = None if inputs is None else self._by_key.get(_key(inputs))
             if index is not None:
                 self.calls_replaced += 1
-                return self.replacement[index](*args)
+                return self.replacement[index](*inputs)
         self.calls_original += 1
         return self.original(*args, **kwargs)
 
@@ -91,7 +116,7 @@ def apply_bundle(model: nn.Module, parts: dict, manifest: dict, sources: dict) -
     """apply() on what its folder holds, already read: parts.json, manifest.json and the winners'
     sources by module name. Returns `model`, changed in place."""
     kept = {p["problem_sha256"]: p for p in manifest.get("problems", []) if p.get("module")}
-    found = {}  # path -> (original, {signature key: replacement}, [problems])
+    found = {}  # path -> (original, plan, {signature key: replacement}, [problems])
     winners = {}
     for part in parts.get("parts", []):
         entry = kept.get(part["problem_sha256"])
@@ -116,13 +141,17 @@ def apply_bundle(model: nn.Module, parts: dict, manifest: dict, sources: dict) -
             if new is None:
                 warnings.warn(f"kswarm_rt.apply: {path}: {why}; kept as it is")
                 continue
-            slot = found.setdefault(path, (original, {}, []))
-            slot[1][_sig_key(part["signature"])] = new
-            slot[2].append(part["problem"])
-    for path, (original, replacements, problems) in found.items():
+            slot = found.setdefault(path, (original, _plan(part), {}, []))
+            if slot[1] != _plan(part):  # split.py gives a module one plan; a folder may not
+                warnings.warn(f"kswarm_rt.apply: {path}: {part['problem']} was optimized for "
+                              "other arguments than another part there; not applied")
+                continue
+            slot[2][_sig_key(part["signature"])] = new
+            slot[3].append(part["problem"])
+    for path, (original, plan, replacements, problems) in found.items():
         parent_path, _, attr = path.rpartition(".")
         parent = model.get_submodule(parent_path) if parent_path else model
-        setattr(parent, attr, KswarmPart(original, replacements, problems))
+        setattr(parent, attr, KswarmPart(original, plan, replacements, problems))
     return model
 
 

@@ -3,7 +3,10 @@ the problem text of one part for `kswarm optimize` (docs/optimize.md).
 
 torch.nn's own modules are written as constructor calls; any other module is traced with
 torch.fx and written as its forward's graph code over the same submodule tree, so the written
-Model has the original's parameter names and shapes and loads its state_dict. Every source is
+Model has the original's parameter names and shapes and loads its state_dict. A module called
+with keyword or constant (None, number, string) arguments is exported instead (torch.export, one
+input shape): its graph of ATen operators with the constants folded in, taking its tensors
+positionally (`exported_source`). Every source is
 checked by the caller (split.py): built, given the original's weights, and run on the inputs
 the original saw, it must give the original's outputs; what cannot be written raises PartError.
 """
@@ -16,6 +19,7 @@ import re
 
 import torch
 import torch.nn as nn
+import torch.utils._pytree as pytree
 
 
 class PartError(Exception):
@@ -138,15 +142,33 @@ def _indent(text: str, by: str) -> str:
     return "\n".join(by + line if line.strip() else "" for line in text.splitlines())
 
 
-def model_source(module: nn.Module) -> str:
-    """The text of `class Model(nn.Module)` (with its imports) that computes what `module` does,
-    with the same state_dict names and shapes; PartError when it cannot be written."""
+def _cast_line(module: nn.Module) -> str:
+    """The __init__ line that gives a fresh Model the original's floating type, if not fp32."""
     dtypes = {t.dtype for t in list(module.parameters()) + list(module.buffers())
               if t.is_floating_point()}
     if len(dtypes) > 1:
         raise PartError(f"parameters of several floating types {sorted(map(str, dtypes))}")
-    cast = f"        self.to({next(iter(dtypes))})\n" if dtypes and torch.float32 not in dtypes \
+    return f"        self.to({next(iter(dtypes))})\n" if dtypes and torch.float32 not in dtypes \
         else ""
+
+
+def _class_text(init_lines: list, cast: str, code) -> str:
+    """`class Model` from its __init__ lines and the python_code of its forward's graph."""
+    used = {name for name, value in code.globals.items()
+            if re.search(rf"\b{re.escape(name)}\b", code.src)}
+    imports = "\n".join(sorted({line for name, value in code.globals.items()
+                                if name in used and (line := _import_line(name, value))}))
+    init = "".join(f"        {line}\n" for line in init_lines)
+    forward = _indent(code.src.strip("\n"), "    ") + "\n"
+    return (HEADER + (imports + "\n" if imports else "") +
+            "\n\nclass Model(nn.Module):\n    def __init__(self):\n        super().__init__()\n" +
+            init + cast + "        self.eval()\n\n" + forward)
+
+
+def model_source(module: nn.Module) -> str:
+    """The text of `class Model(nn.Module)` (with its imports) that computes what `module` does,
+    with the same state_dict names and shapes; PartError when it cannot be written."""
+    cast = _cast_line(module)
     if _is_torch_nn(module) and not isinstance(module, (nn.Sequential, nn.ModuleList)):
         # Model is the torch.nn class itself, built with the original's settings: the same
         # parameter names and its own initialisation (a batch norm's variances stay positive)
@@ -161,16 +183,69 @@ def model_source(module: nn.Module) -> str:
                         f"{str(e).splitlines()[0] if str(e) else ''}")
     writer = _Writer()
     writer.module("self", traced)
-    init = "".join(f"        {line}\n" for line in writer.lines)
-    code = traced.graph.python_code(root_module="self")
-    used = {name for name, value in code.globals.items()
-            if re.search(rf"\b{re.escape(name)}\b", code.src)}
-    imports = "\n".join(sorted({line for name, value in code.globals.items()
-                                if name in used and (line := _import_line(name, value))}))
-    forward = _indent(code.src.strip("\n"), "    ") + "\n"
-    return (HEADER + (imports + "\n" if imports else "") +
-            "\n\nclass Model(nn.Module):\n    def __init__(self):\n        super().__init__()\n" +
-            init + cast + "        self.eval()\n\n" + forward)
+    return _class_text(writer.lines, cast, traced.graph.python_code(root_module="self"))
+
+
+def call_with(args, kwargs, keys, tensors):
+    """(args, kwargs) of a recorded call with the tensors at `keys` (positions as ints, keyword
+    names as strings) replaced by `tensors`."""
+    args, kwargs = list(args), dict(kwargs)
+    for key, t in zip(keys, tensors):
+        if isinstance(key, int):
+            args[key] = t
+        else:
+            kwargs[key] = t
+    return args, kwargs
+
+
+class _Positional(nn.Module):
+    """`inner` called as recorded, its tensors taken positionally: what gets exported."""
+
+    def __init__(self, inner: nn.Module, args, kwargs, keys):
+        super().__init__()
+        self.inner = inner
+        self._call = (args, kwargs, keys)
+
+    def forward(self, *tensors):
+        args, kwargs = call_with(*self._call[:2], self._call[2], tensors)
+        return self.inner(*args, **kwargs)
+
+
+_INNER = "inner."
+
+
+def exported_source(module: nn.Module, args, kwargs, keys) -> str:
+    """The text of `class Model` whose forward takes the tensors of the call (args, kwargs) at
+    `keys`, in that order, and computes what module(*args, **kwargs) does at their shapes, with
+    its other arguments as they were in that call; PartError when it cannot be written."""
+    cast = _cast_line(module)
+    tensors = [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
+    try:
+        gm = torch.export.export(_Positional(module, args, kwargs, keys), tuple(tensors),
+                                 strict=False).module()
+    except Exception as e:
+        raise PartError(f"torch.export cannot export it: {type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''}")
+    graph = gm.graph
+    graph._codegen = torch.fx.graph.CodeGen()  # plain positional arguments, no pytree
+    writer = _Writer()
+    writer.module("self", gm.get_submodule("inner"))
+    for node in list(graph.nodes):
+        if node.op == "call_module" and node.target == "_guards_fn":
+            graph.erase_node(node)  # export's checks of the shapes it was specialised to
+        elif node.op in ("get_attr", "call_module") and node.target.startswith(_INNER):
+            node.target = node.target[len(_INNER):]
+        elif node.op == "get_attr":  # a constant export lifted out of the code
+            value = getattr(gm, node.target)
+            if not isinstance(value, torch.Tensor):
+                raise PartError(f"its exported graph holds a {type(value).__name__} constant")
+            writer.lines.append(f"self.register_buffer({node.target!r}, {_literal(value)}, "
+                                "persistent=False)")
+        elif node.op == "call_module":
+            raise PartError(f"its exported graph calls the module {node.target}")
+        elif node.op == "output":
+            node.args = (pytree.tree_unflatten(list(node.args[0]), gm._out_spec),)
+    return _class_text(writer.lines, cast, graph.python_code(root_module="self"))
 
 
 _ = operator  # traced code may name operator.*; HEADER imports it for that

@@ -31,7 +31,7 @@ from .errors import describe_exception
 class Calls:
     """A submodule's calls in one forward of the whole model."""
     args: list = field(default_factory=list)     # per call: the positional arguments (cloned)
-    kwargs: list = field(default_factory=list)   # per call: the keyword arguments' names
+    kwargs: list = field(default_factory=list)   # per call: the keyword arguments (cloned)
     outputs: list = field(default_factory=list)  # per call: the output (cloned)
     ms: float = 0.0                              # all calls, per forward of the model
 
@@ -41,6 +41,8 @@ def _clone(value):
         return value.detach().clone()
     if isinstance(value, (tuple, list)):
         return type(value)(_clone(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
     return value
 
 
@@ -60,7 +62,7 @@ def record(model: nn.Module, inputs: list, device: str, repeats: int = 3) -> dic
         c = calls[names[id(m)]]
         if mode["record"]:
             c.args.append(_clone(args))
-            c.kwargs.append(sorted(kwargs))
+            c.kwargs.append(_clone(kwargs))
         _sync(device)
         started.setdefault(id(m), []).append(time.perf_counter())
 
@@ -120,23 +122,56 @@ def _exactly(a, b) -> bool:
         torch.equal(a, b)
 
 
-def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> str:
-    """The part's source when `module` can be a part, else raises PartError with why."""
+_CONSTANTS = (type(None), bool, int, float, str)
+
+
+def call_plan(args, kwargs) -> tuple:
+    """(keys, constants) of one call: the keys of its tensor arguments (positions as ints, then
+    keyword names as strings, sorted) and its other arguments as [key, value] pairs; PartError
+    for an argument that is neither a tensor nor a constant (None, number, string)."""
+    keys, constants = [], []
+    for key, value in [*enumerate(args), *sorted(kwargs.items())]:
+        if isinstance(value, torch.Tensor):
+            if value.dtype == torch.bool or value.is_complex():
+                raise model_parts.PartError("called with boolean or complex tensors")
+            keys.append(key)
+        elif type(value) in _CONSTANTS:
+            constants.append([key, value])
+        else:
+            raise model_parts.PartError(f"called with a {type(value).__name__} argument "
+                                        f"({key if isinstance(key, str) else f'#{key}'})")
+    if not keys:
+        raise model_parts.PartError("called with no tensor argument")
+    return keys, constants
+
+
+def tensors_of(args, kwargs, keys) -> list:
+    return [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
+
+
+def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> tuple:
+    """(source, plan) when `module` can be a part, else raises PartError with why; the plan is
+    call_plan's, the same for every call."""
     if not c.args:
         raise model_parts.PartError("never called")
-    for args, kwargs, out in zip(c.args, c.kwargs, c.outputs):
-        if kwargs:
-            raise model_parts.PartError(f"called with keyword arguments {kwargs}")
-        if not args or not all(isinstance(a, torch.Tensor) for a in args):
-            raise model_parts.PartError("called with arguments other than tensors")
-        if any(a.dtype == torch.bool or a.is_complex() for a in args):
-            raise model_parts.PartError("called with boolean or complex tensors")
-        if not _tensors_only(out):
-            raise model_parts.PartError("returns something other than tensors")
-    if all(len(a) == 1 and _exactly(a[0], o) for a, o in zip(c.args, c.outputs)):
+    plans = [call_plan(args, kwargs) for args, kwargs in zip(c.args, c.kwargs)]
+    if any(p != plans[0] for p in plans):
+        raise model_parts.PartError("called with different keyword or constant arguments")
+    keys, constants = plans[0]
+    inputs = [tensors_of(a, k, keys) for a, k in zip(c.args, c.kwargs)]
+    if not all(_tensors_only(out) for out in c.outputs):
+        raise model_parts.PartError("returns something other than tensors")
+    positional = keys == list(range(len(c.args[0]))) and not constants
+    if positional and all(len(a) == 1 and _exactly(a[0], o) for a, o in zip(inputs, c.outputs)):
         # Dropout and Identity in eval mode: nothing to make faster, and a degenerate problem
         raise model_parts.PartError("returns its input unchanged")
-    source = model_parts.model_source(module)
+    if positional:
+        source = model_parts.model_source(module)
+    elif len({json.dumps(signature(i)) for i in inputs}) > 1:
+        raise model_parts.PartError("called at several input shapes with keyword or constant "
+                                    "arguments (an exported part holds one)")
+    else:
+        source = model_parts.exported_source(module, c.args[0], c.kwargs[0], keys)
     # The written Model, given the original's weights and inputs, must give its outputs.
     path = os.path.join(scratch, f"check_{hashlib.sha256(source.encode()).hexdigest()[:16]}.py")
     with open(path, "w") as f:
@@ -150,7 +185,7 @@ def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> str:
                                         f"{missing[:3]}")
         written.load_state_dict({k: theirs[k] for k in ours})
         with torch.no_grad():
-            for args, out in zip(c.args, c.outputs):
+            for args, out in zip(inputs, c.outputs):
                 if not _same(written(*_clone(args)), out):
                     raise model_parts.PartError("the written module's outputs differ from "
                                                 "the original's")
@@ -158,7 +193,7 @@ def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> str:
         raise
     except Exception as e:
         raise model_parts.PartError(f"the written module fails: {describe_exception(e)}")
-    return source
+    return source, (keys, constants)
 
 
 # How parts.json names a class defined in the model's own file, whatever the module it is
@@ -180,6 +215,8 @@ class Part:
     source: str
     ms: float
     leaf: bool
+    keys: list         # the call's tensor arguments, in the part's input order (call_plan)
+    constants: list    # the call's other arguments, [key, value]
 
 
 def choose(model: nn.Module, calls: dict, total_ms: float, device: str, scratch: str,
@@ -198,11 +235,12 @@ def choose(model: nn.Module, calls: dict, total_ms: float, device: str, scratch:
         container = type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict)
         if c.args and (not children or (name and not container and share <= max_share)):
             try:
-                source = writable(module, c, device, scratch)
+                source, (keys, constants) = writable(module, c, device, scratch)
             except model_parts.PartError as e:
                 log(f"{name or 'the model'} ({type(module).__qualname__}, {share:.1%}): {e}")
             else:
-                parts.append(Part(name, class_name(module), source, c.ms, not children))
+                parts.append(Part(name, class_name(module), source, c.ms, not children, keys,
+                                  constants))
                 return
         for child_name, child in children:
             visit(child_name, child)
@@ -405,7 +443,8 @@ def split(args) -> dict:
     groups = {}
     for part in parts:
         c = calls[part.path]
-        for args_, sig in ((a, signature(a)) for a in c.args):
+        for args_ in (tensors_of(a, k, part.keys) for a, k in zip(c.args, c.kwargs)):
+            sig = signature(args_)
             key = (part.source, json.dumps(sig))
             g = groups.setdefault(key, {"part": part, "signature": sig, "args": args_,
                                         "paths": [], "ms": 0.0})
@@ -428,6 +467,7 @@ def split(args) -> dict:
         entries.append({"problem": name, "level": level, "file": rel,
                         "problem_sha256": hashlib.sha256(text.encode()).hexdigest(),
                         "class": part.cls, "modules": g["paths"], "signature": g["signature"],
+                        "call": {"tensors": part.keys, "constants": part.constants},
                         "ms": round(g["ms"], 6), "share": round(share, 6)})
     covered = sum(e["share"] for e in entries)
     source = model_bytes.decode()

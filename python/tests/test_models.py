@@ -26,6 +26,5 @@ def test_a_model_splits_into_parts_that_cover_most_of_its_time(model, tmp_path):
     reply = split.split(args)
     parts = json.loads((tmp_path / "parts.json").read_text())
     assert reply["parts"] >= 1
-    # The attention cores of the transformers stay outside (called with keyword arguments); the
-    # rest is covered.
-    assert parts["covered_share"] >= 0.75, parts["not_parts"][:5]
+    # Transformer layers, called with keyword and constant arguments, are parts too.
+    assert parts["covered_share"] >= 0.9, parts["not_parts"][:5]

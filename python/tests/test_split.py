@@ -31,7 +31,7 @@ MODEL = textwrap.dedent('''
         def forward(self, x):
             return F.relu(self.bn(self.conv(x))) + self.skip(x)
 
-    class Gate(nn.Module):  # called with a keyword argument: not a part, its children are
+    class Gate(nn.Module):  # called with a constant by keyword: a part (exported)
         def __init__(self, c):
             super().__init__()
             self.proj = nn.Linear(c, c)
@@ -89,14 +89,14 @@ def test_parts_are_the_largest_writable_submodules_and_repeats_are_one_problem(s
     assert by_class["Block"]["signature"] == [
         {"shape": [2, 8, 16, 16], "dtype": "float32", "device": "cpu"}]
     assert by_class["Block"]["level"] == 2
-    # A module called with a keyword argument is not a part; its child is, and the note says why.
-    assert "Gate" not in by_class and by_class["Linear"]["modules"] in (["gate.proj"], ["head"])
-    assert any(n.startswith("gate (Gate") and "keyword arguments ['scale']" in n
-               for n in parts["not_parts"])
+    # A module called with a constant by keyword is a part, the constant part of its call.
+    assert by_class["Gate"]["modules"] == ["gate"]
+    assert by_class["Gate"]["call"] == {"tensors": [0], "constants": [["scale", 2.0]]}
+    assert by_class["Block"]["call"] == {"tensors": [0], "constants": []}
     assert any(n.startswith("drop (Dropout") and n.endswith("returns its input unchanged")
                for n in parts["not_parts"])
     assert sorted(m for p in parts["parts"] for m in p["modules"]) == \
-        ["blocks.0", "blocks.1", "gate.proj", "head", "stem"]
+        ["blocks.0", "blocks.1", "gate", "head", "stem"]
     assert reply["parts"] == len(parts["parts"])
     assert 0 < parts["covered_share"] <= 1.0001
     for p in parts["parts"]:
@@ -117,8 +117,18 @@ def test_every_written_problem_computes_what_its_submodule_does(split_dir):
         model.load_state_dict(original.state_dict())  # the same names and shapes
         x = problem.get_inputs()
         assert [list(t.shape) for t in x] == [s["shape"] for s in p["signature"]]
+        args, kwargs = _as_called(p, x)
         with torch.no_grad():
-            torch.testing.assert_close(model(*x), original(*x))
+            torch.testing.assert_close(model(*x), original(*args, **kwargs))
+
+
+def _as_called(part: dict, tensors: list):
+    """(args, kwargs) of a call of the part's submodule with `tensors` as its inputs."""
+    slots = {k: v for k, v in part["call"]["constants"]}
+    slots.update(zip(part["call"]["tensors"], tensors))
+    positional = sorted(k for k in slots if isinstance(k, int))
+    assert positional == list(range(len(positional)))
+    return [slots[i] for i in positional], {k: v for k, v in slots.items() if isinstance(k, str)}
 
 
 def test_the_whole_model_problem_carries_the_model_and_its_shape_set(tmp_path):
@@ -228,7 +238,7 @@ def test_apply_swaps_in_winners_for_the_calls_they_were_verified_at(split_dir, t
     model.load_state_dict(original.state_dict())  # the user's weights, whatever they are
     patched = apply(model, str(_winners(out, tmp_path)))
     assert patched is model
-    assert sorted(parts_of(patched)) == ["blocks.0", "blocks.1", "gate.proj", "head", "stem"]
+    assert sorted(parts_of(patched)) == ["blocks.0", "blocks.1", "gate", "head", "stem"]
     x = user.get_inputs()[0]
     with torch.no_grad():
         torch.testing.assert_close(patched(x), original(x))
@@ -254,6 +264,20 @@ def test_apply_falls_back_to_the_original_where_nothing_was_verified(split_dir, 
     with torch.no_grad():
         patched(torch.randn(2, 3, 16, 16))
     assert (block.calls_replaced, block.calls_original) == (1, 3)
+    # A constant argument as it was verified, and only so: by keyword, with the same value.
+    gate = parts_of(patched)["gate"]
+    start, x = gate.calls_replaced, torch.randn(2, 8)
+    with torch.no_grad():
+        for kwargs, used in (({"scale": 2.0}, True), ({"scale": 3.0}, False), ({}, False),
+                             ({"scale": 2}, False), ({"scale": 2.0, "extra": 1}, False)):
+            before = gate.calls_replaced
+            try:
+                gate(x, **kwargs)
+            except TypeError:
+                assert not used  # the original refuses what it was never called with
+            assert gate.calls_replaced - before == used, kwargs
+        gate(x, 2.0)  # by position: another call than the one verified
+    assert gate.calls_replaced == start + 1
 
 
 def test_a_winner_taken_out_by_the_end_to_end_check_is_no_longer_applied(split_dir, tmp_path):
@@ -284,4 +308,106 @@ def test_apply_keeps_a_submodule_that_is_not_what_was_optimized(split_dir, tmp_p
     said = " ".join(str(w.message) for w in seen)
     assert "blocks.1 is a torch.nn.modules.linear.Identity" in said
     assert "stem: its parameters do not match" in said
-    assert sorted(parts_of(model)) == ["blocks.0", "gate.proj", "head"]
+    assert sorted(parts_of(model)) == ["blocks.0", "gate", "head"]
+
+
+# ---- parts called with keyword and constant arguments ----
+
+MODEL_KW = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+    class Attn(nn.Module):  # a tensor by keyword and a flag: a part, exported
+        def __init__(self, c):
+            super().__init__()
+            self.q = nn.Linear(c, c)
+
+        def forward(self, x, mask=None, bias=None, causal=False):
+            y = self.q(x)
+            if bias is not None:
+                y = y + bias
+            if mask is not None:
+                y = y.masked_fill(mask < 0, 0.0)
+            return y * (0.5 if causal else 1.0)
+
+    class Twice(nn.Module):  # called with two values of a flag: not a part, its child is
+        def __init__(self, c):
+            super().__init__()
+            self.lin = nn.Linear(c, c)
+
+        def forward(self, x, flag):
+            return self.lin(x) * (2.0 if flag else 1.0)
+
+    class Listy(nn.Module):  # called with a list: not a part, its child is
+        def __init__(self, c):
+            super().__init__()
+            self.lin = nn.Linear(c, c)
+
+        def forward(self, xs):
+            return self.lin(xs[0]) + xs[1]
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn, self.twice, self.listy = Attn(16), Twice(16), Listy(16)
+
+        def forward(self, x):
+            y = self.attn(x, mask=x.mean(-1, keepdim=True), causal=True)
+            y = self.twice(y, True) + self.twice(y, False)
+            return self.listy([y, x])
+
+    def get_model():
+        return Net()
+
+    def get_inputs():
+        return [torch.randn(4, 16)]
+''')
+
+
+@pytest.fixture(scope="module")
+def split_kw(tmp_path_factory):
+    out = tmp_path_factory.mktemp("split_kw")
+    (out / "net.py").write_text(MODEL_KW)
+    args = argparse.Namespace(model=str(out / "net.py"), out=str(out / "out"), device="cpu",
+                              shapes="full", max_share=0.9, min_share=0.0, max_parts=24)
+    split.split(args)
+    return out / "out"
+
+
+def test_a_module_called_with_keyword_and_constant_arguments_is_a_part(split_kw):
+    parts = _parts(split_kw)
+    assert sorted(m for p in parts["parts"] for m in p["modules"]) == \
+        ["attn", "listy.lin", "twice.lin"]
+    attn = next(p for p in parts["parts"] if p["modules"] == ["attn"])
+    assert attn["call"] == {"tensors": [0, "mask"], "constants": [["causal", True]]}
+    assert [s["shape"] for s in attn["signature"]] == [[4, 16], [4, 1]]
+    notes = " | ".join(parts["not_parts"])
+    assert "twice (Twice" in notes and "called with different keyword or constant" in notes
+    assert "listy (Listy" in notes and "called with a list argument (#0)" in notes
+    # The written problem takes the tensors positionally and computes what the call did.
+    problem = inputs_mod.load_problem(str(split_kw / attn["file"]), "full", str)
+    torch.manual_seed(0)
+    net = split.load_user_model(str(split_kw.parent / "net.py"), "full").get_model().eval()
+    model = problem.Model()
+    model.load_state_dict(net.attn.state_dict())
+    x, mask = problem.get_inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, mask), net.attn(x, mask=mask, causal=True))
+
+
+def test_apply_uses_a_keyword_called_part_only_for_the_call_it_was_verified_at(split_kw, tmp_path):
+    user = split.load_user_model(str(split_kw.parent / "net.py"), "full")
+    original = user.get_model().eval()
+    model = user.get_model().eval()
+    model.load_state_dict(original.state_dict())
+    apply(model, str(_winners(split_kw, tmp_path)))
+    attn = parts_of(model)["attn"]
+    x = torch.randn(4, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), original(x))
+        assert (attn.calls_replaced, attn.calls_original) == (1, 0)
+        model.attn(x, mask=x[:, :1], causal=False)       # another constant
+        model.attn(x, mask=x[:, :1])                     # a constant left out
+        model.attn(x, x[:, :1], causal=True)             # the tensor by position
+        model.attn(x, mask=x[:, :1], causal=True, bias=x)  # one more argument
+    assert (attn.calls_replaced, attn.calls_original) == (1, 4)
