@@ -13,6 +13,8 @@ the original saw, it must give the original's outputs; what cannot be written ra
 
 import builtins
 import importlib
+import inspect
+import keyword
 import math
 import operator
 import re
@@ -214,6 +216,23 @@ class _Positional(nn.Module):
 _INNER = "inner."
 
 
+def _input_names(module: nn.Module, keys) -> list:
+    """Parameter names for the exported forward: the keyword's, or the position's in module's
+    forward; `argN` where there is none."""
+    try:
+        positional = [p.name for p in inspect.signature(module.forward).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        positional = []
+    names = []
+    for k in keys:
+        name = k if isinstance(k, str) else positional[k] if k < len(positional) else f"arg{k}"
+        if not name.isidentifier() or keyword.iskeyword(name) or name == "self" or name in names:
+            name = f"arg{len(names)}"
+        names.append(name)
+    return names
+
+
 def exported_source(module: nn.Module, args, kwargs, keys) -> str:
     """The text of `class Model` whose forward takes the tensors of the call (args, kwargs) at
     `keys`, in that order, and computes what module(*args, **kwargs) does at their shapes, with
@@ -228,6 +247,10 @@ def exported_source(module: nn.Module, args, kwargs, keys) -> str:
                         f"{str(e).splitlines()[0] if str(e) else ''}")
     graph = gm.graph
     graph._codegen = torch.fx.graph.CodeGen()  # plain positional arguments, no pytree
+    for node, name in zip([n for n in graph.nodes if n.op == "placeholder"],
+                          _input_names(module, keys)):
+        node._rename(name)  # the module's own names, for whoever reads the problem
+        node.target = node.name
     writer = _Writer()
     writer.module("self", gm.get_submodule("inner"))
     for node in list(graph.nodes):
