@@ -21,7 +21,8 @@
 #     OUTDIR/next_attempt_prompt.md;
 #   - optimize: `kswarm optimize` on torchvision's ResNet-18 (models/resnet18_small.py) on the GPU:
 #     split, run, export, the patched model checked end to end (its report.json), and the winners
-#     applied to a fresh model in another process, used at the optimized shape only.
+#     applied to a fresh model in another process, used at the optimized shape only; and GPT-2
+#     (models/gpt2.py, small shapes), whose layers, called with keyword arguments, are exported.
 # Prints a table and a verdict; keeps every JSON answer and the log in OUTDIR.
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]
@@ -367,6 +368,51 @@ PY
 else
   echo "   torchvision is not installed for $KSWARM_PYTHON: skipped"
   rows+=("| optimize_resnet18_end_to_end | passed, applied | SKIPPED: no torchvision | | | | skip |")
+fi
+
+echo "== kswarm optimize: GPT-2's layers (called with keyword arguments) exported as parts ($(date -u +%T))"
+if "$KSWARM_PYTHON" -c "import transformers" 2>/dev/null; then
+  rm -rf "$OUT_DIR/optimize_gpt2"
+  "$KSWARM" optimize models/gpt2.py --device cuda --shapes small --out "$OUT_DIR/optimize_gpt2" \
+    --max-parts 1 --trials 20 --db "$OUT_DIR/optimize.db" > "$OUT_DIR/optimize_gpt2.txt" \
+    2>>"$OUT_DIR/gpu-check.log"
+  echo "   kswarm optimize exited $?"
+  sed -n '/^Model /,$p' "$OUT_DIR/optimize_gpt2.txt"
+  "$KSWARM_PYTHON" - "$OUT_DIR/optimize_gpt2" "$ROOT/models" <<'PY'
+import json, sys
+import torch
+out, models = sys.argv[1:]
+sys.path[:0] = [out + "/winners", models]
+import kswarm_rt
+import gpt2 as m
+for key, value in m.KSWARM_SMALL_SHAPES.items():
+    setattr(m, key, value)
+report = json.load(open(out + "/report.json"))
+part = json.load(open(out + "/parts.json"))["parts"][0]
+exported = part["class"].endswith("GPT2Block") and len(part["modules"]) == 12 and \
+    part["call"]["constants"] != []
+torch.manual_seed(0)
+original = m.get_model().eval().cuda()
+model = m.get_model().eval().cuda()
+model.load_state_dict(original.state_dict())
+model = kswarm_rt.apply(model, out + "/winners")
+with torch.no_grad():
+    x = m.get_inputs()[0].cuda()
+    diff = (model(x)[0] - original(x)[0]).abs().max().item()
+parts = kswarm_rt.parts_of(model)
+# Where a winner was kept, each of the 12 layers runs it once; where eager was, none is swapped.
+used = all(p.calls_replaced == 1 and p.calls_original == 0 for p in parts.values()) and \
+    len(parts) in (0, 12)
+ok = report["measured"]["outcome"] == "passed" and exported and diff < 1e-2 and used
+print(f"optimize gpt2: part {part['problem']} for {len(part['modules'])} layers, call "
+      f"{part['call']}; end to end {report['measured']}; {len(parts)} layer(s) swapped, "
+      f"max diff {diff:.2e}: {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+  record optimize_gpt2_layers_exported "passed, exported" "as expected" "see optimize_gpt2.txt" $?
+else
+  echo "   transformers is not installed for $KSWARM_PYTHON: skipped"
+  rows+=("| optimize_gpt2_layers_exported | passed, exported | SKIPPED: no transformers | | | | skip |")
 fi
 fi
 
