@@ -331,13 +331,20 @@ record adversarial_cuda_contained "all caught, honest pass" "as expected" "see a
 fi
 
 if [[ $PARTS == *,optimize,* ]]; then
+# optimize_on_gpu NAME MODEL [flags...]: `kswarm optimize` into OUT_DIR/NAME (20 trials), its report shown
+optimize_on_gpu() {
+  local name=$1 model=$2
+  shift 2
+  rm -rf "$OUT_DIR/$name"
+  "$KSWARM" optimize "$model" --device cuda --out "$OUT_DIR/$name" --trials 20 \
+    --db "$OUT_DIR/optimize.db" "$@" > "$OUT_DIR/$name.txt" 2>>"$OUT_DIR/gpu-check.log"
+  echo "   kswarm optimize exited $?"
+  sed -n '/^Model /,$p' "$OUT_DIR/$name.txt"
+}
+
 echo "== kswarm optimize: torchvision ResNet-18 split, run, applied and checked end to end ($(date -u +%T))"
 if "$KSWARM_PYTHON" -c "import torchvision" 2>/dev/null; then
-  rm -rf "$OUT_DIR/optimize"
-  "$KSWARM" optimize models/resnet18_small.py --device cuda --out "$OUT_DIR/optimize" \
-    --max-parts 3 --trials 20 --db "$OUT_DIR/optimize.db" > "$OUT_DIR/optimize.txt" 2>>"$OUT_DIR/gpu-check.log"
-  echo "   kswarm optimize exited $?"
-  sed -n '/^Model /,$p' "$OUT_DIR/optimize.txt"
+  optimize_on_gpu optimize models/resnet18_small.py --max-parts 3
   "$KSWARM_PYTHON" - "$OUT_DIR/optimize" "$ROOT/models" <<'PY'
 import json, sys
 import torch
@@ -372,12 +379,7 @@ fi
 
 echo "== kswarm optimize: GPT-2's layers (called with keyword arguments) exported as parts ($(date -u +%T))"
 if "$KSWARM_PYTHON" -c "import transformers" 2>/dev/null; then
-  rm -rf "$OUT_DIR/optimize_gpt2"
-  "$KSWARM" optimize models/gpt2.py --device cuda --shapes small --out "$OUT_DIR/optimize_gpt2" \
-    --max-parts 1 --trials 20 --db "$OUT_DIR/optimize.db" > "$OUT_DIR/optimize_gpt2.txt" \
-    2>>"$OUT_DIR/gpu-check.log"
-  echo "   kswarm optimize exited $?"
-  sed -n '/^Model /,$p' "$OUT_DIR/optimize_gpt2.txt"
+  optimize_on_gpu optimize_gpt2 models/gpt2.py --shapes small --max-parts 1
   "$KSWARM_PYTHON" - "$OUT_DIR/optimize_gpt2" "$ROOT/models" <<'PY'
 import json, sys
 import torch

@@ -7,12 +7,12 @@
 
 A part's replacement (its winner, `ModelNew`) is used only for calls it was verified at: the same
 arguments by position and keyword, with tensors of the same shapes, dtypes and device type where
-tensors were and the same constants (None, numbers, strings) elsewhere, the module in eval mode and
-autograd off (torch.no_grad or torch.inference_mode); any other call runs the original module. A submodule
-whose path, class or parameter names and shapes differ from what was optimized keeps its original
-(a warning says why). The replacement holds a copy of the original's weights taken at apply(), in
-the layout it chose; the model's state_dict names gain `original.` and `replacement.` under each
-swapped submodule. Rules: docs/optimize.md.
+tensors were and the same constants (None, numbers, strings) elsewhere, the module in eval mode
+and autograd off (torch.no_grad or torch.inference_mode); any other call runs the original
+module. A submodule whose path, class or parameter names and shapes differ from what was
+optimized keeps its original (a warning says why). The replacement holds a copy of the
+original's weights taken at apply(), in the layout it chose; the model's state_dict names gain
+`original.` and `replacement.` under each swapped submodule. Rules: docs/optimize.md.
 """
 
 import json
@@ -42,7 +42,7 @@ def _plan(part: dict) -> tuple:
 
 
 def _inputs(plan: tuple, args, kwargs):
-    """The replacement's inputs of the call (args, kwargs) when it is a call of `plan`, else None."""
+    """The replacement's inputs of the call (args, kwargs) if it is a call of `plan`, else None."""
     keys, constants = plan
     given = [*range(len(args)), *kwargs]
     if len(given) != len(keys) + len(constants) or set(given) != {*keys, *constants}:
@@ -141,8 +141,9 @@ def apply_bundle(model: nn.Module, parts: dict, manifest: dict, sources: dict) -
             if new is None:
                 warnings.warn(f"kswarm_rt.apply: {path}: {why}; kept as it is")
                 continue
-            slot = found.setdefault(path, (original, _plan(part), {}, []))
-            if slot[1] != _plan(part):  # split.py gives a module one plan; a folder may not
+            plan = _plan(part)
+            slot = found.setdefault(path, (original, plan, {}, []))
+            if slot[1] != plan:  # split.py gives a module one plan; a folder may not
                 warnings.warn(f"kswarm_rt.apply: {path}: {part['problem']} was optimized for "
                               "other arguments than another part there; not applied")
                 continue

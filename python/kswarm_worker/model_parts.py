@@ -6,9 +6,9 @@ torch.fx and written as its forward's graph code over the same submodule tree, s
 Model has the original's parameter names and shapes and loads its state_dict. A module called
 with keyword or constant (None, number, string) arguments is exported instead (torch.export, one
 input shape): its graph of ATen operators with the constants folded in, taking its tensors
-positionally (`exported_source`). Every source is
-checked by the caller (split.py): built, given the original's weights, and run on the inputs
-the original saw, it must give the original's outputs; what cannot be written raises PartError.
+positionally (`exported_source`). Every source is checked by the caller (split.py): built, given
+the original's weights, and run on the inputs the original saw, it must give the original's
+outputs; what cannot be written raises PartError.
 """
 
 import builtins
@@ -188,6 +188,12 @@ def model_source(module: nn.Module) -> str:
     return _class_text(writer.lines, cast, traced.graph.python_code(root_module="self"))
 
 
+def tensors_of(args, kwargs, keys) -> list:
+    """The tensors of the call (args, kwargs) at `keys` (positions as ints, keyword names as
+    strings); call_with puts them back."""
+    return [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
+
+
 def call_with(args, kwargs, keys, tensors):
     """(args, kwargs) of a recorded call with the tensors at `keys` (positions as ints, keyword
     names as strings) replaced by `tensors`."""
@@ -209,7 +215,7 @@ class _Positional(nn.Module):
         self._call = (args, kwargs, keys)
 
     def forward(self, *tensors):
-        args, kwargs = call_with(*self._call[:2], self._call[2], tensors)
+        args, kwargs = call_with(*self._call, tensors)
         return self.inner(*args, **kwargs)
 
 
@@ -238,7 +244,7 @@ def exported_source(module: nn.Module, args, kwargs, keys) -> str:
     `keys`, in that order, and computes what module(*args, **kwargs) does at their shapes, with
     its other arguments as they were in that call; PartError when it cannot be written."""
     cast = _cast_line(module)
-    tensors = [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
+    tensors = tensors_of(args, kwargs, keys)
     try:
         gm = torch.export.export(_Positional(module, args, kwargs, keys), tuple(tensors),
                                  strict=False).module()

@@ -145,10 +145,6 @@ def call_plan(args, kwargs) -> tuple:
     return keys, constants
 
 
-def tensors_of(args, kwargs, keys) -> list:
-    return [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
-
-
 def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> tuple:
     """(source, plan) when `module` can be a part, else raises PartError with why; the plan is
     call_plan's, the same for every call."""
@@ -158,7 +154,7 @@ def writable(module: nn.Module, c: Calls, device: str, scratch: str) -> tuple:
     if any(p != plans[0] for p in plans):
         raise model_parts.PartError("called with different keyword or constant arguments")
     keys, constants = plans[0]
-    inputs = [tensors_of(a, k, keys) for a, k in zip(c.args, c.kwargs)]
+    inputs = [model_parts.tensors_of(a, k, keys) for a, k in zip(c.args, c.kwargs)]
     if not all(_tensors_only(out) for out in c.outputs):
         raise model_parts.PartError("returns something other than tensors")
     positional = keys == list(range(len(c.args[0]))) and not constants
@@ -443,7 +439,7 @@ def split(args) -> dict:
     groups = {}
     for part in parts:
         c = calls[part.path]
-        for args_ in (tensors_of(a, k, part.keys) for a, k in zip(c.args, c.kwargs)):
+        for args_ in (model_parts.tensors_of(a, k, part.keys) for a, k in zip(c.args, c.kwargs)):
             sig = signature(args_)
             key = (part.source, json.dumps(sig))
             g = groups.setdefault(key, {"part": part, "signature": sig, "args": args_,
