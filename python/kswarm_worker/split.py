@@ -330,8 +330,19 @@ class ModelNew(Model):
 '''
 
 
+# The model unpatched, evaluated as a candidate: the control the end-to-end figure is divided by,
+# so that what containment costs the patched model does not count against its winners.
+CONTROL = '''
+
+# ---- kswarm optimize: the model unpatched, the end-to-end check's control ----
+class ModelNew(Model):
+    pass
+'''
+
+
 def write_patched(out: str) -> dict:
-    """DIR/whole/candidate.py from DIR/whole/problem.py and the winners in DIR/winners."""
+    """DIR/whole/candidate.py from DIR/whole/problem.py and the winners in DIR/winners, and
+    DIR/whole/control.py, the model unpatched."""
     winners_dir = os.path.join(out, "winners")
     with open(os.path.join(winners_dir, "parts.json")) as f:
         parts = f.read()
@@ -346,6 +357,8 @@ def write_patched(out: str) -> dict:
         problem = f.read()
     with open(os.path.join(out, "whole", "candidate.py"), "w") as f:
         f.write(problem + PATCHED.format(parts=parts, manifest=manifest, winners=sources))
+    with open(os.path.join(out, "whole", "control.py"), "w") as f:
+        f.write(problem + CONTROL)
     return {"winners": len(sources)}
 
 
@@ -493,7 +506,8 @@ def main() -> int:
     parser.add_argument("--min-share", type=float, default=0.005)
     parser.add_argument("--max-parts", type=int, default=24)
     parser.add_argument("--patched", action="store_true",
-                        help="write DIR/whole/candidate.py from DIR/winners instead")
+                        help="write DIR/whole/candidate.py from DIR/winners, and "
+                             "DIR/whole/control.py, instead")
     parser.add_argument("--drop", default="",
                         help="with --patched: take this problem's winner out of DIR/winners first")
     parser.add_argument("--reason", default="", help="why --drop (kept in the manifest)")

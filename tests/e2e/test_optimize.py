@@ -48,7 +48,11 @@ def test_optimize_makes_resnet18_faster_and_its_winners_apply_to_a_fresh_model(t
 
     report = json.loads((out / "report.json").read_text())
     # The patched whole model passed the same checks as any candidate, against the original.
-    assert report["measured"]["outcome"] == "passed", report["measured"]
+    measured = report["measured"]
+    assert measured["outcome"] == "passed", measured
+    # Its figure is divided by the unpatched model's, contained the same way (the control).
+    assert measured["control_speedup"] > 0, measured
+    assert abs(measured["speedup"] - measured["raw_speedup"] / measured["control_speedup"]) < 1e-9
     # The two parts taking the most time: which ones depends on this machine's timings.
     assert [p["problem"] for p in report["parts"]] == \
         [p["problem"] for p in json.loads((out / "parts.json").read_text())["parts"]]
@@ -139,7 +143,7 @@ def test_a_winner_that_makes_the_whole_model_wrong_is_taken_out(tmp_path):
     assert "taking out the winner of 01_block" in proc.stdout
     assert not list((out / "winners").glob("level*_01_block.py"))
     report = json.loads((out / "report.json").read_text())
-    assert report["measured"]["outcome"] == "passed"  # the model as it was
+    assert report["measured"]["outcome"] == "unchanged"  # the model as it was: nothing to time
     assert report["parts"][0]["kept"] == "eager"
     assert "with it the patched model was wrong" in report["parts"][0]["dropped"]
     assert "No winner to apply" in proc.stdout

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -61,8 +62,9 @@ Result<int64_t> RunId(const std::string& name, const std::string& db_path) {
   return (**run).id;
 }
 
-// The end-to-end evaluation as the report states it: a flagged pass is no pass.
-report::MeasuredModel Measured(const core::Evaluation& e) {
+// The end-to-end evaluation as the report states it: a flagged pass is no pass. `control` is the
+// unpatched model's evaluation, whose speed-up over eager the figure is divided by.
+report::MeasuredModel Measured(const core::Evaluation& e, const core::Evaluation& control) {
   report::MeasuredModel measured;
   measured.outcome = std::string(core::OutcomeName(e.outcome));
   measured.message = e.message;
@@ -71,38 +73,52 @@ report::MeasuredModel Measured(const core::Evaluation& e) {
     measured.message = e.flags_json;
   } else if (e.outcome == core::Outcome::kPassed && e.baseline && e.candidate) {
     // The fastest calls, as every speed-up kswarm reports (docs/verification.md)
-    measured.speedup = e.Speedup();
+    measured.raw_speedup = e.Speedup();
     measured.eager_ms = e.baseline->min_ms;
     measured.patched_ms = e.candidate->min_ms;
+  }
+  if (control.outcome == core::Outcome::kPassed && !control.flagged() && control.Speedup()) {
+    measured.control_speedup = control.Speedup();
+  } else {
+    measured.control_message = fmt::format(
+        "the unpatched model was {} against the original: {:.200}",
+        control.flagged() ? "flagged" : core::OutcomeName(control.outcome),
+        control.flagged() ? control.flags_json : control.message);
   }
   return measured;
 }
 
-// DIR/whole/candidate.py written from DIR/winners (less `drop`'s winner, when one is named) and
-// evaluated against the original: the report with what was kept and what was measured.
-Result<report::ModelReport> CheckWhole(const evaluator::WorkerConfig& worker, const fs::path& out,
-                                       const EvalOptions& options, const std::string& db_path,
-                                       const std::string& drop, const std::string& reason) {
+// DIR/whole/candidate.py (the model with what DIR/winners holds, less `drop`'s winner when one is
+// named) and DIR/whole/control.py (the model unpatched) written; how many winners it applies.
+Result<int> WritePatched(const evaluator::WorkerConfig& worker, const fs::path& out,
+                         double timeout_s, const std::string& drop, const std::string& reason) {
   std::vector<std::string> args = {"--patched", "--out", out.string()};
   if (!drop.empty()) args.insert(args.end(), {"--drop", drop, "--reason", reason});
-  // Writable: whole/candidate.py, and the winners' manifest when one goes.
-  auto patched = Split(worker, {"--writable", out.string()}, args, options.timeout_s);
-  if (!patched) return Error(patched.error());
+  // Writable: whole/, and the winners' manifest when one goes.
+  auto written = Split(worker, {"--writable", out.string()}, args, timeout_s);
+  if (!written) return Error(written.error());
+  return written->value("winners", 0);
+}
+
+// DIR/whole/FILE evaluated against DIR/whole/problem.py, the original model, as any candidate is.
+Result<core::Evaluation> EvaluateWhole(const fs::path& out, const char* file,
+                                       const EvalOptions& options, const std::string& db_path) {
   EvalFlags whole;
   whole.problem = (out / "whole" / "problem.py").string();
-  whole.candidate = (out / "whole" / "candidate.py").string();
+  whole.candidate = (out / "whole" / file).string();
   whole.options = options;
   auto result = EvaluateFile(whole, db_path);
   if (!result) return Error(result.error());
+  return result->record.evaluation;
+}
 
+// The parts and what DIR/winners keeps for each.
+Result<report::ModelReport> ReadReport(const fs::path& out) {
   auto parts_text = ReadFile((out / "parts.json").string());
   if (!parts_text) return Error(parts_text.error());
   auto manifest_text = ReadFile((out / "winners" / "manifest.json").string());
   if (!manifest_text) return Error(manifest_text.error());
-  auto report = report::ReadModelReport(*parts_text, *manifest_text);
-  if (!report) return Error(report.error());
-  report->measured = Measured(result->record.evaluation);
-  return report;
+  return report::ReadModelReport(*parts_text, *manifest_text);
 }
 
 }  // namespace
@@ -154,19 +170,37 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
   if (Status s = ExportWinners(run, out, db_path); !s.ok()) return Fail(s);
 
   // The whole model, original against patched, checked and timed like any candidate; a winner
-  // goes while the patched model fails that check (WinnerToDrop).
+  // goes while the patched model fails that check (WinnerToDrop). The unpatched model, contained
+  // the same way, is the control its figure is divided by (docs/optimize.md, step 4).
   std::string drop, reason;
+  std::optional<core::Evaluation> control;
   report::ModelReport report;
   for (;;) {
-    auto checked = CheckWhole(worker, out, run.options, db_path, drop, reason);
-    if (!checked) return Fail(checked.error());
-    report = std::move(*checked);
+    auto winners = WritePatched(worker, out, options.timeout_s, drop, reason);
+    if (!winners) return Fail(winners.error());
+    auto read = ReadReport(out);
+    if (!read) return Fail(read.error());
+    report = std::move(*read);
+    if (*winners == 0) {
+      report.measured = report::MeasuredModel{
+          "unchanged", "no winner is applied: the model is the original"};
+      break;
+    }
+    if (!control) {
+      auto evaluated = EvaluateWhole(out, "control.py", options, db_path);
+      if (!evaluated) return Fail(evaluated.error());
+      control = std::move(*evaluated);
+    }
+    auto patched = EvaluateWhole(out, "candidate.py", options, db_path);
+    if (!patched) return Fail(patched.error());
+    report.measured = Measured(*patched, *control);
     auto next = report::WinnerToDrop(report.parts, *report.measured);
     if (!next) break;
     const report::MeasuredModel& m = *report.measured;
     drop = *next;
-    reason = m.speedup ? fmt::format("with it the patched model was slower ({:.3f}x)", *m.speedup)
-                       : fmt::format("with it the patched model was {}", m.outcome);
+    std::optional<double> speedup = m.Speedup();
+    reason = speedup ? fmt::format("with it the patched model was slower ({:.3f}x)", *speedup)
+                     : fmt::format("with it the patched model was {}", m.outcome);
     std::printf("kswarm: %s: %.300s\nkswarm: taking out the winner of %s, which saves the least "
                 "of the model's time, and checking again\n",
                 reason.c_str(), m.message.c_str(), drop.c_str());

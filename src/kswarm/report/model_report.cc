@@ -66,9 +66,15 @@ Result<ModelReport> ReadModelReport(const std::string& parts_json,
   return report;
 }
 
+std::optional<double> MeasuredModel::Speedup() const {
+  if (outcome != "passed" || !raw_speedup) return std::nullopt;
+  return control_speedup && *control_speedup > 0 ? *raw_speedup / *control_speedup : *raw_speedup;
+}
+
 std::optional<std::string> WinnerToDrop(const std::vector<ModelPart>& parts,
                                         const MeasuredModel& measured) {
-  bool accepted = measured.outcome == "passed" && measured.speedup && *measured.speedup >= 1.0;
+  std::optional<double> speedup = measured.Speedup();
+  bool accepted = speedup && *speedup >= 1.0;
   if (accepted) return std::nullopt;
   const ModelPart* least = nullptr;
   double least_saved = 0;
@@ -111,12 +117,21 @@ std::string RenderModelText(const ModelReport& r) {
   out += fmt::format("Whole model: predicted by the parts {}", FormatSpeedup(PredictedSpeedup(r.parts)));
   if (!r.measured) return out + "; not measured\n";
   const MeasuredModel& m = *r.measured;
-  if (m.speedup) {
-    out += fmt::format(", measured end to end {}", FormatSpeedup(*m.speedup));
+  if (m.outcome == "unchanged") return out + fmt::format("; {}\n", m.message);
+  if (std::optional<double> speedup = m.Speedup()) {
+    out += fmt::format(", measured end to end {}", FormatSpeedup(*speedup));
     if (m.eager_ms && m.patched_ms) {
-      out += fmt::format(" ({:.3f} ms -> {:.3f} ms)", *m.eager_ms, *m.patched_ms);
+      out += fmt::format(" (eager {:.3f} ms, patched {:.3f} ms, fastest calls", *m.eager_ms,
+                         *m.patched_ms);
     }
-    return out + "\n";
+    if (m.control_speedup) {
+      out += fmt::format("; {} over eager, divided by the {} of the unpatched model contained "
+                         "the same way)\n",
+                         FormatSpeedup(*m.raw_speedup), FormatSpeedup(*m.control_speedup));
+    } else {
+      out += fmt::format("; no control: {})\n", m.control_message);
+    }
+    return out;
   }
   return out + fmt::format("; the patched model did not pass its end-to-end check ({}): {}\n",
                            m.outcome, m.message);
@@ -137,9 +152,15 @@ std::string RenderModelJson(const ModelReport& r) {
                       {"predicted_speedup", PredictedSpeedup(r.parts)}};
   if (r.measured) {
     auto opt = [](const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(); };
-    out["measured"] = {{"outcome", r.measured->outcome},   {"message", r.measured->message},
-                       {"speedup", opt(r.measured->speedup)}, {"eager_ms", opt(r.measured->eager_ms)},
-                       {"patched_ms", opt(r.measured->patched_ms)}};
+    const MeasuredModel& m = *r.measured;
+    out["measured"] = {{"outcome", m.outcome},
+                       {"message", m.message},
+                       {"speedup", opt(m.Speedup())},
+                       {"raw_speedup", opt(m.raw_speedup)},
+                       {"control_speedup", opt(m.control_speedup)},
+                       {"control_message", m.control_message},
+                       {"eager_ms", opt(m.eager_ms)},
+                       {"patched_ms", opt(m.patched_ms)}};
   } else {
     out["measured"] = nullptr;
   }
@@ -173,9 +194,16 @@ Result<ModelReport> ParseModelReportJson(const std::string& text) {
         return m.contains(key) && m[key].is_number() ? std::optional<double>(m[key].get<double>())
                                                      : std::nullopt;
       };
-      r.measured = MeasuredModel{m.at("outcome").get<std::string>(),
-                                 m.at("message").get<std::string>(), opt("speedup"),
-                                 opt("eager_ms"), opt("patched_ms")};
+      MeasuredModel measured;
+      measured.outcome = m.at("outcome").get<std::string>();
+      measured.message = m.at("message").get<std::string>();
+      // A report written before the control existed has the raw figure as its speed-up.
+      measured.raw_speedup = m.contains("raw_speedup") ? opt("raw_speedup") : opt("speedup");
+      measured.control_speedup = opt("control_speedup");
+      measured.control_message = m.value("control_message", "");
+      measured.eager_ms = opt("eager_ms");
+      measured.patched_ms = opt("patched_ms");
+      r.measured = measured;
     }
     return r;
   } catch (const json::exception& e) {

@@ -23,10 +23,19 @@ struct ModelPart {
 };
 
 struct MeasuredModel {
-  std::string outcome;  // of the end-to-end evaluation: passed, wrong, ...
+  // of the end-to-end evaluation: passed, wrong, ...; "unchanged" when no winner is applied
+  std::string outcome;
   std::string message;
-  std::optional<double> speedup;  // the patched model over the original, when it passed
-  std::optional<double> eager_ms, patched_ms;
+  std::optional<double> raw_speedup{};  // eager over the patched model, when it passed
+  std::optional<double> eager_ms{}, patched_ms{};
+  // eager over the unpatched model evaluated the same way (the control, docs/optimize.md); none
+  // when that evaluation did not pass
+  std::optional<double> control_speedup{};
+  std::string control_message{};  // why there is no control figure
+
+  // The patched model over the original, both contained alike: raw / control (raw alone when
+  // there is no control figure); none unless the patched model passed.
+  std::optional<double> Speedup() const;
 };
 
 struct ModelReport {
@@ -48,8 +57,9 @@ Result<ModelReport> ReadModelReport(const std::string& parts_json,
                                     const std::string& manifest_json);
 
 // Which winner the end-to-end check takes out next (docs/optimize.md, step 4):
-// none when the patched model passed, unflagged and not slower than the original, or when no
-// winner is left; else the kept part that saves the least of the model's time.
+// none when the patched model passed, unflagged and not slower than the original (Speedup() of
+// 1 or more), or when no winner is left; else the kept part that saves the least of the model's
+// time.
 std::optional<std::string> WinnerToDrop(const std::vector<ModelPart>& parts,
                                         const MeasuredModel& measured);
 
