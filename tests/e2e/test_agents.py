@@ -153,3 +153,39 @@ def test_channels_last_applies_to_3d_convolutions_and_keeps_other_ranks(tmp_path
     assert "_ks_layout" in out.read_text()
     result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
     assert result["outcome"] == "passed", result
+
+
+VIT_LAYER = '''import torch
+import torch.nn as nn
+from torchvision.models.vision_transformer import EncoderBlock
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = EncoderBlock(4, 64, 128, 0.0, 0.0)
+        self.eval()  # as optimize writes a part: eager attention takes its fused path
+
+    def forward(self, x):
+        return self.block(x)
+
+
+def get_inputs():
+    return [torch.randn(2, 9, 64)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+def test_compiled_outputs_keep_the_layout_eager_gives(tmp_path):
+    # Compiled, ViT's encoder layer returns its output transposed in memory ((64, 128, 1) where
+    # eager's fused attention gives (576, 64, 1)), which the layout check rightly fails.
+    problem = tmp_path / "vit_layer.py"
+    problem.write_text(VIT_LAYER)
+    out = tmp_path / "compiled.py"
+    proc = agents("torch_compile", str(problem), "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
+    assert result["outcome"] == "passed", result

@@ -118,16 +118,16 @@ const std::vector<Recipe>& Recipes() {
       // of a process then runs eagerly, without a word).
       {{"torch_compile", "torch.compile, default mode", false, false, false},
        "        self._ks_run = _ks_torch.compile(Model.forward)\n",
-       "        return self._ks_run(self, *args)\n"},
+       "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
       {{"torch_compile_max_autotune",
         "torch.compile, max-autotune without CUDA graphs", true, false, false},
        "        self._ks_run = _ks_torch.compile(Model.forward,\n"
        "                                         mode=\"max-autotune-no-cudagraphs\")\n",
-       "        return self._ks_run(self, *args)\n"},
+       "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
       {{"torch_compile_cudagraphs", "torch.compile with CUDA graphs (reduce-overhead)", true,
         false, false},
        "        self._ks_run = _ks_torch.compile(Model.forward, mode=\"reduce-overhead\")\n",
-       "        return _ks_clone(self._ks_run(self, *args))\n"},
+       "        return _ks_eager_layout(self, args, _ks_clone(self._ks_run(self, *args)))\n"},
       {{"cuda_graph", "the eager forward captured once in a CUDA graph and replayed", true, false,
         false},
        "        self._ks_graph = _KsGraph(functools.partial(Model.forward, self))\n",
@@ -212,6 +212,39 @@ def _ks_clone(out):
 def _ks_contiguous(out):
     """Outputs in the default layout, as the reference's contiguous inputs give them."""
     return _ks_map(lambda t: t.contiguous(), out)
+
+
+def _ks_eager_layout(module, args, out):
+    """out in the layout Model.forward gives, which a compiler may change (attention's output
+    transposed): learnt from one eager call per input signature and mode (eager's own layout
+    can depend on it), copied where it differs."""
+    key = (module.training, _ks_torch.is_grad_enabled(),
+           *((tuple(a.shape), a.dtype, a.stride(), str(a.device))
+             if isinstance(a, _ks_torch.Tensor) else repr(a) for a in args))
+    known = module.__dict__.setdefault("_ks_strides", {})
+    if key not in known:
+        strides = []
+        _ks_map(lambda t: strides.append((t.shape, t.stride())), Model.forward(module, *args))
+        known[key] = strides
+    want = iter(known[key])
+
+    def restride(t):
+        shape, stride = next(want, (None, None))
+        if shape != t.shape or t.stride() == stride or not _ks_dense(shape, stride):
+            return t
+        return _ks_torch.empty_strided(shape, stride, dtype=t.dtype, device=t.device).copy_(t)
+    return _ks_map(restride, out)
+
+
+def _ks_dense(shape, stride):
+    """Whether a layout is some order of dense dimensions (no overlap, no gaps)."""
+    expected = 1
+    dims = sorted(((n, s) for n, s in zip(shape, stride) if n > 1), key=lambda d: d[1])
+    for size, step in dims:
+        if step != expected:
+            return False
+        expected *= size
+    return True
 
 
 def _ks_to_fp32(out):
