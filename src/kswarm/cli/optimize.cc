@@ -187,11 +187,11 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
       break;
     }
     if (!control) {
-      auto evaluated = EvaluateWhole(out, "control.py", options, db_path);
+      auto evaluated = EvaluateWhole(out, "control.py", run.options, db_path);
       if (!evaluated) return Fail(evaluated.error());
       control = std::move(*evaluated);
     }
-    auto patched = EvaluateWhole(out, "candidate.py", options, db_path);
+    auto patched = EvaluateWhole(out, "candidate.py", run.options, db_path);
     if (!patched) return Fail(patched.error());
     report.measured = Measured(*patched, *control);
     auto next = report::WinnerToDrop(report.parts, *report.measured);
