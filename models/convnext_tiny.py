@@ -1,4 +1,9 @@
-"""timm's ConvNeXt-Tiny with random weights (nothing downloaded), batch 32 at 224 x 224."""
+"""timm's ConvNeXt-Tiny with random weights (nothing downloaded), batch 32 at 224 x 224.
+
+timm starts every block's layer scale at 1e-6 (for training from scratch): each block is then the
+identity to within 1e-6, a stage without a downsampling layer is a degenerate problem (its input
+passes the check) and a candidate that skips the blocks would pass. Layer scale 1 makes them count.
+"""
 import timm
 import torch
 
@@ -7,7 +12,7 @@ image_size = 224
 
 
 def get_model():
-    return timm.create_model("convnext_tiny", pretrained=False)
+    return timm.create_model("convnext_tiny", pretrained=False, ls_init_value=1.0)
 
 
 def get_inputs():
