@@ -64,7 +64,8 @@ def main() -> int:
                 frozen_ms = fastest_ms(frozen, inputs)
             after = [fastest_ms(model, inputs), fastest_ms(plain, inputs)]
         eager_ms, plain_ms = min(before[0], after[0]), min(before[1], after[1])
-        print(f"| {os.path.basename(path)[:-3]} | {eager_ms:.3f} | {plain_ms:.3f} | {frozen_ms:.3f} | "
+        name = os.path.basename(path)[:-3]
+        print(f"| {name} | {eager_ms:.3f} | {plain_ms:.3f} | {frozen_ms:.3f} | "
               f"{plain_ms / frozen_ms:.2f}x | {plain_s:.0f} / {frozen_s:.0f} | {diff:.1e} |",
               flush=True)
     return 0
