@@ -62,9 +62,8 @@ Result<int64_t> RunId(const std::string& name, const std::string& db_path) {
   return (**run).id;
 }
 
-// The end-to-end evaluation as the report states it: a flagged pass is no pass. `control` is the
-// unpatched model's evaluation, whose speed-up over eager the figure is divided by.
-report::MeasuredModel Measured(const core::Evaluation& e, const core::Evaluation& control) {
+// The end-to-end evaluation as the report states it: a flagged pass is no pass.
+report::MeasuredModel Measured(const core::Evaluation& e) {
   report::MeasuredModel measured;
   measured.outcome = std::string(core::OutcomeName(e.outcome));
   measured.message = e.message;
@@ -77,15 +76,21 @@ report::MeasuredModel Measured(const core::Evaluation& e, const core::Evaluation
     measured.eager_ms = e.baseline->min_ms;
     measured.patched_ms = e.candidate->min_ms;
   }
-  if (control.outcome == core::Outcome::kPassed && !control.flagged() && control.Speedup()) {
-    measured.control_speedup = control.Speedup();
-  } else {
-    measured.control_message = fmt::format(
-        "the unpatched model was {} against the original: {:.200}",
-        control.flagged() ? "flagged" : core::OutcomeName(control.outcome),
-        control.flagged() ? control.flags_json : control.message);
-  }
   return measured;
+}
+
+// The patched model's figures beside the control's (the unpatched model, measured by the same
+// rule).
+report::MeasuredModel WithControl(report::MeasuredModel patched,
+                                  const report::MeasuredModel& control) {
+  if (control.outcome == "passed" && control.raw_speedup) {
+    patched.control_speedup = control.raw_speedup;
+  } else {
+    patched.control_message = fmt::format(
+        "the unpatched model was {} against the original: {:.200}", control.outcome,
+        control.message);
+  }
+  return patched;
 }
 
 // DIR/whole/candidate.py (the model with what DIR/winners holds, less `drop`'s winner when one is
@@ -173,7 +178,7 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
   // goes while the patched model fails that check (WinnerToDrop). The unpatched model, contained
   // the same way, is the control its figure is divided by (docs/optimize.md, step 4).
   std::string drop, reason;
-  std::optional<core::Evaluation> control;
+  std::optional<report::MeasuredModel> control;
   report::ModelReport report;
   for (;;) {
     auto winners = WritePatched(worker, out, options.timeout_s, drop, reason);
@@ -189,11 +194,11 @@ int Optimize(const OptimizeFlags& flags, const std::string& db_path) {
     if (!control) {
       auto evaluated = EvaluateWhole(out, "control.py", run.options, db_path);
       if (!evaluated) return Fail(evaluated.error());
-      control = std::move(*evaluated);
+      control = Measured(*evaluated);
     }
     auto patched = EvaluateWhole(out, "candidate.py", run.options, db_path);
     if (!patched) return Fail(patched.error());
-    report.measured = Measured(*patched, *control);
+    report.measured = WithControl(Measured(*patched), *control);
     auto next = report::WinnerToDrop(report.parts, *report.measured);
     if (!next) break;
     const report::MeasuredModel& m = *report.measured;
