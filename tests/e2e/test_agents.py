@@ -15,6 +15,17 @@ def agents(*args, timeout=60):
                           timeout=timeout)
 
 
+def written_and_evaluated(tmp_path, agent, problem_source):
+    """The candidate `agent` writes for the problem (its text) and its `kswarm eval` on 3 trials."""
+    problem = tmp_path / "problem.py"
+    problem.write_text(problem_source)
+    out = tmp_path / f"{agent}.py"
+    proc = agents(agent, str(problem), "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
+    return out.read_text(), result
+
+
 def test_the_list_names_every_agent_its_defaults_and_needs():
     proc = agents()
     assert proc.returncode == 0, proc.stderr
@@ -145,13 +156,8 @@ def test_channels_last_applies_to_3d_convolutions_and_keeps_other_ranks(tmp_path
     # Module.to(memory_format=channels_last) refuses the 5-D weights of a Conv3d, and the 2-D
     # Linear beside it must stay as it is: the candidate builds and passes (the CUDA recipe,
     # channels_last_cudnn_benchmark, shares the same layout helpers).
-    problem = tmp_path / "conv3d.py"
-    problem.write_text(CONV3D)
-    out = tmp_path / "cl3d.py"
-    proc = agents("channels_last", str(problem), "--device", "cpu", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    assert "_ks_layout" in out.read_text()
-    result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
+    source, result = written_and_evaluated(tmp_path, "channels_last", CONV3D)
+    assert "_ks_layout" in source
     assert result["outcome"] == "passed", result
 
 
@@ -182,10 +188,5 @@ def get_init_inputs():
 def test_compiled_outputs_keep_the_layout_eager_gives(tmp_path):
     # Compiled, ViT's encoder layer returns its output transposed in memory ((64, 128, 1) where
     # eager's fused attention gives (576, 64, 1)), which the layout check rightly fails.
-    problem = tmp_path / "vit_layer.py"
-    problem.write_text(VIT_LAYER)
-    out = tmp_path / "compiled.py"
-    proc = agents("torch_compile", str(problem), "--device", "cpu", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    result = Kswarm(tmp_path / "k.db").eval_json(str(problem), str(out), "--trials", "3")
+    _, result = written_and_evaluated(tmp_path, "torch_compile", VIT_LAYER)
     assert result["outcome"] == "passed", result
