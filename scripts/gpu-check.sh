@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Exercises kswarm's CUDA paths on a machine with an NVIDIA GPU, PyTorch and Triton:
-#   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems;
+#   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems,
+#     one of them at the large tier's 6.4 GB activation;
 #   - in a warm worker the candidates' outputs reach the judge through CUDA IPC (and a wrong one
 #     is still caught);
 #   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes;
@@ -140,6 +141,9 @@ check l1_gelu_eager         "$L1" $C/07_gelu/eager.py          passed
 check l2_linear_gelu_cuda   "$L2" $C/01_linear_gelu_scale/cuda.py   passed
 check l2_linear_gelu_triton "$L2" $C/01_linear_gelu_scale/triton.py passed
 check l3_mlp_cuda           "$L3" $C/01_mlp/cuda.py            passed
+# A 6.4 GB activation (4096 x 393216 fp32): the judge compares in chunks, and the sandbox keeps
+# the copies the device has no room for in host memory.
+check l1_gelu_cuda_large    "$L1" $C/07_gelu/cuda.py           passed --shapes large
 
 echo "== isolation the candidates above ran under"
 isolation=$("$KSWARM_PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['environment']['isolation'])" \

@@ -82,6 +82,15 @@ def probe_pattern(seed: int, device) -> torch.Tensor:
     return ((torch.arange(256, dtype=torch.int64) * 7 + seed) % 256).to(torch.uint8).to(device)
 
 
+def fits_on_device(nbytes: int, device) -> bool:
+    """Whether one more copy of nbytes leaves the device room for two more of its size (the next
+    call's inputs and outputs): copies that would not are kept in host memory instead, so large
+    outputs kept for the judge cannot take the device's last memory."""
+    free = torch.cuda.mem_get_info(device)[0]
+    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return free >= 3 * nbytes + (1 << 30)
+
+
 def _device_buffer(path: str, size: int, device: torch.device) -> cuda_ipc.Exported:
     b = _exported.get(path)
     if b is not None and b.size >= size:
@@ -116,7 +125,9 @@ def write(path: str, tensors, ipc: bool = False) -> list:
         offset += -(-t.numel() * t.element_size() // _ALIGN) * _ALIGN
     devices = {t.device for t in tensors}
     device = devices.pop() if len(devices) == 1 else None
-    if ipc and offset and device is not None and device.type == "cuda":
+    if ipc and offset and device is not None and device.type == "cuda" and \
+            (path in _exported and _exported[path].size >= offset or
+             fits_on_device(offset, device)):
         try:
             buf = _device_buffer(path, offset, device)
         except cuda_ipc.IpcError:

@@ -4,6 +4,7 @@ import subprocess
 import pytest
 import torch
 
+from kswarm_worker import compare as compare_mod
 from kswarm_worker.compare import TOLERANCES, compare_outputs, flatten_outputs, inputs_unchanged
 from kswarm_worker.errors import describe_exception, is_build_error, trim_build_log
 
@@ -93,3 +94,63 @@ def test_describe_exception_keeps_candidate_frames():
         text = describe_exception(e)
     assert "candidate_code" in text
     assert "ValueError: index out of range in my kernel" in text
+
+
+def _compared_whole_and_in_chunks(monkeypatch, cand, ref, policy="seed"):
+    whole = compare_outputs([cand], [ref], TOLERANCES[policy])
+    monkeypatch.setattr(compare_mod, "_CHUNK", 7)  # 60 elements: nine chunks, the last short
+    return whole, compare_outputs([cand], [ref], TOLERANCES[policy])
+
+
+@pytest.mark.parametrize("case", ["pass", "worst late", "tie", "nan moved", "inf sign",
+                                  "nan in place", "half", "int"])
+def test_a_chunked_comparison_decides_and_reports_as_a_whole_one(monkeypatch, case):
+    ref = torch.linspace(-3, 3, 60).reshape(6, 10)
+    cand = ref + 1e-4
+    if case == "worst late":  # two chunks outside the tolerance, the worse one later
+        cand[1, 0], cand[5, 8] = ref[1, 0] + 0.1, ref[5, 8] + 0.5
+    elif case == "tie":  # the same excess twice: the first element is reported
+        ref = torch.ones(6, 10)
+        cand = ref.clone()
+        cand[0, 3] = cand[4, 3] = 1.5
+    elif case == "nan moved":
+        ref[2, 2] = float("nan")
+        cand[5, 9] = float("nan")
+    elif case == "inf sign":
+        ref[3, 3], cand[3, 3] = float("inf"), -float("inf")
+    elif case == "nan in place":  # NaN and Inf where the reference has them pass
+        ref[1, 1] = cand[1, 1] = float("nan")
+        ref[4, 4] = cand[4, 4] = float("inf")  # and the relative error is over finite pairs
+    elif case == "half":
+        ref, cand = ref.half(), ref.half()
+        cand[2, 9] += 0.25
+    elif case == "int":
+        ref = torch.arange(60).reshape(6, 10)
+        cand = ref.clone()
+        cand[4, 1] += 3
+    whole, chunked = _compared_whole_and_in_chunks(monkeypatch, cand, ref)
+    assert str(chunked.failure) == str(whole.failure)  # str: NaN equals itself there
+    assert chunked.message == whole.message
+    assert chunked.max_abs_err == pytest.approx(whole.max_abs_err, rel=1e-6)
+    assert chunked.max_rel_err == pytest.approx(whole.max_rel_err, rel=1e-6)
+    expected = {"pass": None, "worst late": [5, 8], "tie": [0, 3], "nan moved": [2, 2],
+                "inf sign": [3, 3], "nan in place": None, "half": [2, 9], "int": [4, 1]}[case]
+    assert (whole.failure or {}).get("index") == expected
+    if case == "nan moved":
+        assert "(2 of 60 elements)" in whole.message
+    if case == "nan in place":
+        assert whole.max_rel_err > 0
+    if case == "worst late":
+        assert "2 of 60 elements" in whole.message and whole.failure["abs_err"] == \
+            pytest.approx(0.5, rel=1e-4)
+
+
+def test_inputs_unchanged_compares_every_chunk_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(compare_mod, "_CHUNK", 4)
+    x = torch.zeros(3, 5)
+    y = x.clone()
+    y[2, 4] = -0.0  # the last element of a short last chunk, equal by value but written
+    assert inputs_unchanged([x], [x.clone()])
+    assert not inputs_unchanged([y], [x])
+    assert inputs_unchanged([torch.arange(11)], [torch.arange(11)])
+    assert not inputs_unchanged([torch.arange(11)], [torch.arange(11).flip(0)])
