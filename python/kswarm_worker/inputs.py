@@ -101,9 +101,12 @@ def _bytes(values) -> int:
 
 
 def footprint(problem, init: list):
-    """Bytes one side of an evaluation holds at least (the inputs, the model's weights and its
-    outputs), worked out on the meta device without allocating any; None where the problem does
-    not run there (an operator without a meta kernel, a tensor made on a named device)."""
+    """Bytes an evaluation holds on its device at least, worked out on the meta device without
+    allocating any: the judge keeps the inputs, the weights, the reference's outputs and one
+    output-sized tensor to compare them with; the sandbox the inputs and a pristine copy of them
+    (to see writes), the weights, the outputs and their snapshot (to see later changes). None
+    where the problem does not run there (an operator without a meta kernel, a tensor made on a
+    named device)."""
     try:
         with torch.device("meta"), torch.no_grad():
             values = problem.get_inputs()
@@ -111,8 +114,10 @@ def footprint(problem, init: list):
             outputs = model(*values)
     except Exception:
         return None
-    state = list(model.parameters()) + list(model.buffers())
-    return _bytes(list(values)) + _bytes(state) + _bytes(outputs)
+    state = _bytes(list(model.parameters()) + list(model.buffers()))
+    judge = _bytes(list(values)) + state + 2 * _bytes(outputs)
+    sandbox = 2 * _bytes(list(values)) + state + 2 * _bytes(outputs)
+    return judge + sandbox
 
 
 def device_bytes(device_type: str, device) -> int:
@@ -126,8 +131,7 @@ _footprints = {}  # (path, its mtime and size, shapes) -> footprint: a meta forw
 
 
 def check_fits(problem, init: list, path: str, shapes: str, device_type: str, device) -> None:
-    """Refuses, as the problem's own error, one whose evaluation cannot fit the device: the
-    reference and the candidate each hold the footprint at least."""
+    """Refuses, as the problem's own error, one whose evaluation cannot fit the device."""
     try:
         stat = os.stat(path)
         key = (path, stat.st_mtime_ns, stat.st_size, shapes)
@@ -139,11 +143,11 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
     if need is None:
         return
     have = device_bytes(device_type, device)
-    if 2 * need > have:
+    if need > have:
         raise ProblemError(
             f"{path}: does not fit the {device_type} device at these shapes: an evaluation holds at "
-            f"least {2 * need / 2**30:.1f} GiB (the inputs, weights and outputs of the reference "
-            f"and of the candidate, {need / 2**30:.1f} GiB each), the device has "
+            f"least {need / 2**30:.1f} GiB (the reference's and the candidate's inputs, weights "
+            f"and outputs, with the copies the checks compare), the device has "
             f"{have / 2**30:.1f} GiB")
 
 
