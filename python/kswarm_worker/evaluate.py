@@ -25,6 +25,13 @@ _CHECKED_FASTEST_CALLS = 3  # and its fastest timed calls, on which its speed-up
 _TIMING_BLOCKS = 20  # eager and candidate alternate in this many blocks of calls each
 
 
+def _mean(t: torch.Tensor) -> float:
+    """The mean in float64, a chunk at a time (a whole float64 copy of a 6.4 GB output is not)."""
+    flat, step = t.detach().reshape(-1), 1 << 24
+    sums = [flat[i:i + step].double().sum() for i in range(0, flat.numel(), step)]
+    return float(torch.stack(sums).sum()) / flat.numel()
+
+
 class _Job:
     """One evaluate request; the fields of the reply accumulate here."""
 
@@ -225,8 +232,8 @@ class _Job:
                 ref = self._reference(inputs, what)
             tensors = [x for x in inputs if isinstance(x, torch.Tensor)]
             if constants is None:
-                constants = [float(r.double().mean()) if r.numel() and r.is_floating_point()
-                             else 0.0 for r in ref]
+                constants = [_mean(r) if r.numel() and r.is_floating_point() else 0.0
+                             for r in ref]
             # Made one at a time, as each is compared: three output-sized guesses alive at once
             # took a 6.4 GB activation's judge past an 80 GB GPU.
             tries = {

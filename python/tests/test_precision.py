@@ -41,6 +41,16 @@ def test_a_reference_that_itself_rounds_sets_the_bar():
     assert not precision.finding(1.2e-4, 1e-7)  # below the line: tanh-GELU's size
 
 
+def test_a_large_output_is_judged_on_a_random_sample_of_its_elements(monkeypatch):
+    exact = torch.randn(100_000, dtype=torch.float64).add_(3.0)
+    out = (exact * (1 + 1e-3 * torch.rand(100_000, dtype=torch.float64))).float()
+    whole = precision.median_relative_error(out, exact)
+    monkeypatch.setattr(precision, "_SAMPLE", 2000)
+    sampled = precision.median_relative_error(out, exact)
+    assert abs(whole - 5e-4) < 2e-5 and abs(sampled - whole) < 5e-5 and sampled != whole
+    assert precision.median_relative_error(exact.float(), exact) < 1e-7  # fp32 rounding only
+
+
 def test_coarser_global_settings_are_named():
     before = guards.numeric_settings()
     after = dict(before)
