@@ -41,6 +41,7 @@ class _Job:
         self.device_type = device
         self.sandbox = sandbox
         self.problem_path = req["problem_path"]
+        self.footprint = None  # inputs.Footprint, once the problem is loaded
         self.candidate_path = req["candidate_path"]
         # kswarm's own recipes share a warm sandbox; anyone else's candidate gets a fresh one.
         self.trusted = bool(req.get("trusted", False))
@@ -82,6 +83,8 @@ class _Job:
             result = fn()
             self._sync()
             return result
+        except torch.OutOfMemoryError:
+            raise  # whose it is depends on what the candidate holds (out_of_memory)
         except BaseException as e:
             raise ProblemError(f"{self.problem_path}: the reference Model failed in {what}: "
                                f"{describe_exception(e)}")
@@ -122,8 +125,9 @@ class _Job:
         self.problem = inputs_mod.load_problem(self.problem_path, self.req.get("shapes", "full"),
                                                describe_exception)
         init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
-        inputs_mod.check_fits(self.problem, init, self.problem_path, self.req.get("shapes", "full"),
-                              self.device_type, self.device)
+        self.footprint = inputs_mod.check_fits(self.problem, init, self.problem_path,
+                                               self.req.get("shapes", "full"), self.device_type,
+                                               self.device)
         return init
 
     def _build_reference(self, init):
@@ -476,6 +480,27 @@ def close_sandboxes():
     _sandboxes.clear()
 
 
+def out_of_memory(job: _Job, sandbox: SandboxClient, error: BaseException):
+    """The judge's own work ran out of device memory: the candidate's Outcome when its process
+    held far more than its side of the evaluation needs (inputs.memory_blame), else the problem's
+    ProblemError. Never kswarm's failure, and never silently 1x."""
+    cuda = job.device_type == "cuda"
+    free_before = torch.cuda.mem_get_info(job.device)[0] if cuda else 0
+    sandbox.close()  # what the candidate held comes back with its process
+    held = max(0, torch.cuda.mem_get_info(job.device)[0] - free_before) if cuda else 0
+    share = job.footprint.sandbox if job.footprint else 0
+    seen = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if inputs_mod.memory_blame(held, share) == "candidate":
+        return Outcome("runtime_error",
+                       f"the candidate's process held {held / 2**30:.1f} GiB of device memory, "
+                       f"more than twice the {share / 2**30:.1f} GiB its side of the evaluation "
+                       f"needs, and the judge ran out of memory beside it ({seen})")
+    return ProblemError(
+        f"{job.problem_path}: does not fit the {job.device_type} device at "
+        f"these shapes as evaluated: the judge ran out of device memory ({seen}) while the "
+        f"candidate's process held {held / 2**30:.1f} GiB")
+
+
 def evaluate(req: dict, device: str, index: int) -> dict:
     require_device(device)
     place_process((req.get("cpus") or {}).get("others"))
@@ -491,6 +516,11 @@ def evaluate(req: dict, device: str, index: int) -> dict:
         reply = job.reply(result["outcome"], result["message"])
     except Outcome as o:
         reply = job.reply(o.outcome, o.message)
+    except torch.OutOfMemoryError as e:
+        blamed = out_of_memory(job, sandbox, e)
+        if isinstance(blamed, ProblemError):
+            raise blamed from None
+        reply = job.reply(blamed.outcome, blamed.message)
     except ProblemError as e:
         if device_poisoned(device):
             reply = job.reply("runtime_error", "the device failed after the candidate ran; "

@@ -10,6 +10,7 @@ import importlib.util
 import itertools
 import os
 import sys
+import typing
 
 import torch
 
@@ -100,6 +101,15 @@ def _bytes(values) -> int:
     return 0
 
 
+class Footprint(typing.NamedTuple):
+    judge: int  # bytes
+    sandbox: int
+
+    @property
+    def total(self) -> int:
+        return self.judge + self.sandbox
+
+
 def footprint(problem, init: list):
     """Bytes an evaluation holds on its device at least, worked out on the meta device without
     allocating any: the judge keeps the inputs, the weights, the reference's outputs and one
@@ -115,9 +125,16 @@ def footprint(problem, init: list):
     except Exception:
         return None
     state = _bytes(list(model.parameters()) + list(model.buffers()))
-    judge = _bytes(list(values)) + state + 2 * _bytes(outputs)
-    sandbox = 2 * _bytes(list(values)) + state + 2 * _bytes(outputs)
-    return judge + sandbox
+    return Footprint(judge=_bytes(list(values)) + state + 2 * _bytes(outputs),
+                     sandbox=2 * _bytes(list(values)) + state + 2 * _bytes(outputs))
+
+
+def memory_blame(candidate_held: int, candidate_share: int) -> str:
+    """Whose outcome the judge running out of device memory is: the candidate's ("candidate")
+    when its process held more than twice its side's footprint and 2 GiB besides (a model that
+    hoards memory, or a hostile one starving the judge), else the problem's ("problem": too
+    large for this device as evaluated)."""
+    return "candidate" if candidate_held > 2 * candidate_share + (2 << 30) else "problem"
 
 
 def device_bytes(device_type: str, device) -> int:
@@ -130,8 +147,9 @@ def device_bytes(device_type: str, device) -> int:
 _footprints = {}  # (path, its mtime and size, shapes) -> footprint: a meta forward can take 0.5 s
 
 
-def check_fits(problem, init: list, path: str, shapes: str, device_type: str, device) -> None:
-    """Refuses, as the problem's own error, one whose evaluation cannot fit the device."""
+def check_fits(problem, init: list, path: str, shapes: str, device_type: str, device):
+    """Refuses, as the problem's own error, one whose evaluation cannot fit the device; else
+    returns its Footprint (None where it could not be worked out)."""
     try:
         stat = os.stat(path)
         key = (path, stat.st_mtime_ns, stat.st_size, shapes)
@@ -141,12 +159,12 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
     if key is not None:
         _footprints[key] = need
     if need is None:
-        return
+        return None
     have = device_bytes(device_type, device)
-    if need > have:
+    if need.total > have:
         raise ProblemError(
             f"{path}: does not fit the {device_type} device at these shapes: an evaluation holds at "
-            f"least {need / 2**30:.1f} GiB (the reference's and the candidate's inputs, weights "
+            f"least {need.total / 2**30:.1f} GiB (the reference's and the candidate's inputs, weights "
             f"and outputs, with the copies the checks compare), the device has "
             f"{have / 2**30:.1f} GiB")
 

@@ -165,6 +165,33 @@ def test_a_problem_that_cannot_fit_the_device_is_refused_before_anything_is_allo
     assert r["outcome"] == "passed", r["message"]
 
 
+def test_the_judge_running_out_of_memory_is_the_problems_error_when_the_candidate_held_nothing(
+        worker):
+    # The reference's call needs more than the device has left. On the CPU the candidate's
+    # process holds no device memory, so it is the problem's size, not kswarm's failure (it
+    # stopped the run) and not the candidate's outcome; the worker goes on.
+    ask, _, tmp = worker
+    problem = tmp / "greedy.py"
+    problem.write_text(
+        "import torch, torch.nn as nn\n"
+        "class Model(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 12.00 GiB')\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(8)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n")
+    cand = tmp / "c.py"
+    cand.write_text("import torch.nn as nn\nclass ModelNew(nn.Module):\n"
+                    "    def forward(self, x):\n        return x * 2\n")
+    r = ask(evaluate(cand, problem_path=str(problem)))
+    assert r["error"]["kind"] == "problem", r
+    assert "does not fit the cpu device at these shapes as evaluated: the judge ran out of " \
+           "device memory (CUDA out of memory. Tried to allocate 12.00 GiB)" in \
+           r["error"]["message"], r
+    assert ask(evaluate(cand))["outcome"] == "wrong"  # the next job, on the usual problem
+
+
 def test_small_shapes_must_name_module_constants(worker):
     ask, _, tmp = worker
     problem = tmp / "p.py"
