@@ -570,6 +570,9 @@ def probe(req: dict, device: str, index: int) -> dict:
         return {"degenerate": trivial, "work": job.work, "peaks": peaks,
                 "bound_ms": roofline.bound_ms(job.work, peaks), "slack": roofline.SLACK,
                 "eager": eager}
+    except torch.OutOfMemoryError as e:  # no candidate here: the problem's size
+        raise ProblemError(f"{job.problem_path}: does not fit the {job.device_type} device at "
+                           f"these shapes as evaluated: {str(e).splitlines()[0]}") from None
     finally:
         restore_backend_flags(flags)
         inputs_mod.forget_modules("kswarm_problem_")

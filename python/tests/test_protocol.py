@@ -190,6 +190,10 @@ def test_the_judge_running_out_of_memory_is_the_problems_error_when_the_candidat
            "device memory (CUDA out of memory. Tried to allocate 12.00 GiB)" in \
            r["error"]["message"], r
     assert ask(evaluate(cand))["outcome"] == "wrong"  # the next job, on the usual problem
+    r = ask({"protocol": 1, "id": 4, "op": "probe", "seed": 3, "shapes": "small",
+             "tolerance": "seed", "problem_path": str(problem)})  # kswarm problems: no candidate
+    assert r["error"]["kind"] == "problem" and "does not fit the cpu device" in \
+        r["error"]["message"], r
 
 
 def test_small_shapes_must_name_module_constants(worker):
