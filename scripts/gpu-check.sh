@@ -4,7 +4,8 @@
 #     one of them at the large tier's 6.4 GB activation;
 #   - in a warm worker the candidates' outputs reach the judge through CUDA IPC (and a wrong one
 #     is still caught);
-#   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes;
+#   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes,
+#     and so does one that holds the GPU's memory until the judge runs out;
 #   - one problem timed twice in two processes gives minimums within 2% of each other (medians shown);
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
 #     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
@@ -135,6 +136,8 @@ row l1_gelu_no_compile compile_error
 row l1_gelu_crash      crashed
 row l1_gelu_hang       timeout
 row l1_gelu_cuda_oob   runtime_error
+# Alone: it holds the GPU's memory, and the judge beside it runs out (its outcome, not kswarm's).
+check l1_gelu_hog           "$L1" $C/07_gelu/hog.py            runtime_error
 check l1_gelu_cuda          "$L1" $C/07_gelu/cuda.py           passed
 check l1_gelu_triton        "$L1" $C/07_gelu/triton.py         passed
 check l1_gelu_eager         "$L1" $C/07_gelu/eager.py          passed
