@@ -189,6 +189,8 @@ def draw_inputs(problem, seed: int, device: str, path: str, describe, kind: str 
     try:
         with torch.device(device):
             inputs = problem.get_inputs()
+    except torch.OutOfMemoryError:
+        raise  # whose it is depends on what else holds the device (evaluate.out_of_memory)
     except BaseException as e:
         raise ProblemError(f"{path}: get_inputs() failed: {describe(e)}")
     if not isinstance(inputs, (list, tuple)):

@@ -320,6 +320,8 @@ def _handle(sandbox: Sandbox, req: dict):
         return {"ok": True, "outcome": o.outcome, "message": o.message, "poisoned": poisoned}, True
     except ProblemError as e:
         return {"ok": False, "problem": str(e)}, True
+    except torch.OutOfMemoryError as e:  # the sandbox's own work (inputs, copies), not the model's
+        return {"ok": False, "out_of_memory": str(e).splitlines()[0] if str(e) else ""}, True
 
 
 def _preload(device_type: str):

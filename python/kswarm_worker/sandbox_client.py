@@ -26,6 +26,8 @@ import sys
 import tempfile
 import threading
 
+import torch
+
 from . import containment
 from .errors import DeviceError, Outcome, ProblemError
 
@@ -306,6 +308,8 @@ class SandboxClient:
         if not reply.get("ok"):
             if "problem" in reply:
                 raise ProblemError(reply["problem"])
+            if "out_of_memory" in reply:  # judged as the judge's own (evaluate.out_of_memory)
+                raise torch.OutOfMemoryError(f"in the sandbox: {reply['out_of_memory']}")
             raise RuntimeError(f"sandbox: {reply.get('error')}")
         if "outcome" in reply:
             if reply.get("poisoned"):
