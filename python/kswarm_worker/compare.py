@@ -64,6 +64,13 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return True
 
 
+def mean_float64(t: torch.Tensor) -> float:
+    """The mean in float64, a chunk at a time (a whole float64 copy of a 6.4 GB output is not)."""
+    flat = t.detach().reshape(-1)
+    sums = [flat[i:i + _CHUNK].double().sum() for i in range(0, flat.numel(), _CHUNK)]
+    return float(torch.stack(sums).sum()) / flat.numel()
+
+
 def inputs_unchanged(inputs, pristine) -> bool:
     return all(_same(a, b) for a, b in zip(inputs, pristine) if isinstance(a, torch.Tensor))
 

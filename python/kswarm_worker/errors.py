@@ -67,6 +67,13 @@ def trim_build_log(text: str, max_lines: int = 60) -> str:
     return "\n".join(picked + ["[...]"] + tail)
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message up to its first line break (an out-of-memory error's advice
+    follows), or its type where it has none."""
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
 def describe_exception(exc: BaseException, limit: int = 12) -> str:
     """The exception and the end of its traceback, trimmed for an agent to read."""
     if is_build_error(exc):

@@ -12,8 +12,9 @@ import time
 import torch
 
 from . import exchange, flags as findings, inputs as inputs_mod, precision, roofline
-from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs
-from .errors import Outcome, ProblemError, describe_exception, device_poisoned, require_device
+from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs, mean_float64
+from .errors import Outcome, ProblemError, describe_exception, device_poisoned, first_line, \
+    require_device
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
@@ -23,13 +24,6 @@ _sandboxes = {}  # (device type, index, trusted) -> SandboxClient, kept between 
 _CHECKED_TIMED_CALLS = 3  # timed candidate calls, picked at random, whose outputs are checked
 _CHECKED_FASTEST_CALLS = 3  # and its fastest timed calls, on which its speed-up rests
 _TIMING_BLOCKS = 20  # eager and candidate alternate in this many blocks of calls each
-
-
-def _mean(t: torch.Tensor) -> float:
-    """The mean in float64, a chunk at a time (a whole float64 copy of a 6.4 GB output is not)."""
-    flat, step = t.detach().reshape(-1), 1 << 24
-    sums = [flat[i:i + step].double().sum() for i in range(0, flat.numel(), step)]
-    return float(torch.stack(sums).sum()) / flat.numel()
 
 
 class _Job:
@@ -236,7 +230,7 @@ class _Job:
                 ref = self._reference(inputs, what)
             tensors = [x for x in inputs if isinstance(x, torch.Tensor)]
             if constants is None:
-                constants = [_mean(r) if r.numel() and r.is_floating_point() else 0.0
+                constants = [mean_float64(r) if r.numel() and r.is_floating_point() else 0.0
                              for r in ref]
             # Made one at a time, as each is compared: three output-sized guesses alive at once
             # took a 6.4 GB activation's judge past an 80 GB GPU.
@@ -489,7 +483,7 @@ def out_of_memory(job: _Job, sandbox: SandboxClient, error: BaseException):
     sandbox.close()  # what the candidate held comes back with its process
     held = max(0, torch.cuda.mem_get_info(job.device)[0] - free_before) if cuda else 0
     share = job.footprint.sandbox if job.footprint else 0
-    seen = str(error).splitlines()[0] if str(error) else type(error).__name__
+    seen = first_line(error)
     if inputs_mod.memory_blame(held, share) == "candidate":
         return Outcome("runtime_error",
                        f"the candidate's process held {held / 2**30:.1f} GiB of device memory, "
@@ -572,7 +566,7 @@ def probe(req: dict, device: str, index: int) -> dict:
                 "eager": eager}
     except torch.OutOfMemoryError as e:  # no candidate here: the problem's size
         raise ProblemError(f"{job.problem_path}: does not fit the {job.device_type} device at "
-                           f"these shapes as evaluated: {str(e).splitlines()[0]}") from None
+                           f"these shapes as evaluated: {first_line(e)}") from None
     finally:
         restore_backend_flags(flags)
         inputs_mod.forget_modules("kswarm_problem_")

@@ -164,8 +164,8 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
     if need.total > have:
         raise ProblemError(
             f"{path}: does not fit the {device_type} device at these shapes: an evaluation holds at "
-            f"least {need.total / 2**30:.1f} GiB (the reference's and the candidate's inputs, weights "
-            f"and outputs, with the copies the checks compare), the device has "
+            f"least {need.total / 2**30:.1f} GiB (the reference's and the candidate's inputs, "
+            f"weights and outputs, with the copies the checks compare), the device has "
             f"{have / 2**30:.1f} GiB")
 
 

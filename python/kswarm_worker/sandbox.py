@@ -19,8 +19,8 @@ import torch.nn as nn
 from . import buildcache, exchange, guards, inputs as inputs_mod, timing, vec_isa_cache
 from . import flags as findings
 from .compare import flatten_outputs, inputs_unchanged
-from .errors import Outcome, ProblemError, describe_exception, device_poisoned, is_build_error, \
-    is_cuda_failure
+from .errors import Outcome, ProblemError, describe_exception, device_poisoned, first_line, \
+    is_build_error, is_cuda_failure
 from .hello import backend_flags, restore_backend_flags
 from .server import private_protocol, sanitize
 
@@ -321,7 +321,7 @@ def _handle(sandbox: Sandbox, req: dict):
     except ProblemError as e:
         return {"ok": False, "problem": str(e)}, True
     except torch.OutOfMemoryError as e:  # the sandbox's own work (inputs, copies), not the model's
-        return {"ok": False, "out_of_memory": str(e).splitlines()[0] if str(e) else ""}, True
+        return {"ok": False, "out_of_memory": first_line(e)}, True
 
 
 def _preload(device_type: str):
