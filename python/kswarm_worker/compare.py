@@ -104,10 +104,24 @@ def _chunks(a: torch.Tensor, b: torch.Tensor, dtype):
         yield start, x[start:start + _CHUNK].to(dtype), y[start:start + _CHUNK].to(dtype)
 
 
+def _fused(a: torch.Tensor):
+    """fused_compare.fast_stats where it applies (float32 and narrower on CUDA), else None."""
+    if a.device.type != "cuda" or _working_dtype(a.dtype) != torch.float32:
+        return None
+    try:
+        from .fused_compare import fast_stats
+    except ImportError:  # no Triton: the operations below compute the same
+        return None
+    return fast_stats
+
+
 def _fast_stats(a, b, atol, rtol):
     """(largest |a-b|, largest relative error, largest excess over the tolerance), reduced on the
     device with one read back. NaN or Inf anywhere make the first non-finite: the exact pass then
     decides."""
+    fused = _fused(b)
+    if fused is not None:
+        return fused(a, b, atol, rtol)
     parts = []
     for _, x, y in _chunks(a, b, _working_dtype(b.dtype)):
         diff = x.sub(y).abs_()

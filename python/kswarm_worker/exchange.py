@@ -112,10 +112,11 @@ def _mapping(path: str, size: int, create: bool) -> _Mapping:
     return m
 
 
-def write(path: str, tensors, ipc: bool = False) -> list:
-    """Writes the tensors' bytes to `path`, or with `ipc` (every tensor on one CUDA device) to
-    device memory exported for the judge, falling back to the file if the driver refuses;
-    returns the header the reader needs."""
+def destination(path: str, tensors, ipc: bool = False):
+    """Room for the tensors' bytes at `path`, or with `ipc` (every tensor on one CUDA device) in
+    device memory exported for the judge, falling back to the file if the driver refuses:
+    returns the header the reader needs and, per tensor, a view of its room shaped like it (a
+    contiguous one) to copy into. With `ipc`, synchronize the device before the header leaves."""
     header, offset = [], 0
     for t in tensors:
         name = str(t.dtype).removeprefix("torch.")
@@ -123,9 +124,14 @@ def write(path: str, tensors, ipc: bool = False) -> list:
             raise ExchangeError(f"outputs of dtype {t.dtype} are not supported")
         header.append({"dtype": name, "shape": list(t.shape), "offset": offset})
         offset += -(-t.numel() * t.element_size() // _ALIGN) * _ALIGN
+    if offset == 0:
+        with open(path, "wb"):
+            pass
+        return header, [torch.empty(t.shape, dtype=t.dtype) for t in tensors]
     devices = {t.device for t in tensors}
     device = devices.pop() if len(devices) == 1 else None
-    if ipc and offset and device is not None and device.type == "cuda" and \
+    buf = None
+    if ipc and device is not None and device.type == "cuda" and \
             (path in _exported and _exported[path].size >= offset or
              fits_on_device(offset, device)):
         try:
@@ -133,24 +139,22 @@ def write(path: str, tensors, ipc: bool = False) -> list:
         except cuda_ipc.IpcError:
             buf = None
         if buf is not None:
-            _copy_into(buf.tensor, tensors, header)
-            torch.cuda.synchronize(buf.tensor.device)  # the bytes are there before the reply
             for h in header:
                 h["ipc"] = buf.handle
-            return header
-    if offset == 0:
-        with open(path, "wb"):
-            pass
-        return header
-    _copy_into(_mapping(path, offset, create=True).buf, tensors, header)
+    dst = buf.tensor if buf is not None else _mapping(path, offset, create=True).buf
+    views = [dst[h["offset"]:h["offset"] + t.numel() * t.element_size()].view(t.dtype)
+             .view(t.shape) for t, h in zip(tensors, header)]
+    return header, views
+
+
+def write(path: str, tensors, ipc: bool = False) -> list:
+    """Writes the tensors' bytes (see destination); returns the header the reader needs."""
+    header, views = destination(path, tensors, ipc)
+    for v, t in zip(views, tensors):
+        v.copy_(t.detach())
+    if any("ipc" in h for h in header):
+        torch.cuda.synchronize(views[0].device)  # the bytes are there before the reply
     return header
-
-
-def _copy_into(dst: torch.Tensor, tensors, header):
-    for t, h in zip(tensors, header):
-        n = t.numel() * t.element_size()
-        if n:
-            dst[h["offset"]:h["offset"] + n].copy_(t.detach().reshape(-1).view(torch.uint8))
 
 
 def _source(path: str, header: list, device: str):

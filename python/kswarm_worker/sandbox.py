@@ -201,6 +201,21 @@ class Sandbox:
         except exchange.ExchangeError as e:
             raise Outcome("rejected", f"{what}: {e}")
 
+    @staticmethod
+    def _snapshot(outs, path: str, what: str, ipc: bool):
+        """The outputs as the call left them, for the stability check and the judge: copied
+        straight into the exchange's room for them where that is on their device (one copy, not
+        two), else cloned, to be handed over after the check. Returns (header or None, copies)."""
+        try:
+            header, room = exchange.destination(path, outs, ipc=ipc)
+        except exchange.ExchangeError as e:
+            raise Outcome("rejected", f"{what}: {e}")
+        if all(r.device == o.device for r, o in zip(room, outs)):
+            for r, o in zip(room, outs):
+                r.copy_(o.detach())
+            return header, room
+        return None, [o.detach().clone() for o in outs]
+
     def run(self, req: dict) -> dict:
         """One verification trial: outputs go to req["out_path"] for the judge."""
         trial = int(req["trial"])
@@ -211,12 +226,14 @@ class Sandbox:
         inputs = self._draw(int(req["input_seed"]), req.get("dist", "own"))
         pristine = _clone(inputs)
         threads_before = guards.os_threads()
+        ipc = bool(req.get("ipc"))
+
         def snap(out):  # enqueued on the current stream right after the call returns
             outs = self._outputs(out, what)
-            return outs, [o.detach().clone() for o in outs]
+            return (outs, *self._snapshot(outs, req["out_path"], what, ipc))
 
         with torch.no_grad():
-            outs, snapshot = self._step(what, lambda: self.model(*inputs), then=snap)
+            outs, header, snapshot = self._step(what, lambda: self.model(*inputs), then=snap)
         if req.get("check_threads", True):
             started = guards.os_threads() - threads_before
             if started:
@@ -234,8 +251,8 @@ class Sandbox:
                  "aliases": guards.aliases(outs, inputs),
                  "devices": [o.device.type for o in outs],
                  "strides": [list(o.stride()) for o in outs],
-                 "outputs": self._hand_over(snapshot, req["out_path"], what,
-                                            bool(req.get("ipc")))}
+                 "outputs": header if header is not None else
+                 self._hand_over(snapshot, req["out_path"], what, ipc)}
         guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)
         return reply
 

@@ -1,5 +1,8 @@
+import json
 import math
+import os
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -154,3 +157,59 @@ def test_inputs_unchanged_compares_every_chunk_bit_for_bit(monkeypatch):
     assert not inputs_unchanged([y], [x])
     assert inputs_unchanged([torch.arange(11)], [torch.arange(11)])
     assert not inputs_unchanged([torch.arange(11)], [torch.arange(11).flip(0)])
+
+
+_FUSED_CASES = r'''
+import json, math, os, sys
+import torch
+from kswarm_worker import compare, fused_compare
+inf, nan = float("inf"), float("nan")
+g = torch.Generator().manual_seed(1)
+def noisy(n, scale):
+    b = torch.randn(n, generator=g)
+    return b + scale * torch.randn(n, generator=g), b
+cases = {
+    "equal": (torch.arange(10.0), torch.arange(10.0)),
+    "inside, one block": noisy(100, 1e-4),
+    "inside, blocks and a tail": noisy(3 * 4096 + 5, 1e-4),
+    "outside in the tail": noisy(2 * 4096 + 3, 0.0),
+    "NaN in the candidate": (torch.tensor([1.0, nan, 2.0]), torch.tensor([1.0, 1.0, 2.0])),
+    "NaN on both sides": (torch.tensor([1.0, nan]), torch.tensor([1.0, nan])),
+    "Inf on both sides": (torch.tensor([inf, 1.0]), torch.tensor([inf, 1.0])),
+    "Inf against a number": (torch.tensor([inf, 1.0]), torch.tensor([3.0, 1.0])),
+    "difference overflows": (torch.tensor([3e38]), torch.tensor([-3e38])),
+    "zero reference": (torch.tensor([1e-3, 0.0]), torch.tensor([0.0, 0.0])),
+}
+a, b = cases["outside in the tail"]
+a[-1] += 1.0
+out = {}
+for name, (a, b) in cases.items():
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        x, y = a.to(dtype), b.to(dtype)
+        out[f"{name} {dtype}"] = [fused_compare.fast_stats(x, y, 1e-2, 1e-2),
+                                  compare._fast_stats(x, y, 1e-2, 1e-2)]
+print(json.dumps(out))
+'''
+
+
+def test_the_fused_fast_pass_computes_what_the_operations_compute():
+    """The CUDA kernel (fused_compare.py) run by Triton's interpreter on the CPU against the
+    PyTorch operations: the same decision (finite and inside the tolerance, or to the exact
+    pass) and the same errors, on every dtype it serves."""
+    pytest.importorskip("triton")
+    env = dict(os.environ, TRITON_INTERPRET="1", PYTHONPATH="python")
+    proc = subprocess.run([sys.executable, "-c", _FUSED_CASES], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(proc.stdout)
+    assert len(results) == 30
+    decisions = set()
+    for name, (fused, ops) in results.items():
+        passes = [math.isfinite(s[0]) and s[2] <= 0 for s in (fused, ops)]
+        assert passes[0] == passes[1], name
+        decisions.add(passes[0])
+        if math.isfinite(ops[0]):
+            assert fused == pytest.approx(ops, rel=1e-6, abs=1e-6), name
+        else:
+            assert not math.isfinite(fused[0]), name
+    assert decisions == {True, False}
