@@ -12,7 +12,8 @@ import torch
 # resolved at snapshot time. The sandbox adds its own modules' functions.
 _WATCHED = [
     (torch, "allclose"), (torch, "equal"), (torch, "isclose"), (torch, "save"),
-    (torch, "manual_seed"), (torch, "randn"), (torch, "rand"), (torch, "empty"),
+    (torch, "manual_seed"), (torch.random, "default_generator"), (torch.cuda, "manual_seed"),
+    (torch, "randn"), (torch, "rand"), (torch, "empty"),
     (torch.cuda, "synchronize"), (torch.cuda, "Event"), (torch.cuda, "_sleep"),
     (torch.cuda.Event, "record"), (torch.cuda.Event, "elapsed_time"),
     (torch.cuda.Event, "synchronize"), (torch.Tensor, "clone"), (torch.Tensor, "copy_"),

@@ -182,10 +182,22 @@ def _redistribute(t: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Ten
     return v.to(t.dtype)
 
 
+def seed_generators(seed: int, device: str) -> None:
+    """torch.manual_seed for what a draw reaches: the CPU's generator and `device`'s. (Seeding all
+    backends, as torch.manual_seed does, queues a call with its stack trace for each backend not
+    in use: a millisecond of every trial.)"""
+    torch.random.default_generator.manual_seed(seed)
+    d = torch.device(device)
+    if d.type == "cuda":
+        with torch.cuda.device(d):
+            torch.cuda.manual_seed(seed)
+
+
 def draw_inputs(problem, seed: int, device: str, path: str, describe, kind: str = "own") -> list:
-    """get_inputs() after torch.manual_seed(seed), its factory calls on `device`; float tensors
-    then redistributed by `kind` (one of DISTRIBUTIONS) with a generator seeded from `seed`."""
-    torch.manual_seed(seed)
+    """get_inputs() after seeding the generators it reaches (seed_generators), its factory calls
+    on `device`; float tensors then redistributed by `kind` (one of DISTRIBUTIONS) with a
+    generator seeded from `seed`."""
+    seed_generators(seed, device)
     try:
         with torch.device(device):
             inputs = problem.get_inputs()
