@@ -172,13 +172,14 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
 def _redistribute(t: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
     if kind == "own" or not t.is_floating_point() or t.numel() == 0:
         return t
-    nonneg = bool((t >= 0).all())
-    scale = float(t.abs().max().clamp_min(1e-3))
+    lo, hi = torch.stack(torch.aminmax(t)).tolist()  # one pass and one read back
+    nonneg = lo >= 0
+    scale = max(-lo, hi, 1e-3)
     if kind == "uniform":
         u = torch.rand(t.shape, generator=gen, device=t.device, dtype=torch.float32)
-        v = u * scale if nonneg else (2 * u - 1) * scale
+        v = u.mul_(scale) if nonneg else u.mul_(2 * scale).sub_(scale)
     else:  # "shifted": the problem's own draw moved away from zero mean
-        v = t.float() * 0.5 + 0.5 * scale if not nonneg else t.float() * 0.5 + 0.25 * scale
+        v = t.float().mul(0.5).add_(0.25 * scale if nonneg else 0.5 * scale)
     return v.to(t.dtype)
 
 

@@ -1,9 +1,11 @@
-"""Shape sets of the bundled problems (inputs.load_problem) and what an evaluation of each holds
-at its large shapes (inputs.footprint), worked out without allocating."""
+"""Shape sets of the bundled problems (inputs.load_problem), what an evaluation of each holds
+at its large shapes (inputs.footprint), worked out without allocating, and the input
+distributions trials cycle through (inputs.draw_inputs)."""
 import glob
 import os
 
 import pytest
+import torch
 
 from conftest import ROOT
 from kswarm_worker import inputs
@@ -55,3 +57,35 @@ def test_a_shape_set_naming_something_that_is_no_constant_is_the_problems_error(
 def test_the_judge_out_of_memory_is_the_candidates_only_when_it_held_far_more_than_its_share(
         held_gib, share_gib, blamed):
     assert inputs.memory_blame(int(held_gib * 2**30), int(share_gib * 2**30)) == blamed
+
+
+class _Signed:
+    @staticmethod
+    def get_inputs():
+        return [3 * torch.randn(10000), torch.rand(10000), torch.randint(0, 5, (100,)),
+                torch.randn(10000, dtype=torch.bfloat16), 7]
+
+
+@pytest.mark.parametrize("kind, signed_range, nonneg_range, signed_mean", [
+    ("own", None, (0, 1), (-0.1, 0.1)),
+    ("uniform", "scale", (0, 1), (-0.5, 0.5)),  # uniform over [-s, s] or [0, s], s the own max
+    ("shifted", None, None, (0.5, 10)),  # half the own draw plus half (a quarter) of s
+])
+def test_each_distribution_moves_float_inputs_as_documented(kind, signed_range, nonneg_range,
+                                                            signed_mean):
+    a = inputs.draw_inputs(_Signed, 5, "cpu", "p.py", str, kind)
+    b = inputs.draw_inputs(_Signed, 5, "cpu", "p.py", str, kind)
+    assert all(torch.equal(x, y) for x, y in zip(a[:4], b[:4])) and a[4] == 7  # seeded
+    own = inputs.draw_inputs(_Signed, 5, "cpu", "p.py", str, "own")
+    assert torch.equal(a[2], own[2])  # integers are left alone
+    assert a[3].dtype == torch.bfloat16
+    scale = float(own[0].abs().max())
+    if signed_range == "scale":
+        assert float(a[0].min()) >= -scale and float(a[0].max()) <= scale
+        assert float(a[0].min()) < -scale / 2  # both signs, across the range
+    if nonneg_range:
+        assert float(a[1].min()) >= nonneg_range[0] and float(a[1].max()) <= nonneg_range[1]
+    assert signed_mean[0] < float(a[0].mean()) < signed_mean[1]
+    if kind == "shifted":
+        assert torch.allclose(a[0], own[0] * 0.5 + 0.5 * scale)
+        assert torch.allclose(a[1], own[1] * 0.5 + 0.25 * float(own[1].max()))
