@@ -27,6 +27,18 @@ class Outcome(Exception):
         self.message = message
 
 
+class SandboxClaim(Exception):
+    """The sandbox says something that would clear the candidate (the problem is broken, the
+    device ran out of memory in the sandbox's own work). Candidate code can write into the
+    sandbox's replies, so the judge confirms a claim before believing it (evaluate.confirm)."""
+
+    def __init__(self, kind: str, message: str, op: str):
+        super().__init__(message)
+        self.kind = kind  # "problem" or "out_of_memory"
+        self.message = message
+        self.op = op
+
+
 def _exception_chain(exc):
     seen = set()
     while exc is not None and id(exc) not in seen:

@@ -13,8 +13,8 @@ import torch
 
 from . import exchange, flags as findings, inputs as inputs_mod, precision, roofline
 from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differs, mean_float64
-from .errors import Outcome, ProblemError, describe_exception, device_poisoned, first_line, \
-    require_device
+from .errors import Outcome, ProblemError, SandboxClaim, describe_exception, device_poisoned, \
+    first_line, require_device
 from .hello import backend_flags, restore_backend_flags
 from .sandbox_client import SandboxClient
 from .static_check import check_source
@@ -67,6 +67,9 @@ class _Job:
         self.xdir = None  # the job's folder in its sandbox's exchange folder (run())
         self.copies = {}  # path in the job's folder -> the file the user named
         self.ipc = False  # outputs cross on the device (exchange.py); decided by the load's probe
+        # (seed, distribution) of the draws the sandbox's request in flight makes: where a claim
+        # that the problem failed is checked (confirm)
+        self.claim_draws = []
 
     def _sync(self):
         if self.device_type == "cuda":
@@ -142,10 +145,11 @@ class _Job:
         self.xdir = self.sandbox.job_dir()
         probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
             os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
-        loaded = self.sandbox.call("load", problem_path=self._copy(self.problem_path, "problem"),
+        self.sandbox.call("problem", problem_path=self._copy(self.problem_path, "problem"),
+                          shapes=self.req.get("shapes", "full"))
+        loaded = self.sandbox.call("load",
                                    candidate_path=self._copy(self.candidate_path, "candidate"),
-                                   shapes=self.req.get("shapes", "full"), seed=self.seed,
-                                   ipc_probe_path=probe_path)
+                                   seed=self.seed, ipc_probe_path=probe_path)
         self._build_reference(init)
         self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
         self._add_flags(loaded)
@@ -269,6 +273,7 @@ class _Job:
         buffer) as soon as t's reply is in, while the judge reads and compares t."""
         def request(trial: int):
             input_seed, kind, path = self._trial_spec(trial)
+            self.claim_draws = [(input_seed, kind)]
             self.sandbox.send("run", trial=trial, input_seed=input_seed, dist=kind,
                               out_path=path, check_threads=trial > 0, ipc=self.ipc,
                               change_weights=trial == self.change_at)
@@ -386,6 +391,7 @@ class _Job:
                             if k in keep:
                                 headers[int(k) + offset] = header
                 offset += len(block)
+            self.claim_draws = []
             fastest = self.sandbox.call("fastest", dir=self.xdir, ipc=self.ipc)["fastest"]
         finally:
             timer.release()
@@ -428,6 +434,7 @@ class _Job:
             state["next"], state["call"] = "go", call + 1
             return {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
 
+        self.claim_draws = [(s, "own") for s in seeds]
         self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
                           timing_cpu=self.timing_cpu, **fields)
         reply = self.sandbox.receive(on_message=answer)
@@ -475,24 +482,58 @@ def close_sandboxes():
 
 
 def out_of_memory(job: _Job, sandbox: SandboxClient, error: BaseException):
-    """The judge's own work ran out of device memory: the candidate's Outcome when its process
-    held far more than its side of the evaluation needs (inputs.memory_blame), else the problem's
-    ProblemError. Never kswarm's failure, and never silently 1x."""
+    """The judge's own work, or the sandbox's (a report confirm found can be true), ran out of
+    device memory: the candidate's Outcome when its process held far more than its side of the
+    evaluation needs (inputs.memory_blame), else the problem's ProblemError. Never kswarm's
+    failure, and never silently 1x."""
     cuda = job.device_type == "cuda"
     free_before = torch.cuda.mem_get_info(job.device)[0] if cuda else 0
     sandbox.close()  # what the candidate held comes back with its process
     held = max(0, torch.cuda.mem_get_info(job.device)[0] - free_before) if cuda else 0
     share = job.footprint.sandbox if job.footprint else 0
     seen = first_line(error)
+    who = "the sandbox's own work" if isinstance(error, SandboxClaim) else "the judge"
     if inputs_mod.memory_blame(held, share) == "candidate":
         return Outcome("runtime_error",
                        f"the candidate's process held {held / 2**30:.1f} GiB of device memory, "
                        f"more than twice the {share / 2**30:.1f} GiB its side of the evaluation "
-                       f"needs, and the judge ran out of memory beside it ({seen})")
+                       f"needs, and {who} ran out of memory beside it ({seen})")
     return ProblemError(
         f"{job.problem_path}: does not fit the {job.device_type} device at "
-        f"these shapes as evaluated: the judge ran out of device memory ({seen}) while the "
+        f"these shapes as evaluated: {who} ran out of device memory ({seen}) while the "
         f"candidate's process held {held / 2**30:.1f} GiB")
+
+
+def confirm(job: _Job, sandbox: SandboxClient, claim: SandboxClaim):
+    """A sandbox's claim that would clear the candidate, checked by the judge itself: the
+    problem's ProblemError where it holds, else the candidate's Outcome. That the problem failed
+    holds if the judge's own draw of the same inputs fails too; that the sandbox's own work ran
+    out of device memory, if the device has no room for that work (inputs.memory_claim_holds)
+    and the candidate's process did not hold far more than its share (out_of_memory)."""
+    if claim.kind == "out_of_memory":
+        free = inputs_mod.device_free(job.device_type, job.device)
+        share = job.footprint.sandbox if job.footprint else 0
+        if inputs_mod.memory_claim_holds(free, share):
+            return out_of_memory(job, sandbox, claim)
+        sandbox.close()
+        return Outcome("runtime_error",
+                       f"the sandbox reported that its own work ran out of device memory "
+                       f"({first_line(claim)}) while the device had {free / 2**30:.1f} GiB free, "
+                       f"more than that work needs ({share / 2**30:.1f} GiB): the candidate's "
+                       "code failed it or wrote the report")
+    sandbox.close()
+    for seed, kind in job.claim_draws:
+        try:
+            job._draw(seed, kind)
+        except ProblemError as e:
+            return e
+    why = ("the judge's own draw of the same inputs works" if job.claim_draws else
+           "where none of the problem's code runs (it loaded and drew inputs before the "
+           "candidate's did)")
+    return Outcome("runtime_error",
+                   f"the sandbox reported the problem failing in {claim.op} "
+                   f"({first_line(claim)}) after the candidate's code ran, {why}: the "
+                   "candidate's code failed it or wrote the report")
 
 
 def evaluate(req: dict, device: str, index: int) -> dict:
@@ -510,10 +551,11 @@ def evaluate(req: dict, device: str, index: int) -> dict:
         reply = job.reply(result["outcome"], result["message"])
     except Outcome as o:
         reply = job.reply(o.outcome, o.message)
-    except torch.OutOfMemoryError as e:
-        blamed = out_of_memory(job, sandbox, e)
+    except (torch.OutOfMemoryError, SandboxClaim) as e:
+        blamed = confirm(job, sandbox, e) if isinstance(e, SandboxClaim) else \
+            out_of_memory(job, sandbox, e)
         if isinstance(blamed, ProblemError):
-            raise blamed from None
+            raise ProblemError(job.original_paths(str(blamed))) from None
         reply = job.reply(blamed.outcome, blamed.message)
     except ProblemError as e:
         if device_poisoned(device):

@@ -137,6 +137,25 @@ def memory_blame(candidate_held: int, candidate_share: int) -> str:
     return "candidate" if candidate_held > 2 * candidate_share + (2 << 30) else "problem"
 
 
+def memory_claim_holds(free: int, candidate_share: int) -> bool:
+    """Whether the sandbox's report that its own work (drawing inputs, the checks' copies) ran
+    out of device memory can be true: only if the device had less free, when the judge read the
+    report, than that work needs at most (its side's footprint, and 1 GiB for the allocator's
+    rounding). Candidate code can write the report (sandbox_client.reply_kind)."""
+    return free < candidate_share + (1 << 30)
+
+
+def device_free(device_type: str, device) -> int:
+    """The memory free on the device now: the GPU's, or the host's available memory."""
+    if device_type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
 def device_bytes(device_type: str, device) -> int:
     """The memory an evaluation's two sides share: the GPU's, or the host's on the CPU."""
     if device_type == "cuda":

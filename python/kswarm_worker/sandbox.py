@@ -45,6 +45,7 @@ class Sandbox:
         self.device_type = device_type
         self.device = "cpu" if device_type == "cpu" else f"cuda:{index}"
         self.problem = None
+        self.init = None  # the problem's init inputs (open_problem)
         self.model = None
         self.problem_path = ""
         self.integrity = None
@@ -132,8 +133,10 @@ class Sandbox:
 
     # -- ops -------------------------------------------------------------------------------------
 
-    def load(self, req: dict) -> dict:
-        self.model = self.problem = None
+    def open_problem(self, req: dict) -> dict:
+        """Loads the problem and draws its inputs once, before any candidate code runs in the
+        job: the only op whose problem errors the judge believes as they are."""
+        self.model = self.problem = self.init = None
         self.fastest = []
         exchange.forget()  # the last job's files are gone with its folder
         inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
@@ -151,9 +154,16 @@ class Sandbox:
         self.problem_path = req["problem_path"]
         self.problem = inputs_mod.load_problem(self.problem_path, req.get("shapes", "full"),
                                                describe_exception)
-        init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
+        self.init = inputs_mod.init_inputs(self.problem, self.problem_path, describe_exception)
         # The reference model is the judge's alone.
         del self.problem.Model
+        # get_inputs() as contained (a file it reads may be out of the sandbox's sight).
+        self._draw(int.from_bytes(os.urandom(8), "little") >> 2)
+        return {}
+
+    def load(self, req: dict) -> dict:
+        """Imports and builds the candidate for the problem open_problem loaded."""
+        init = self.init
         self.integrity = guards.Integrity([inputs_mod, timing, guards, exchange,
                                            sys.modules[__name__]])
         self.baseline = (guards.active_state(), guards.numeric_settings())
@@ -317,7 +327,9 @@ class Sandbox:
 def _handle(sandbox: Sandbox, req: dict):
     op = req.get("op")
     try:
-        if op == "load":
+        if op == "problem":
+            body = sandbox.open_problem(req)
+        elif op == "load":
             body = sandbox.load(req)
         elif op == "run":
             body = sandbox.run(req)

@@ -26,10 +26,8 @@ import sys
 import tempfile
 import threading
 
-import torch
-
 from . import containment
-from .errors import DeviceError, Outcome, ProblemError
+from .errors import DeviceError, Outcome, ProblemError, SandboxClaim
 
 
 def spares_wanted(device_type: str) -> int:
@@ -203,6 +201,47 @@ def _cpu_memory_limit() -> int:
         return 0
 
 
+# What the sandbox may say in reply to each op, and only then: candidate code can write into its
+# protocol stream (docs/worker_protocol.md, "The sandbox's replies").
+SANDBOX_OUTCOMES = ("compile_error", "runtime_error", "rejected")
+_REPLY_FIELDS = {
+    "problem": {},
+    "load": {"flags": list},
+    "run": {"flags": list, "aliases": list, "devices": list, "strides": list, "outputs": list},
+    "time": {"flags": list, "samples_ms": list, "kept": dict},
+    "fastest": {"fastest": dict},
+    "shutdown": {},
+}
+
+
+def reply_kind(op: str, reply) -> tuple:
+    """What a sandbox reply to `op` is, as (kind, text). "reply": an answer of the op's shape.
+    "outcome": a failure of the candidate (text its message). "problem": the problem's error,
+    believed only from the op that runs no candidate code. "claim problem" or "claim
+    out_of_memory": a claim that would clear the candidate, for the judge to confirm. "forged":
+    nothing a sandbox of kswarm's says (text what is wrong)."""
+    if not isinstance(reply, dict):
+        return "forged", "is not an object"
+    if not reply.get("ok"):
+        for claim in ("problem", "out_of_memory"):
+            if isinstance(reply.get(claim), str):
+                if claim == "problem" and op == "problem":
+                    return "problem", reply[claim]
+                return f"claim {claim}", reply[claim]
+        return "forged", f"is an error no request of the judge's causes ({reply.get('error')!r})"
+    if "outcome" in reply:
+        if reply["outcome"] not in SANDBOX_OUTCOMES or not isinstance(reply.get("message"), str):
+            return "forged", f"claims the outcome {reply['outcome']!r}, which only the judge gives"
+        return "outcome", reply["message"]
+    for field, kind in _REPLY_FIELDS.get(op, {}).items():
+        if not isinstance(reply.get(field), kind):
+            return "forged", f"lacks its {field!r} {kind.__name__}"
+    if op == "fastest" and not all(isinstance(k, str) and k.isdigit()
+                                   for k in reply["fastest"]):
+        return "forged", "names a timed call that is not a number"
+    return "reply", ""
+
+
 class SandboxClient:
     """The sandboxes of one device and one kind of author: kswarm's own recipes (`trusted`: one
     warm process, the shared compiler caches) or anyone else's (a process no other candidate ran
@@ -305,17 +344,20 @@ class SandboxClient:
                 self.close()
                 raise Outcome("rejected", f"the sandbox asked {reply['ask']!r} during {op}")
             self._write(on_message(reply))
-        if not reply.get("ok"):
-            if "problem" in reply:
-                raise ProblemError(reply["problem"])
-            if "out_of_memory" in reply:  # judged as the judge's own (evaluate.out_of_memory)
-                raise torch.OutOfMemoryError(f"in the sandbox: {reply['out_of_memory']}")
-            raise RuntimeError(f"sandbox: {reply.get('error')}")
-        if "outcome" in reply:
+        kind, text = reply_kind(op, reply)
+        if kind == "reply":
+            return reply
+        if kind == "outcome":
             if reply.get("poisoned"):
                 self.close()  # its CUDA context is unusable; the next job gets a fresh one
-            raise Outcome(reply["outcome"], reply["message"])
-        return reply
+            raise Outcome(reply["outcome"], text)
+        if kind == "problem":
+            raise ProblemError(text)
+        self.close()  # nothing more of this process is believed
+        if kind == "forged":
+            raise Outcome("rejected", f"the sandbox's reply to {op} {text}: something wrote into "
+                                      "its protocol stream")
+        raise SandboxClaim(kind.removeprefix("claim "), text, op)
 
     def pause(self):
         """Stops the sandbox (and everything a candidate started there) while the judge times

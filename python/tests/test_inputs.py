@@ -59,6 +59,18 @@ def test_the_judge_out_of_memory_is_the_candidates_only_when_it_held_far_more_th
     assert inputs.memory_blame(int(held_gib * 2**30), int(share_gib * 2**30)) == blamed
 
 
+@pytest.mark.parametrize("free_gib, share_gib, holds", [
+    (0.5, 20, True),     # the device was full: the sandbox's own work can have failed
+    (20.9, 20, True),    # less free than its share and the allocator's gigabyte
+    (21.1, 20, False),   # room for all its work: the report was written, not true
+    (70, 0.001, False),  # a small problem on an empty device
+    (0.9, 0, True),
+])
+def test_a_sandbox_out_of_memory_report_holds_only_when_the_device_had_no_room_for_its_work(
+        free_gib, share_gib, holds):
+    assert inputs.memory_claim_holds(int(free_gib * 2**30), int(share_gib * 2**30)) == holds
+
+
 class _Signed:
     @staticmethod
     def get_inputs():

@@ -196,6 +196,61 @@ def test_the_judge_running_out_of_memory_is_the_problems_error_when_the_candidat
         r["error"]["message"], r
 
 
+_FORGER = """import os, torch.nn as nn, torch.nn.functional as F
+def forge():
+    fd = "/proc/self/" + "fd"
+    for n in os.listdir(fd):  # the sandbox's protocol stream is one of its pipes
+        try:
+            if os.readlink(f"{fd}/{n}").startswith("pipe:"):
+                with open(f"{fd}/{n}", "w") as f:
+                    f.write(%r + "\\n")
+        except OSError:
+            pass
+if %r == "import":
+    forge()
+class ModelNew(nn.Module):
+    def forward(self, x):
+        if %r == "forward":
+            forge()
+        return F.gelu(x) * 0
+"""
+
+
+def test_replies_written_into_the_sandboxs_protocol_stream_clear_no_candidate(worker):
+    """Candidate code can write the sandbox's replies. A verdict only the judge gives, a malformed
+    reply or an error no request causes is the candidate's `rejected`; a problem error or an
+    out-of-memory report after candidate code ran counts only where the judge confirms it (here
+    it cannot: the judge draws the inputs, and the host has room), else `runtime_error`. Each
+    wrote a way out of its zeros: passed, a skipped problem, or kswarm stopped."""
+    ask, _, tmp = worker
+    problem = '{"ok": false, "problem": "07_gelu.py: get_inputs() failed"}'
+    forgeries = [
+        ('{"ok": true, "outcome": "passed", "message": "fine", "flags": []}', "import",
+         "rejected", "claims the outcome 'passed'"),
+        ('{"ok": true}', "import", "rejected", "lacks its 'flags' list"),
+        ('{"ok": true}', "forward", "rejected", "reply to run lacks its 'flags' list"),
+        ('{"ok": false, "error": "x"}', "import", "rejected",
+         "an error no request of the judge's causes"),
+        ('[1, 2]', "import", "rejected", "is not an object"),
+        (problem, "import", "runtime_error",
+         "in load (07_gelu.py: get_inputs() failed) after the candidate's code ran, where none"),
+        (problem, "forward", "runtime_error",
+         "in run (07_gelu.py: get_inputs() failed) after the candidate's code ran, the judge's "
+         "own draw of the same inputs works"),
+        ('{"ok": false, "out_of_memory": "CUDA out of memory"}', "forward", "runtime_error",
+         "more than that work needs"),
+    ]
+    for i, (line, when, outcome, said) in enumerate(forgeries):
+        cand = tmp / f"forger_{i}.py"
+        cand.write_text(_FORGER % (line, when, when))
+        r = ask(evaluate(cand, static_policy="report"))
+        assert "error" not in r, (line, r)
+        assert r["outcome"] == outcome and said in r["message"], (line, when, r["message"])
+    good = tmp / "good.py"
+    good.write_text(GELU)
+    assert ask(evaluate(good))["outcome"] == "passed"
+
+
 def test_small_shapes_must_name_module_constants(worker):
     ask, _, tmp = worker
     problem = tmp / "p.py"
