@@ -18,7 +18,7 @@ import time
 import torch
 
 from kswarm_worker import compare, exchange, guards, inputs as inputs_mod, precision
-from kswarm_worker.errors import describe_exception
+from kswarm_worker.errors import describe_exception, first_line
 
 STEPS = ("s_draw", "s_pristine", "call", "s_snapshot", "s_stable", "s_inputs", "s_write",
          "s_poison", "j_draw", "j_ref", "j_read", "j_compare")
@@ -112,7 +112,7 @@ def main(argv):
         try:
             ms, precision_ms = measure(f, device, args.device, args.shapes, args.repeats)
         except Exception as e:  # one problem's failure is reported, the rest go on
-            print(f"| {name} | {describe_exception(e)[:200]} |", flush=True)
+            print(f"| {name} | {type(e).__name__}: {first_line(e)[:200]} |", flush=True)
             if args.device == "cuda":
                 torch.cuda.empty_cache()
             continue

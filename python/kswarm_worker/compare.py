@@ -50,18 +50,27 @@ def layout_differs(shape, strides, reference: torch.Tensor) -> bool:
                for size, a, b in zip(reference.shape, strides, reference.stride()))
 
 
+def _bits(a: torch.Tensor, b: torch.Tensor):
+    """Both tensors' bytes, flat, as the widest integers that tile both (8 bytes compare several
+    times faster than one at a time)."""
+    x = a.detach().reshape(-1).view(torch.uint8)
+    y = b.detach().reshape(-1).view(torch.uint8)
+    for wide in (torch.int64, torch.int32, torch.int16):
+        size = torch.empty((), dtype=wide).element_size()
+        if x.numel() % size == 0 and all(t.storage_offset() % size == 0 for t in (x, y)):
+            return x.view(wide), y.view(wide)
+    return x, y
+
+
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Bit for bit (so NaNs in place compare equal), a chunk at a time: no full-size temporary."""
+    """Bit for bit (so NaNs in place compare equal), a chunk at a time: no full-size temporary,
+    and one read back for the whole tensor."""
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    x, y = a.detach().reshape(-1), b.detach().reshape(-1)
-    for start in range(0, x.numel(), _CHUNK):
-        xs, ys = x[start:start + _CHUNK], y[start:start + _CHUNK]
-        if xs.is_floating_point() or xs.is_complex():
-            xs, ys = xs.view(torch.uint8), ys.view(torch.uint8)
-        if not torch.equal(xs, ys):
-            return False
-    return True
+    x, y = _bits(a, b)
+    differs = [torch.ne(x[i:i + _CHUNK], y[i:i + _CHUNK]).any()
+               for i in range(0, x.numel(), _CHUNK)]
+    return not differs or not bool(torch.stack(differs).any())
 
 
 def mean_float64(t: torch.Tensor) -> float:

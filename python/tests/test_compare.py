@@ -157,6 +157,21 @@ def test_inputs_unchanged_compares_every_chunk_bit_for_bit(monkeypatch):
     assert not inputs_unchanged([y], [x])
     assert inputs_unchanged([torch.arange(11)], [torch.arange(11)])
     assert not inputs_unchanged([torch.arange(11)], [torch.arange(11).flip(0)])
+    # Compared as the widest integers that tile both: odd byte counts, offsets of views, bool.
+    h = torch.arange(3, dtype=torch.float16)  # 6 bytes
+    assert inputs_unchanged([h], [h.clone()])
+    h2 = h.clone()
+    h2[2] = 5
+    assert not inputs_unchanged([h2], [h])
+    z = torch.arange(13.0)
+    assert inputs_unchanged([z[1:]], [z[1:].clone()])  # 4-byte offset against 0
+    assert not inputs_unchanged([z[1:]], [z[:-1]])
+    b = torch.tensor([True, False, True])
+    assert inputs_unchanged([b], [b.clone()]) and not inputs_unchanged([b], [~b])
+    n1 = torch.tensor([float("nan")] * 9)
+    n2 = n1.clone()
+    n2.view(torch.int32)[8] ^= 1  # another NaN, other bits
+    assert inputs_unchanged([n1], [n1.clone()]) and not inputs_unchanged([n2], [n1])
 
 
 _FUSED_CASES = r'''
