@@ -1,4 +1,5 @@
-"""How a sandbox that ended is reported (sandbox_client.died_message), as a table."""
+"""How a sandbox that ended is reported (sandbox_client.died_message), and what the judge makes
+of a sandbox's reply (sandbox_client.reply_kind), as tables."""
 import signal
 
 import pytest
@@ -23,3 +24,33 @@ def test_a_dead_sandbox_says_how_it_ended_and_what_it_said(code, said, expected)
     assert message.startswith("the candidate took its sandbox process down ")
     assert expected in message, message
     assert message.endswith(said)
+
+
+_RUN = {"ok": True, "flags": [], "aliases": [None], "devices": ["cpu"], "strides": [[1]],
+        "outputs": []}
+
+
+@pytest.mark.parametrize("op,reply,kind", [
+    ("run", _RUN, "reply"),
+    ("problem", {"ok": True}, "reply"),
+    ("load", {"ok": True, "flags": []}, "reply"),
+    ("fastest", {"ok": True, "fastest": {"3": []}}, "reply"),
+    ("run", {"ok": True, "outcome": "runtime_error", "message": "boom"}, "outcome"),
+    ("run", {"ok": True, "outcome": "passed", "message": "fine"}, "forged"),  # the judge's word
+    ("run", {"ok": True, "outcome": "wrong", "message": "x"}, "forged"),
+    ("run", {"ok": True, "outcome": "rejected"}, "forged"),  # no message
+    ("problem", {"ok": False, "problem": "p.py: get_inputs() failed"}, "problem"),
+    ("load", {"ok": False, "problem": "p.py: get_inputs() failed"}, "claim problem"),
+    ("run", {"ok": False, "problem": "p.py: get_inputs() failed"}, "claim problem"),
+    ("run", {"ok": False, "out_of_memory": "CUDA out of memory"}, "claim out_of_memory"),
+    ("problem", {"ok": False, "out_of_memory": "CUDA out of memory"}, "claim out_of_memory"),
+    ("run", {"ok": False, "error": "unknown op"}, "forged"),
+    ("run", {"ok": False, "problem": 3}, "forged"),
+    ("run", [1, 2], "forged"),
+    ("run", {"ok": True}, "forged"),
+    ("run", dict(_RUN, aliases=None), "forged"),
+    ("time", {"ok": True, "flags": [], "samples_ms": [1.0], "kept": []}, "forged"),
+    ("fastest", {"ok": True, "fastest": {"x": []}}, "forged"),
+])
+def test_only_replies_no_candidate_gains_by_writing_are_believed_as_they_are(op, reply, kind):
+    assert sandbox_client.reply_kind(op, reply)[0] == kind
