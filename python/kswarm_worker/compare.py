@@ -56,7 +56,7 @@ def _bits(a: torch.Tensor, b: torch.Tensor):
     x = a.detach().reshape(-1).view(torch.uint8)
     y = b.detach().reshape(-1).view(torch.uint8)
     for wide in (torch.int64, torch.int32, torch.int16):
-        size = torch.empty((), dtype=wide).element_size()
+        size = wide.itemsize
         if x.numel() % size == 0 and all(t.storage_offset() % size == 0 for t in (x, y)):
             return x.view(wide), y.view(wide)
     return x, y

@@ -210,7 +210,6 @@ _REPLY_FIELDS = {
     "run": {"flags": list, "aliases": list, "devices": list, "strides": list, "outputs": list},
     "time": {"flags": list, "samples_ms": list, "kept": dict},
     "fastest": {"fastest": dict},
-    "shutdown": {},
 }
 
 
