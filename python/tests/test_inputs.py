@@ -101,3 +101,16 @@ def test_each_distribution_moves_float_inputs_as_documented(kind, signed_range, 
     if kind == "shifted":
         assert torch.allclose(a[0], own[0] * 0.5 + 0.5 * scale)
         assert torch.allclose(a[1], own[1] * 0.5 + 0.25 * float(own[1].max()))
+
+
+def test_the_generators_a_draw_seeds_are_watched(monkeypatch):
+    """A candidate that swaps the generator seed_generators seeds (so that the draw seeds an
+    object of its own and the inputs come out as it chooses) is named by the integrity check."""
+    from kswarm_worker import guards
+    integrity = guards.Integrity([inputs])
+    monkeypatch.setattr(torch.random, "default_generator", torch.Generator())
+    monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: None)
+    changed = integrity.changed()
+    assert "torch.random.default_generator" in changed and "torch.cuda.manual_seed" in changed
+    monkeypatch.undo()
+    assert integrity.changed() == []
