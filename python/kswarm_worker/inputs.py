@@ -186,6 +186,7 @@ def check_fits(problem, init: list, path: str, shapes: str, device_type: str, de
             f"least {need.total / 2**30:.1f} GiB (the reference's and the candidate's inputs, "
             f"weights and outputs, with the copies the checks compare), the device has "
             f"{have / 2**30:.1f} GiB")
+    return need
 
 
 def _redistribute(t: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:

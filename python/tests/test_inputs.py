@@ -34,6 +34,17 @@ def test_large_shapes_are_the_public_benchmarks_sizes_and_fit_one_h100():
         assert need.total < 75 * 2**30, (path, need)  # an H100 has 80 GB
 
 
+def test_check_fits_returns_the_footprint_that_out_of_memory_blames_by(tmp_path):
+    # It once returned None: every judge out of memory then measured the candidate against a
+    # share of 0 bytes, and an honest candidate beside a large problem was blamed.
+    gelu = os.path.join(ROOT, "problems", "level1", "07_gelu.py")
+    module = inputs.load_problem(gelu, "full", str)
+    init = inputs.init_inputs(module, gelu, str)
+    need = inputs.check_fits(module, init, gelu, "full", "cpu", "cpu")
+    assert need == inputs.footprint(module, init)
+    assert need.sandbox >= 4 * 8192 * 4096 * 4  # inputs twice, the output and its snapshot
+
+
 def test_a_shape_set_naming_something_that_is_no_constant_is_the_problems_error(tmp_path):
     problem = tmp_path / "p.py"
     problem.write_text("import torch, torch.nn as nn\nn = 8\n"
