@@ -14,11 +14,13 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 
 import torch
 
 from kswarm_worker import compare, exchange, guards, inputs as inputs_mod, precision
 from kswarm_worker.errors import describe_exception, first_line
+from kswarm_worker.sandbox_client import _exchange_base
 
 STEPS = ("s_draw", "s_pristine", "call", "s_snapshot", "s_stable", "s_inputs", "s_write",
          "s_poison", "j_draw", "j_ref", "j_read", "j_compare")
@@ -73,7 +75,7 @@ def measure(path, device, device_type, shapes, repeats):
     init = inputs_mod.init_inputs(problem, path, describe_exception)
     torch.manual_seed(0)
     model = problem.Model(*init).to(device)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=_exchange_base()) as tmp:  # where the worker's go
         xfile = os.path.join(tmp, "trial.bin")
         rows = [one_trial(problem, model, device, device_type, path, k, xfile)
                 for k in range(repeats + 1)][1:]  # the first warms caches and allocators
@@ -81,11 +83,13 @@ def measure(path, device, device_type, shapes, repeats):
             inputs = inputs_mod.draw_inputs(problem, 0, device, path, describe_exception)
             ref = compare.flatten_outputs(model(*inputs))
             _, precision_ms = _timed(device_type, lambda: precision.check(model, inputs, ref, ref))
+        mapping = exchange._mappings.get(xfile)
+        pinned = mapping is not None and mapping.pinned
         exchange.forget()
     del model
     if device_type == "cuda":
         torch.cuda.empty_cache()
-    return {s: statistics.median(r[s] for r in rows) for s in STEPS + EXTRA}, precision_ms
+    return {s: statistics.median(r[s] for r in rows) for s in STEPS + EXTRA}, precision_ms, pinned
 
 
 def main(argv):
@@ -102,24 +106,26 @@ def main(argv):
     device = "cuda:0" if args.device == "cuda" else "cpu"
     print(f"device: {torch.cuda.get_device_name(0) if args.device == 'cuda' else 'cpu'}; "
           f"torch {torch.__version__}; shapes {args.shapes}; median of {args.repeats} trials, "
-          "ms per step (s_ sandbox, j_ judge); precision: trial 0's extra check")
-    print("| problem | " + " | ".join(STEPS) + " | sum | sum / (2 x call) | precision | "
+          "ms per step (s_ sandbox, j_ judge); precision: trial 0's extra check; pinned: whether "
+          "the driver pinned the outputs file (s_write, j_read)")
+    print("| problem | " + " | ".join(STEPS) + " | sum | sum / (2 x call) | precision | pinned | "
           + " | ".join(EXTRA) + " |")
-    print("|---|" + "---|" * (len(STEPS) + 3 + len(EXTRA)))
+    print("|---|" + "---|" * (len(STEPS) + 4 + len(EXTRA)))
     totals = []
     for f in files:
         name = os.path.relpath(f)
         try:
-            ms, precision_ms = measure(f, device, args.device, args.shapes, args.repeats)
+            ms, precision_ms, pinned = measure(f, device, args.device, args.shapes, args.repeats)
         except Exception as e:  # one problem's failure is reported, the rest go on
             print(f"| {name} | {type(e).__name__}: {first_line(e)[:200]} |", flush=True)
+            traceback.print_exc(file=sys.stderr)
             if args.device == "cuda":
                 torch.cuda.empty_cache()
             continue
         total = sum(ms[s] for s in STEPS)
         totals.append((total, ms["call"]))
         print(f"| {name} | " + " | ".join(f"{ms[s]:.2f}" for s in STEPS) +
-              f" | {total:.2f} | {total / (2 * ms['call']):.2f} | {precision_ms:.1f} | " +
+              f" | {total:.2f} | {total / (2 * ms['call']):.2f} | {precision_ms:.1f} | {pinned} | " +
               " | ".join(f"{ms[s]:.2f}" for s in EXTRA) + " |", flush=True)
     if totals:
         print(f"\nmedian trial {statistics.median(t for t, _ in totals):.2f} ms, median of "

@@ -3,7 +3,7 @@
 #   - load_inline CUDA candidates (levels 1-3) and Triton candidates pass against their problems,
 #     one of them at the large tier's 6.4 GB activation;
 #   - in a warm worker the candidates' outputs reach the judge through CUDA IPC (and a wrong one
-#     is still caught);
+#     is still caught); without it, through a file the driver pins;
 #   - wrong, non-compiling, crashing, hanging and context-poisoning candidates get their outcomes,
 #     and so does one that holds the GPU's memory until the judge runs out;
 #   - one problem timed twice in two processes gives minimums within 2% of each other (medians shown);
@@ -172,6 +172,27 @@ grep -q "| l1_nvrtc | passed | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
   grep -q "| l1_wrong | wrong | cuda_ipc |" "$OUT_DIR/ipc.txt" &&
   grep -q "| l2_triton | passed | cuda_ipc |" "$OUT_DIR/ipc.txt"
 record outputs_through_cuda_ipc "passed, wrong, passed" "as expected" "see ipc.txt" $?
+
+echo "== the outputs file is pinned for DMA, and a pin the driver refuses leaves PyTorch working"
+PYTHONPATH=python "$KSWARM_PYTHON" - > "$OUT_DIR/pinned.txt" 2>&1 <<'PY'
+import os, tempfile, torch
+from kswarm_worker import cuda_ipc, exchange
+from kswarm_worker.sandbox_client import _exchange_base
+x = torch.arange(1000, device="cuda", dtype=torch.float32)  # 4000 bytes: not whole pages
+path = os.path.join(tempfile.mkdtemp(dir=_exchange_base()), "pinned.bin")  # where the worker's go
+back = exchange.read(path, exchange.write(path, [x, x[:3].to(torch.int8)]), "cuda")
+pinned = exchange._mappings[path].pinned
+refused = not cuda_ipc.host_register(8, 4096, x.device)  # no such host memory
+y = (x * 2).sum().item()  # the first launch after the refusal
+print(f"pinned {pinned}, round trip {torch.equal(back[0], x)}, refusal seen {refused}, "
+      f"next launch {y == 999000.0}, in {os.path.dirname(os.path.dirname(path))}")
+exchange.forget()
+os.remove(path)
+os.rmdir(os.path.dirname(path))
+PY
+cat "$OUT_DIR/pinned.txt"
+grep -q "pinned True, round trip True, refusal seen True, next launch True" "$OUT_DIR/pinned.txt"
+record outputs_file_pinned "pinned, launch ok" "as expected" "see pinned.txt" $?
 
 echo "== the same problem timed in two processes"
 check repeat_a "$L2" $C/01_linear_gelu_scale/cuda.py passed

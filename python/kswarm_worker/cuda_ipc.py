@@ -40,7 +40,10 @@ def _driver():
                            ("cuIpcGetMemHandle", [ctypes.POINTER(_Handle), ctypes.c_uint64]),
                            ("cuIpcOpenMemHandle_v2", [ptr, _Handle, ctypes.c_uint]),
                            ("cuIpcCloseMemHandle", [ctypes.c_uint64]),
-                           ("cuMemGetAddressRange_v2", [ptr, size, ctypes.c_uint64])):
+                           ("cuMemGetAddressRange_v2", [ptr, size, ctypes.c_uint64]),
+                           ("cuMemHostRegister_v2", [ctypes.c_void_p, ctypes.c_size_t,
+                                                     ctypes.c_uint]),
+                           ("cuMemHostUnregister", [ctypes.c_void_p])):
             fn = getattr(lib, name, None)
             if fn is None:
                 raise IpcError(f"the CUDA driver has no {name}")
@@ -62,6 +65,21 @@ def _enter(device: torch.device):
     _check(_driver().cuCtxGetCurrent(ctypes.byref(ctx)), "cuCtxGetCurrent")
     if not ctx.value:
         raise IpcError("no current CUDA context")
+
+
+def host_register(ptr: int, size: int, device: torch.device) -> bool:
+    """Pins host memory for DMA; False where the driver refuses. Through the driver API: the
+    runtime's cudaHostRegister leaves a refusal as the thread's last error, which PyTorch's next
+    kernel launch check then raises as its own ("invalid argument")."""
+    try:
+        _enter(device)
+        return _driver().cuMemHostRegister_v2(ptr, size, 0) == 0
+    except IpcError:
+        return False
+
+
+def host_unregister(ptr: int) -> None:
+    _driver().cuMemHostUnregister(ptr)
 
 
 class _Raw:

@@ -252,6 +252,8 @@ class _Job:
                 if guess is None or compare_outputs(guess, ref, TOLERANCES[self.tolerance]).failure:
                     passes[name] = False
                 del guess
+        del inputs, ref, tensors, tries
+        self._release()
         trivial = [name for name, ok in passes.items() if ok]
         if trivial:
             self.flags.append(findings.flag(
@@ -276,7 +278,7 @@ class _Job:
             self.claim_draws = [(input_seed, kind)]
             self.sandbox.send("run", trial=trial, input_seed=input_seed, dist=kind,
                               out_path=path, check_threads=trial > 0, ipc=self.ipc,
-                              change_weights=trial == self.change_at)
+                              reserve=self._reserve(), change_weights=trial == self.change_at)
 
         try:
             if self.trials:
@@ -311,8 +313,8 @@ class _Job:
         ref = self._reference(inputs, f"trial {trial}")
         if not first:
             reply = self.sandbox.receive()
-        if trial + 1 < self.trials:
-            request(trial + 1)
+            if trial + 1 < self.trials:
+                request(trial + 1)
         cand = self._load_outputs(path, reply.get("outputs"), what)
         self.trials_run = trial + 1
         for i, (dev, alias) in enumerate(zip(reply["devices"], reply["aliases"])):
@@ -343,6 +345,23 @@ class _Job:
             finding = findings.flag(findings.REDUCED_PRECISION, detail) if detail else None
             if finding and finding not in self.flags:
                 self.flags.append(finding)
+            # The float64 run's copies go back to the device before the sandbox's next call
+            # (not beside it: a 6.4 GB input's took an 80 GB device from the candidate).
+            del inputs, ref, cand
+            self._release()
+            if self.trials > 1:
+                request(1)
+
+    def _reserve(self) -> int:
+        """Device bytes the sandbox leaves free for the judge when it decides where to keep
+        outputs (exchange.fits_on_device): the judge's side of the footprint."""
+        return self.footprint.judge if self.footprint and self.device_type == "cuda" else 0
+
+    def _release(self):
+        """Returns the judge's cached device memory to the driver after a step whose temporaries
+        the trials do not reuse, so the sandbox's calls have the room."""
+        if self.device_type == "cuda":
+            torch.cuda.empty_cache()
 
     def _time(self):
         opts = self.timing_opts
@@ -392,7 +411,8 @@ class _Job:
                                 headers[int(k) + offset] = header
                 offset += len(block)
             self.claim_draws = []
-            fastest = self.sandbox.call("fastest", dir=self.xdir, ipc=self.ipc)["fastest"]
+            fastest = self.sandbox.call("fastest", dir=self.xdir, ipc=self.ipc,
+                                        reserve=self._reserve())["fastest"]
         finally:
             timer.release()
         # The random calls and the last (a candidate that changes its answers during timing), and
@@ -436,7 +456,7 @@ class _Job:
 
         self.claim_draws = [(s, "own") for s in seeds]
         self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
-                          timing_cpu=self.timing_cpu, **fields)
+                          reserve=self._reserve(), timing_cpu=self.timing_cpu, **fields)
         reply = self.sandbox.receive(on_message=answer)
         # The block's times are those the sandbox said as each call ended, while the judge's clock
         # ran: a list rewritten afterwards is not believed.

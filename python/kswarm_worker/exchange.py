@@ -41,14 +41,13 @@ class _Mapping:
             os.close(self.fd)
             raise
         self.buf = torch.frombuffer(self.mm, dtype=torch.uint8)
-        self.pinned = False
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            err = torch.cuda.cudart().cudaHostRegister(self.buf.data_ptr(), size, 0)
-            self.pinned = int(err) == 0
+        self.pinned = torch.cuda.is_available() and torch.cuda.is_initialized() and \
+            cuda_ipc.host_register(self.buf.data_ptr(), size,
+                                   torch.device("cuda", torch.cuda.current_device()))
 
     def close(self):
         if self.pinned:
-            torch.cuda.cudart().cudaHostUnregister(self.buf.data_ptr())
+            cuda_ipc.host_unregister(self.buf.data_ptr())
         del self.buf
         try:
             self.mm.close()
@@ -82,13 +81,14 @@ def probe_pattern(seed: int, device) -> torch.Tensor:
     return ((torch.arange(256, dtype=torch.int64) * 7 + seed) % 256).to(torch.uint8).to(device)
 
 
-def fits_on_device(nbytes: int, device) -> bool:
+def fits_on_device(nbytes: int, device, reserve: int = 0) -> bool:
     """Whether one more copy of nbytes leaves the device room for two more of its size (the next
-    call's inputs and outputs): copies that would not are kept in host memory instead, so large
-    outputs kept for the judge cannot take the device's last memory."""
+    call's inputs and outputs) and for `reserve` bytes (what the judge beside this process may
+    still allocate): copies that would not are kept in host memory instead, so large outputs
+    kept for the judge cannot take the device's last memory, the judge's included."""
     free = torch.cuda.mem_get_info(device)[0]
     free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-    return free >= 3 * nbytes + (1 << 30)
+    return free >= 3 * nbytes + reserve + (1 << 30)
 
 
 def _device_buffer(path: str, size: int, device: torch.device) -> cuda_ipc.Exported:
@@ -112,9 +112,10 @@ def _mapping(path: str, size: int, create: bool) -> _Mapping:
     return m
 
 
-def destination(path: str, tensors, ipc: bool = False):
+def destination(path: str, tensors, ipc: bool = False, reserve: int = 0):
     """Room for the tensors' bytes at `path`, or with `ipc` (every tensor on one CUDA device) in
-    device memory exported for the judge, falling back to the file if the driver refuses:
+    device memory exported for the judge where it fits (fits_on_device, with `reserve`), falling
+    back to the file if it does not or the driver refuses:
     returns the header the reader needs and, per tensor, a view of its room shaped like it (a
     contiguous one) to copy into. With `ipc`, synchronize the device before the header leaves."""
     header, offset = [], 0
@@ -133,7 +134,7 @@ def destination(path: str, tensors, ipc: bool = False):
     buf = None
     if ipc and device is not None and device.type == "cuda" and \
             (path in _exported and _exported[path].size >= offset or
-             fits_on_device(offset, device)):
+             fits_on_device(offset, device, reserve)):
         try:
             buf = _device_buffer(path, offset, device)
         except cuda_ipc.IpcError:
@@ -141,15 +142,17 @@ def destination(path: str, tensors, ipc: bool = False):
         if buf is not None:
             for h in header:
                 h["ipc"] = buf.handle
-    dst = buf.tensor if buf is not None else _mapping(path, offset, create=True).buf
+    # Whole pages: the driver pins only page-aligned ranges.
+    pages = -(-offset // mmap.PAGESIZE) * mmap.PAGESIZE
+    dst = buf.tensor if buf is not None else _mapping(path, pages, create=True).buf
     views = [dst[h["offset"]:h["offset"] + t.numel() * t.element_size()].view(t.dtype)
              .view(t.shape) for t, h in zip(tensors, header)]
     return header, views
 
 
-def write(path: str, tensors, ipc: bool = False) -> list:
+def write(path: str, tensors, ipc: bool = False, reserve: int = 0) -> list:
     """Writes the tensors' bytes (see destination); returns the header the reader needs."""
-    header, views = destination(path, tensors, ipc)
+    header, views = destination(path, tensors, ipc, reserve)
     for v, t in zip(views, tensors):
         v.copy_(t.detach())
     if any("ipc" in h for h in header):

@@ -27,11 +27,12 @@ from .server import private_protocol, sanitize
 _STABILITY_WAIT_S = 0.002  # how long an output must stay unchanged after forward() returns
 
 
-def _kept_copy(t: torch.Tensor) -> torch.Tensor:
-    """A copy kept until the judge asks for it: on the device while it has room, else in host
-    memory (a large output's copies would take the device's last memory)."""
+def _kept_copy(t: torch.Tensor, reserve: int) -> torch.Tensor:
+    """A copy kept until the judge asks for it: on the device while it has room (leaving
+    `reserve` bytes to the judge), else in host memory (a large output's copies would take the
+    device's last memory)."""
     if t.device.type == "cuda" and not exchange.fits_on_device(t.numel() * t.element_size(),
-                                                               t.device):
+                                                               t.device, reserve):
         return t.detach().to("cpu")
     return t.detach().clone()
 
@@ -204,20 +205,22 @@ class Sandbox:
         return reply
 
     @staticmethod
-    def _hand_over(outs, path: str, what: str, ipc: bool) -> list:
-        """Writes outputs for the judge (exchange.py); returns their header."""
+    def _hand_over(outs, path: str, what: str, req: dict) -> list:
+        """Writes outputs for the judge (exchange.py, as req's `ipc` and `reserve` say); returns
+        their header."""
         try:
-            return exchange.write(path, outs, ipc=ipc)
+            return exchange.write(path, outs, bool(req.get("ipc")), int(req.get("reserve", 0)))
         except exchange.ExchangeError as e:
             raise Outcome("rejected", f"{what}: {e}")
 
     @staticmethod
-    def _snapshot(outs, path: str, what: str, ipc: bool):
+    def _snapshot(outs, path: str, what: str, req: dict):
         """The outputs as the call left them, for the stability check and the judge: copied
         straight into the exchange's room for them where that is on their device (one copy, not
         two), else cloned, to be handed over after the check. Returns (header or None, copies)."""
         try:
-            header, room = exchange.destination(path, outs, ipc=ipc)
+            header, room = exchange.destination(path, outs, bool(req.get("ipc")),
+                                                int(req.get("reserve", 0)))
         except exchange.ExchangeError as e:
             raise Outcome("rejected", f"{what}: {e}")
         if all(r.device == o.device for r, o in zip(room, outs)):
@@ -236,11 +239,10 @@ class Sandbox:
         inputs = self._draw(int(req["input_seed"]), req.get("dist", "own"))
         pristine = _clone(inputs)
         threads_before = guards.os_threads()
-        ipc = bool(req.get("ipc"))
 
         def snap(out):  # enqueued on the current stream right after the call returns
             outs = self._outputs(out, what)
-            return (outs, *self._snapshot(outs, req["out_path"], what, ipc))
+            return (outs, *self._snapshot(outs, req["out_path"], what, req))
 
         with torch.no_grad():
             outs, header, snapshot = self._step(what, lambda: self.model(*inputs), then=snap)
@@ -262,7 +264,7 @@ class Sandbox:
                  "devices": [o.device.type for o in outs],
                  "strides": [list(o.stride()) for o in outs],
                  "outputs": header if header is not None else
-                 self._hand_over(snapshot, req["out_path"], what, ipc)}
+                 self._hand_over(snapshot, req["out_path"], what, req)}
         guards.poison(outs + [x for x in inputs if isinstance(x, torch.Tensor)] + pristine)
         return reply
 
@@ -277,6 +279,7 @@ class Sandbox:
         kept = {}
         fastest = int(req.get("fastest", 0))
         offset = int(req.get("offset", 0))
+        reserve = int(req.get("reserve", 0))
         if offset == 0:
             self.fastest = []
         timer = timing.Timer(self.device_type, self.device)
@@ -284,10 +287,9 @@ class Sandbox:
         def after(i, out, call_inputs, ms):
             outs = self._outputs(out, f"timed call {i}")
             if i in keep:
-                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}",
-                                               bool(req.get("ipc")))
+                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}", req)
             if fastest and (len(self.fastest) < fastest or ms < self.fastest[-1][0]):
-                self.fastest.append((ms, offset + i, [_kept_copy(o) for o in outs]))
+                self.fastest.append((ms, offset + i, [_kept_copy(o, reserve) for o in outs]))
                 self.fastest.sort(key=lambda kept_call: kept_call[0])
                 del self.fastest[fastest:]
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
@@ -320,7 +322,7 @@ class Sandbox:
         fastest_<call>.bin; returns {call: header}."""
         calls, self.fastest = self.fastest, []
         return {"fastest": {str(i): self._hand_over(outs, f"{req['dir']}/fastest_{i}.bin",
-                                                    f"timed call {i}", bool(req.get("ipc")))
+                                                    f"timed call {i}", req)
                             for _, i, outs in calls}}
 
 

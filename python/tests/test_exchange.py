@@ -1,4 +1,7 @@
 """Outputs handed from the sandbox to the judge: raw bytes plus a header the judge checks."""
+import mmap
+import os
+
 import pytest
 import torch
 
@@ -31,13 +34,37 @@ def test_no_outputs_and_empty_outputs(tmp_path):
     ([{"dtype": "float32", "shape": [-1], "offset": 0}], "malformed"),
     ([{"dtype": "float32", "shape": [4], "offset": 3}], "malformed"),
     ([{"dtype": "float32", "shape": [1 << 40], "offset": 0}], "outside the file"),
-    ([{"dtype": "float32", "shape": [4], "offset": 64}], "outside the file"),
+    ([{"dtype": "float32", "shape": [32], "offset": mmap.PAGESIZE - 64}], "outside the file"),
 ])
 def test_a_malformed_header_is_refused_before_reading(tmp_path, header, why):
     path = str(tmp_path / "x.bin")
     exchange.write(path, [torch.zeros(4)])
     with pytest.raises(exchange.ExchangeError, match=why):
         exchange.read(path, header, "cpu")
+
+
+def test_the_file_is_whole_pages_so_the_driver_can_pin_it(tmp_path):
+    path = str(tmp_path / "x.bin")
+    for n in (1, 100, mmap.PAGESIZE // 4 + 1):
+        exchange.write(path, [torch.zeros(n), torch.zeros(3, dtype=torch.int8)])
+        assert os.path.getsize(path) % mmap.PAGESIZE == 0
+    exchange.forget()
+
+
+@pytest.mark.parametrize("free_gib, cached_gib, reserve_gib, fits", [
+    (10, 0, 0, True),     # 3 x 2 GiB and 1 GiB spare
+    (6.9, 0, 0, False),   # no room for the next call's inputs and outputs beside the copy
+    (5, 2, 0, True),      # what this process's allocator holds unused counts as free
+    (10, 0, 3.5, False),  # the judge beside it may still need 3.5 GiB
+    (10.5, 0, 3.5, True),
+])
+def test_a_copy_stays_on_the_device_only_with_room_left_for_the_judge(
+        monkeypatch, free_gib, cached_gib, reserve_gib, fits):
+    gib = 1 << 30
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda d: (int(free_gib * gib), 80 * gib))
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda d: int(cached_gib * gib))
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda d: 0)
+    assert exchange.fits_on_device(2 * gib, "cuda:0", int(reserve_gib * gib)) is fits
 
 
 def test_a_missing_file_is_refused(tmp_path):
