@@ -86,8 +86,9 @@ def main() -> int:
     ap.add_argument("--kswarm", default=os.path.join(ROOT, "build", "kswarm"))
     ap.add_argument("--shapes", default=None, help="default: small on cpu, full on cuda")
     ap.add_argument("--only", default="", help="comma-separated hack names, or 'none'")
-    ap.add_argument("--honest", default="all", choices=["all", "device"],
-                    help="device: only the honest candidates specific to --device")
+    ap.add_argument("--honest", default="all", choices=["all", "device", "none"],
+                    help="device: only the honest candidates specific to --device; none: no "
+                         "honest candidate")
     ap.add_argument("--jobs", type=int, default=1,
                     help="hacks evaluated side by side (their outcomes do not depend on timing; "
                          "the honest candidates are always evaluated one at a time)")
@@ -124,7 +125,8 @@ def main() -> int:
                 failures.append(f"{name}: {r['outcome']}: {r.get('message', '')[:300]}")
     print("\n| honest candidate | problem | outcome | speedup |\n|---|---|---|---|")
     for problem, candidate, devices in HONEST:
-        if devices != args.device and (devices != "any" or args.honest == "device"):
+        if args.honest == "none" or devices != args.device and (
+                devices != "any" or args.honest == "device"):
             continue
         r = evaluate(args.kswarm, args.device, shapes, problem, candidate, db)
         ok = r["outcome"] == "passed" and not r.get("flags")

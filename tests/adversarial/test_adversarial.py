@@ -1,5 +1,6 @@
-"""CI runs the CPU half of the adversarial suite: every hack is rejected or flagged, every honest
-candidate passes unflagged (run.py's table says which check caught what)."""
+"""CI runs the CPU half of the adversarial suite: every hack is rejected or flagged (run.py's
+table says which check caught what). Its honest candidates are evaluated by the red-team suite
+(redteam/test_redteam.py, after the attacks that try to poison what comes next), not twice."""
 import os
 import subprocess
 import sys
@@ -8,9 +9,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KSWARM = os.environ.get("KSWARM_BIN", os.path.join(ROOT, "build", "kswarm"))
 
 
-def test_every_cpu_hack_is_caught_and_honest_candidates_pass():
+def test_every_cpu_hack_is_caught():
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "adversarial", "run.py"),
-                           "--device", "cpu", "--kswarm", KSWARM, "--jobs", "2"],
+                           "--device", "cpu", "--kswarm", KSWARM, "--jobs", "2",
+                           "--honest", "none"],
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "NOT CAUGHT" not in proc.stdout

@@ -66,9 +66,10 @@ def test_custom_cpp_kernels_pass_and_broken_builds_are_compile_errors(kswarm, st
     good = kswarm.eval_json(prob, candidate(stem, "cpu_cpp"), "--trials", "20")
     assert good["outcome"] == "passed", good["message"]
     assert good["problem"]["level"] == level
-    bad = kswarm.eval_json(prob, candidate(stem, "no_compile"), "--trials", "20")
-    assert bad["outcome"] == "compile_error"
-    assert "error" in bad["message"].lower()
+    if level == 1:  # one failing build is enough (each costs a compile of torch's headers)
+        bad = kswarm.eval_json(prob, candidate(stem, "no_compile"), "--trials", "20")
+        assert bad["outcome"] == "compile_error"
+        assert "error" in bad["message"].lower()
     assert kswarm.eval_json(prob, candidate(stem, "wrong"), "--trials", "20")["outcome"] == "wrong"
 
 
