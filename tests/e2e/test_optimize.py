@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import KSWARM, ROOT
 
 MODELS = os.path.join(ROOT, "models")
@@ -35,6 +37,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.serial  # channels_last must win by the verdict's own timings
 def test_optimize_makes_resnet18_faster_and_its_winners_apply_to_a_fresh_model(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(

@@ -32,6 +32,9 @@ import time
 
 import pytest
 
+# Each evaluation is followed by a look at /tmp, /dev/shm and the process table for what it left.
+pytestmark = pytest.mark.serial
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 KSWARM = os.environ.get("KSWARM_BIN", os.path.join(ROOT, "build", "kswarm"))
