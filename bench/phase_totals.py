@@ -1,6 +1,7 @@
 """Where a sweep's evaluation time went, from its database: per purpose (first evaluations,
-fresh samples) the total of each phase the worker records (load, build, verify, time; prebuild
-where the build pool built ahead), the median verification (all trials) and evaluation, and the
+fresh samples) the total of each phase the worker records (load, build, verify, time, and two
+parts of time: time_between_calls and time_checks; prebuild where the build pool built ahead),
+the median verification (all trials) and evaluation, and the
 median wall time per problem. For the large tier on a GPU:
 
     SWEEP_DB=/tmp/large.db bench/sweep_rate.sh problems -- --device cuda --shapes large

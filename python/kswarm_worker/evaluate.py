@@ -365,6 +365,7 @@ class _Job:
 
     def _time(self):
         opts = self.timing_opts
+        self.phase_ms["time_between_calls"] = 0.0
         warmup = max(1, int(opts.get("warmup_runs", 3)))
         timer = Timer(self.device_type, self.device)
         seed_of = lambda i: self._input_seed(self.trials + i)  # noqa: E731 (timed call i)
@@ -411,6 +412,7 @@ class _Job:
                                 headers[int(k) + offset] = header
                 offset += len(block)
             self.claim_draws = []
+            checks_start = time.perf_counter()
             fastest = self.sandbox.call("fastest", dir=self.xdir, ipc=self.ipc,
                                         reserve=self._reserve())["fastest"]
         finally:
@@ -425,6 +427,7 @@ class _Job:
             cand = self._load_outputs(path, header, what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
+        self.phase_ms["time_checks"] = (time.perf_counter() - checks_start) * 1e3
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),
                        "rounds": rounds}
 
@@ -455,9 +458,11 @@ class _Job:
             return {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
 
         self.claim_draws = [(s, "own") for s in seeds]
+        t0 = time.perf_counter()
         self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
                           reserve=self._reserve(), timing_cpu=self.timing_cpu, **fields)
         reply = self.sandbox.receive(on_message=answer)
+        self.phase_ms["time_between_calls"] += (time.perf_counter() - t0) * 1e3 - sum(outside)
         # The block's times are those the sandbox said as each call ended, while the judge's clock
         # ran: a list rewritten afterwards is not believed.
         if state["call"] != len(seeds) or reply.get("samples_ms") != inside:

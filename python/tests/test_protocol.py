@@ -414,6 +414,9 @@ def test_the_fastest_timed_calls_are_checked(worker):
     honest.write_text(fast_when_wrong.read_text().replace("3 + 3 + 3", "-1"))
     r = ask(evaluate(honest, timing=timing))
     assert r["outcome"] == "passed", r["message"]
+    phases = r["phase_ms"]  # what the checks and the sandbox's work between calls cost
+    assert 0 < phases["time_checks"] < phases["time"], phases
+    assert 0 < phases["time_between_calls"] < phases["time"] - phases["time_checks"], phases
 
 
 def _children(pid: int) -> list:
