@@ -16,6 +16,7 @@ from .compare import TOLERANCES, compare_outputs, flatten_outputs, layout_differ
 from .errors import Outcome, ProblemError, SandboxClaim, describe_exception, device_poisoned, \
     first_line, require_device
 from .hello import backend_flags, restore_backend_flags
+from .kept_calls import KeptCalls
 from .sandbox_client import SandboxClient
 from .static_check import check_source
 from .timing import Timer, judged_ms, pinned, place_process, summarize, time_calls
@@ -364,79 +365,96 @@ class _Job:
             torch.cuda.empty_cache()
 
     def _time(self):
-        opts = self.timing_opts
-        self.phase_ms["time_between_calls"] = 0.0
-        warmup = max(1, int(opts.get("warmup_runs", 3)))
-        timer = Timer(self.device_type, self.device)
+        self.phase_ms["time_between_calls"] = self.phase_ms["time_checks"] = 0.0
+        warmup = max(1, int(self.timing_opts.get("warmup_runs", 3)))
         seed_of = lambda i: self._input_seed(self.trials + i)  # noqa: E731 (timed call i)
+        timer = Timer(self.device_type, self.device)
         try:
-            warm = [seed_of(i) for i in range(warmup)]
-            self.sandbox.pause()
-            try:
-                warm_ref = time_calls(timer, self.reference, self._draw, warm)
-            finally:
-                self.sandbox.resume()
-            warm_cand = self._time_candidate(warm, {})
-            per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
-            rounds = int(min(int(opts.get("max_runs", 100)),
-                             max(int(opts.get("min_runs", 10)),
-                                 float(opts.get("budget_ms", 10000)) // per_round)))
-            # Short blocks, alternating (and alternating which side goes first), on the same fresh
-            # inputs per call: load that changes over time hits both sides alike.
-            seeds = [seed_of(warmup + i) for i in range(rounds)]
-            size = max(1, rounds // _TIMING_BLOCKS)
-            blocks = [seeds[i:i + size] for i in range(0, rounds, size)]
-            checked = set(random.Random(self.seed).sample(range(rounds),
-                                                          min(_CHECKED_TIMED_CALLS, rounds)))
-            checked.add(rounds - 1)
-            ref_ms, cand_ms = [], []
-            headers = {}  # timed call -> header of its outputs file
-            offset = 0
-            for b, block in enumerate(blocks):
-                keep = {str(i - offset): f"{self.xdir}/timed_{i}.bin"
-                        for i in checked if offset <= i < offset + len(block)}
-                for side in (("eager", "candidate") if b % 2 == 0 else
-                             ("candidate", "eager")):
-                    if side == "eager":
-                        self.sandbox.pause()
-                        try:
-                            ref_ms += time_calls(timer, self.reference, self._draw, block)
-                        finally:
-                            self.sandbox.resume()
-                    else:
-                        reply = self._time_candidate(block, dict(keep=keep, offset=offset,
-                                                                 fastest=_CHECKED_FASTEST_CALLS))
-                        cand_ms += reply["samples_ms"]
-                        for k, header in reply.get("kept", {}).items():
-                            if k in keep:
-                                headers[int(k) + offset] = header
-                offset += len(block)
-            self.claim_draws = []
-            checks_start = time.perf_counter()
-            fastest = self.sandbox.call("fastest", dir=self.xdir, ipc=self.ipc,
-                                        reserve=self._reserve())["fastest"]
+            rounds = self._rounds(timer, [seed_of(i) for i in range(warmup)])
+            ref_ms, cand_ms = self._timed_blocks(timer,
+                                                 [seed_of(warmup + i) for i in range(rounds)])
         finally:
             timer.release()
-        # The random calls and the last (a candidate that changes its answers during timing), and
-        # the fastest ones (a candidate fast only when it is wrong: the speed-up is their time).
-        files = {i: (f"{self.xdir}/timed_{i}.bin", headers.get(i)) for i in checked}
-        for k, header in fastest.items():
-            files.setdefault(int(k), (f"{self.xdir}/fastest_{k}.bin", header))
-        for i, (path, header) in sorted(files.items()):
-            what = f"timed call {i} of {rounds}" + ("" if i in checked else ", one of the fastest")
-            cand = self._load_outputs(path, header, what)
-            ref = self._reference(self._draw(seeds[i]), what)
-            self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
-        self.phase_ms["time_checks"] = (time.perf_counter() - checks_start) * 1e3
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),
                        "rounds": rounds}
 
-    def _time_candidate(self, seeds: list, fields: dict) -> dict:
-        """One block of the candidate's timed calls, in lock-step with the sandbox: the judge's
-        clock runs from its go to the sandbox's done, and each call's seed is revealed only with
-        the answer to the previous call's done (the first with the request). Appends each call's
-        milliseconds are what the sandbox said, bounded below by the judge's clock (judged_ms)."""
+    def _rounds(self, timer, warm: list) -> int:
+        """Times the warm-up calls of both sides; returns how many timed calls the budget buys."""
+        opts = self.timing_opts
+        self.sandbox.pause()
+        try:
+            warm_ref = time_calls(timer, self.reference, self._draw, warm)
+        finally:
+            self.sandbox.resume()
+        warm_cand = self._time_candidate(warm)
+        per_round = max(warm_ref[-1] + warm_cand["samples_ms"][-1], 1e-3)
+        return int(min(int(opts.get("max_runs", 100)),
+                       max(int(opts.get("min_runs", 10)),
+                           float(opts.get("budget_ms", 10000)) // per_round)))
+
+    def _timed_blocks(self, timer, seeds: list) -> tuple:
+        """Both sides' timed calls, one per seed, in alternating blocks; each block's checked
+        calls compared after it and the fastest calls at the end. Returns (eager's ms, the
+        candidate's ms)."""
+        rounds = len(seeds)
+        # Short blocks, alternating (and alternating which side goes first), on the same fresh
+        # inputs per call: load that changes over time hits both sides alike.
+        size = max(1, rounds // _TIMING_BLOCKS)
+        blocks = [seeds[i:i + size] for i in range(0, rounds, size)]
+        checked = set(random.Random(self.seed).sample(range(rounds),
+                                                      min(_CHECKED_TIMED_CALLS, rounds)))
+        checked.add(rounds - 1)
+        kept = KeptCalls(checked, _CHECKED_FASTEST_CALLS)
+        fastest = {}  # room -> header of the outputs last written there
+        ref_ms, cand_ms = [], []
+        offset = 0
+        for b, block in enumerate(blocks):
+            kept.new_block()
+            block_checked = []
+            for side in ("eager", "candidate") if b % 2 == 0 else ("candidate", "eager"):
+                if side == "eager":
+                    self.sandbox.pause()
+                    try:
+                        ref_ms += time_calls(timer, self.reference, self._draw, block)
+                    finally:
+                        self.sandbox.resume()
+                    continue
+                reply = self._time_candidate(block, kept, offset)
+                cand_ms += reply["samples_ms"]
+                for room, (i, header) in reply["rooms"].items():
+                    if room.startswith("checked_"):
+                        block_checked.append((i, room, header))
+                    else:
+                        fastest[room] = header
+            # The block's random calls (and the last) now: their rooms serve the next block.
+            self._check_timed_calls(block_checked, seeds, checked)
+            offset += len(block)
+        self.claim_draws = []
+        # The fastest calls (a candidate fast only when it is wrong: the speed-up is their time).
+        self._check_timed_calls([(i, room, fastest[room])
+                                 for i, room in kept.fastest_rooms().items()], seeds, checked)
+        return ref_ms, cand_ms
+
+    def _check_timed_calls(self, calls, seeds: list, checked: set):
+        """Compares the outputs of timed calls, (call, room, header) each, with the reference's on
+        the same inputs."""
+        start = time.perf_counter()
+        for i, room, header in sorted(calls):
+            what = f"timed call {i} of {len(seeds)}" + ("" if i in checked else ", one of the fastest")
+            cand = self._load_outputs(f"{self.xdir}/{room}.bin", header, what)
+            ref = self._reference(self._draw(seeds[i]), what)
+            self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])
+        self.phase_ms["time_checks"] += (time.perf_counter() - start) * 1e3
+
+    def _time_candidate(self, seeds: list, kept: KeptCalls = None, offset: int = 0) -> dict:
+        """One block of the candidate's timed calls (timed calls offset.. of the phase), in
+        lock-step with the sandbox: the judge's clock runs from its go to the sandbox's done, and
+        the answer to done reveals the next call's seed (the first comes with the request) and
+        the room, if `kept` picks one, that the call's outputs go to. The reply's samples_ms are
+        what the sandbox said, bounded below by the judge's clock (judged_ms); its rooms are
+        {room: (timed call, header)}."""
         inside, outside = [], []
+        asked = {}  # call in the block -> room
         state = {"call": 0, "next": "go", "go": None}
 
         def answer(message: dict) -> dict:
@@ -455,12 +473,18 @@ class _Job:
             ms = message.get("ms")
             inside.append(ms if isinstance(ms, float) else float("nan"))
             state["next"], state["call"] = "go", call + 1
-            return {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
+            out = {"seed": seeds[call + 1]} if call + 1 < len(seeds) else {}
+            room = kept.room(offset + call, judged_ms(inside[-1:], outside[-1:])[0]) \
+                if kept is not None else None
+            if room is not None:
+                asked[call] = room
+                out["keep"] = f"{self.xdir}/{room}.bin"
+            return out
 
         self.claim_draws = [(s, "own") for s in seeds]
         t0 = time.perf_counter()
         self.sandbox.send("time", count=len(seeds), seed=seeds[0], ipc=self.ipc,
-                          reserve=self._reserve(), timing_cpu=self.timing_cpu, **fields)
+                          reserve=self._reserve(), timing_cpu=self.timing_cpu)
         reply = self.sandbox.receive(on_message=answer)
         self.phase_ms["time_between_calls"] += (time.perf_counter() - t0) * 1e3 - sum(outside)
         # The block's times are those the sandbox said as each call ended, while the judge's clock
@@ -470,7 +494,9 @@ class _Job:
             raise Outcome("rejected", "the sandbox's timing reply differs from the times it gave "
                                       "call by call")
         self._add_flags(reply)
-        return dict(reply, samples_ms=judged_ms(inside, outside))
+        return dict(reply, samples_ms=judged_ms(inside, outside),
+                    rooms={room: (offset + c, reply["kept"].get(str(c)))  # None: fails its read
+                           for c, room in asked.items()})
 
     def _passed_message(self) -> str:
         b, c = self.timing["baseline"], self.timing["candidate"]

@@ -27,16 +27,6 @@ from .server import private_protocol, sanitize
 _STABILITY_WAIT_S = 0.002  # how long an output must stay unchanged after forward() returns
 
 
-def _kept_copy(t: torch.Tensor, reserve: int) -> torch.Tensor:
-    """A copy kept until the judge asks for it: on the device while it has room (leaving
-    `reserve` bytes to the judge), else in host memory (a large output's copies would take the
-    device's last memory)."""
-    if t.device.type == "cuda" and not exchange.fits_on_device(t.numel() * t.element_size(),
-                                                               t.device, reserve):
-        return t.detach().to("cpu")
-    return t.detach().clone()
-
-
 def _clone(values):
     return [v.clone() if isinstance(v, torch.Tensor) else v for v in values]
 
@@ -50,7 +40,6 @@ class Sandbox:
         self.model = None
         self.problem_path = ""
         self.integrity = None
-        self.fastest = []  # (ms, call, outputs) of the timing phase's fastest calls, fastest first
         self.flags = backend_flags()  # as the process started; restored before every candidate
         capability = ""
         if device_type == "cuda":
@@ -138,7 +127,6 @@ class Sandbox:
         """Loads the problem and draws its inputs once, before any candidate code runs in the
         job: the only op whose problem errors the judge believes as they are."""
         self.model = self.problem = self.init = None
-        self.fastest = []
         exchange.forget()  # the last job's files are gone with its folder
         inputs_mod.forget_modules("kswarm_problem_", "kswarm_candidate_")
         if "torch._dynamo" in sys.modules:
@@ -271,39 +259,29 @@ class Sandbox:
     def time(self, req: dict) -> dict:
         """Times the candidate on req["count"] calls with fresh inputs each, in lock-step with the
         judge: it says go and done around each timed region (the judge's clock), and the answer to
-        done reveals the next call's seed (the first comes with the request). The outputs of the calls in req["keep"] (index -> path) go to files for
-        the judge, every other output is poisoned. Over the blocks of one timing phase
-        (req["offset"] is the block's first call; 0 starts a phase) a copy of the outputs of the
-        req["fastest"] fastest calls is kept for the fastest op."""
-        keep = {int(k): v for k, v in req.get("keep", {}).items()}
+        done reveals the next call's seed (the first comes with the request) and, as `keep`, the
+        path that this call's outputs go to for the judge; every other output is poisoned."""
         kept = {}
-        fastest = int(req.get("fastest", 0))
-        offset = int(req.get("offset", 0))
-        reserve = int(req.get("reserve", 0))
-        if offset == 0:
-            self.fastest = []
         timer = timing.Timer(self.device_type, self.device)
+        revealed = {"seed": int(req["seed"]), "keep": None}
 
         def after(i, out, call_inputs, ms):
             outs = self._outputs(out, f"timed call {i}")
-            if i in keep:
-                kept[str(i)] = self._hand_over(outs, keep[i], f"timed call {i}", req)
-            if fastest and (len(self.fastest) < fastest or ms < self.fastest[-1][0]):
-                self.fastest.append((ms, offset + i, [_kept_copy(o, reserve) for o in outs]))
-                self.fastest.sort(key=lambda kept_call: kept_call[0])
-                del self.fastest[fastest:]
+            path, revealed["keep"] = revealed["keep"], None
+            if path:
+                kept[str(i)] = self._hand_over(outs, path, f"timed call {i}", req)
             guards.poison(outs + [x for x in call_inputs if isinstance(x, torch.Tensor)])
 
         cpu = req.get("timing_cpu") if self.device_type == "cuda" else None
         timer_check = lambda: [f"Timer.{m}" for m in guards.shadowed(timer)]  # noqa: E731
-        revealed = {"seed": int(req["seed"])}
 
         def seeds():
             for _ in range(int(req["count"])):
                 yield int(revealed["seed"])
 
         def done(i, ms):
-            revealed["seed"] = self.ask("done", call=i, ms=ms).get("seed", 0)
+            answer = self.ask("done", call=i, ms=ms)
+            revealed["seed"], revealed["keep"] = answer.get("seed", 0), answer.get("keep")
 
         try:
             with torch.no_grad(), timing.pinned(cpu):
@@ -317,14 +295,6 @@ class Sandbox:
             timer.release()
         return {"samples_ms": samples, "kept": kept, "flags": self.state_flags()}
 
-    def hand_over_fastest(self, req: dict) -> dict:
-        """The outputs of the timing phase's fastest calls (see time), each to req["dir"] as
-        fastest_<call>.bin; returns {call: header}."""
-        calls, self.fastest = self.fastest, []
-        return {"fastest": {str(i): self._hand_over(outs, f"{req['dir']}/fastest_{i}.bin",
-                                                    f"timed call {i}", req)
-                            for _, i, outs in calls}}
-
 
 def _handle(sandbox: Sandbox, req: dict):
     op = req.get("op")
@@ -337,8 +307,6 @@ def _handle(sandbox: Sandbox, req: dict):
             body = sandbox.run(req)
         elif op == "time":
             body = sandbox.time(req)
-        elif op == "fastest":
-            body = sandbox.hand_over_fastest(req)
         elif op == "shutdown":
             return {"ok": True}, False
         else:

@@ -34,7 +34,6 @@ _RUN = {"ok": True, "flags": [], "aliases": [None], "devices": ["cpu"], "strides
     ("run", _RUN, "reply"),
     ("problem", {"ok": True}, "reply"),
     ("load", {"ok": True, "flags": []}, "reply"),
-    ("fastest", {"ok": True, "fastest": {"3": []}}, "reply"),
     ("run", {"ok": True, "outcome": "runtime_error", "message": "boom"}, "outcome"),
     ("run", {"ok": True, "outcome": "passed", "message": "fine"}, "forged"),  # the judge's word
     ("run", {"ok": True, "outcome": "wrong", "message": "x"}, "forged"),
@@ -49,8 +48,8 @@ _RUN = {"ok": True, "flags": [], "aliases": [None], "devices": ["cpu"], "strides
     ("run", [1, 2], "forged"),
     ("run", {"ok": True}, "forged"),
     ("run", dict(_RUN, aliases=None), "forged"),
+    ("time", {"ok": True, "flags": [], "samples_ms": [1.0], "kept": {"0": []}}, "reply"),
     ("time", {"ok": True, "flags": [], "samples_ms": [1.0], "kept": []}, "forged"),
-    ("fastest", {"ok": True, "fastest": {"x": []}}, "forged"),
 ])
 def test_only_replies_no_candidate_gains_by_writing_are_believed_as_they_are(op, reply, kind):
     assert sandbox_client.reply_kind(op, reply)[0] == kind
