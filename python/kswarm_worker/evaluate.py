@@ -370,9 +370,10 @@ class _Job:
         seed_of = lambda i: self._input_seed(self.trials + i)  # noqa: E731 (timed call i)
         timer = Timer(self.device_type, self.device)
         try:
-            rounds = self._rounds(timer, [seed_of(i) for i in range(warmup)])
-            ref_ms, cand_ms = self._timed_blocks(timer,
-                                                 [seed_of(warmup + i) for i in range(rounds)])
+            with self.sandbox.spares_held():
+                rounds = self._rounds(timer, [seed_of(i) for i in range(warmup)])
+                ref_ms, cand_ms = self._timed_blocks(
+                    timer, [seed_of(warmup + i) for i in range(rounds)])
         finally:
             timer.release()
         self.timing = {"baseline": summarize(ref_ms), "candidate": summarize(cand_ms),

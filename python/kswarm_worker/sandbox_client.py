@@ -17,6 +17,7 @@ the worker may use, since the worker compiles a candidate only while verifying i
 nothing (a cold torch.compile of 11_tiny_unet on 2 cores: 9.6 s against 14.9 s in-process)."""
 
 import collections
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from . import containment
 from .errors import DeviceError, Outcome, ProblemError, SandboxClaim
@@ -80,6 +82,19 @@ def process_tree(pid: int) -> list:
     return tree
 
 
+_STOP_WAIT_S = 0.1
+_STOPPED = ("T", "t", "Z", "X", "")  # stopped, traced, ended, or gone
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (/proc/PID/stat), "" for one that is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
 class _Process:
     """One sandbox process and the folder it exchanges outputs through (the only place of the
     host it may write, beside its private /tmp)."""
@@ -121,16 +136,30 @@ class _Process:
         return self.proc.poll() is None
 
     def signal(self, sig):
-        """Sends `sig` to the whole process tree, twice over for processes started meanwhile."""
+        """Sends `sig` to the whole process tree, again to processes started meanwhile (a parent
+        may fork just before its stop) until a pass finds none."""
         seen = set()
-        for _ in range(2):
-            for pid in process_tree(self.proc.pid):
-                if pid not in seen:
-                    seen.add(pid)
-                    try:
-                        os.kill(pid, sig)
-                    except ProcessLookupError:
-                        pass
+        for _ in range(10):
+            new = [pid for pid in process_tree(self.proc.pid) if pid not in seen]
+            if not new:
+                break
+            for pid in new:
+                seen.add(pid)
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def stop(self):
+        """SIGSTOP to the whole tree until every process in it is stopped, for at most 0.1 s: a
+        child forked as its parent stopped shows up in the tree only a moment later."""
+        deadline = time.monotonic() + _STOP_WAIT_S
+        while True:
+            self.signal(signal.SIGSTOP)
+            if all(_state(pid) in _STOPPED for pid in process_tree(self.proc.pid)) or \
+                    time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
 
     def kill(self):
         if self.alive():
@@ -358,11 +387,26 @@ class SandboxClient:
         """Stops the sandbox (and everything a candidate started there) while the judge times
         eager."""
         if self.proc is not None and self.proc.alive():
-            self.proc.signal(signal.SIGSTOP)
+            self.proc.stop()
 
     def resume(self):
         if self.proc is not None and self.proc.alive():
             self.proc.signal(signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def spares_held(self):
+        """Stops the spares for the block: one still starting (importing torch on another core)
+        slowed a torch.compile candidate's timed calls by 20-50% through the host's shared caches
+        (bench/results/2026-12-01-h200-torch-compile-host-time.md, part 3)."""
+        held = [s for s in self.spares if s.alive()]
+        for spare in held:
+            spare.stop()
+        try:
+            yield
+        finally:
+            for spare in held:
+                if spare.alive():
+                    spare.signal(signal.SIGCONT)
 
     def close(self):
         self.in_flight.clear()

@@ -1,6 +1,7 @@
 """How a sandbox that ended is reported (sandbox_client.died_message), and what the judge makes
-of a sandbox's reply (sandbox_client.reply_kind), as tables."""
+of a sandbox's reply (sandbox_client.reply_kind), as tables; spares held while a job is timed."""
 import signal
+import time
 
 import pytest
 
@@ -53,3 +54,24 @@ _RUN = {"ok": True, "flags": [], "aliases": [None], "devices": ["cpu"], "strides
 ])
 def test_only_replies_no_candidate_gains_by_writing_are_believed_as_they_are(op, reply, kind):
     assert sandbox_client.reply_kind(op, reply)[0] == kind
+
+
+def _states(pid: int) -> set:
+    return {sandbox_client._state(p) for p in sandbox_client.process_tree(pid)} - {""}
+
+
+def test_spares_are_stopped_while_a_job_is_timed(monkeypatch):
+    # A spare still starting slows a timed call's host side; the judge holds them for the phase.
+    monkeypatch.setenv("KSWARM_SPARE_SANDBOX", "1")
+    client = sandbox_client.SandboxClient("cpu", 0)
+    try:
+        client.prepare_spare()
+        spare = client.spares[0].proc.pid
+        with client.spares_held():  # while the spare starts: bubblewrap forks as it stops
+            assert _states(spare) == {"T"}
+            time.sleep(0.2)
+            assert _states(spare) == {"T"}  # nothing started after
+        assert "T" not in _states(spare)
+        assert client.spares[0].alive()
+    finally:
+        client.shutdown()
