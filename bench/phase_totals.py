@@ -1,6 +1,7 @@
 """Where a sweep's evaluation time went, from its database: per purpose (first evaluations,
 fresh samples) the total of each phase the worker records (load, build, verify, time, and two
-parts of time: time_between_calls and time_checks; prebuild where the build pool built ahead),
+parts of time, time_between_calls and time_checks, and two of build, build_sandbox and
+build_candidate; prebuild where the build pool built ahead),
 the median verification (all trials) and evaluation, and the
 median wall time per problem. For the large tier on a GPU:
 

@@ -146,11 +146,15 @@ class _Job:
         self.xdir = self.sandbox.job_dir()
         probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
             os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
+        t1 = time.perf_counter()
         self.sandbox.call("problem", problem_path=self._copy(self.problem_path, "problem"),
                           shapes=self.req.get("shapes", "full"))
+        t2 = time.perf_counter()
         loaded = self.sandbox.call("load",
                                    candidate_path=self._copy(self.candidate_path, "candidate"),
                                    seed=self.seed, ipc_probe_path=probe_path)
+        self.phase_ms["build_sandbox"] = (t2 - t1) * 1e3
+        self.phase_ms["build_candidate"] = (time.perf_counter() - t2) * 1e3
         self._build_reference(init)
         self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
         self._add_flags(loaded)

@@ -417,6 +417,8 @@ def test_the_fastest_timed_calls_are_checked(worker):
     phases = r["phase_ms"]  # what the checks and the sandbox's work between calls cost
     assert 0 < phases["time_checks"] < phases["time"], phases
     assert 0 < phases["time_between_calls"] < phases["time"] - phases["time_checks"], phases
+    assert 0 < phases["build_sandbox"] and 0 < phases["build_candidate"], phases
+    assert phases["build_sandbox"] + phases["build_candidate"] < phases["build"], phases
 
 
 def _children(pid: int) -> list:
