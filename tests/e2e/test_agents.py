@@ -190,3 +190,40 @@ def test_compiled_outputs_keep_the_layout_eager_gives(tmp_path):
     # eager's fused attention gives (576, 64, 1)), which the layout check rightly fails.
     _, result = written_and_evaluated(tmp_path, "torch_compile", VIT_LAYER)
     assert result["outcome"] == "passed", result
+
+
+CONV2D = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.conv(x)).mean(dim=(2, 3)))
+
+
+def get_inputs():
+    return [torch.randn(2, 3, 16, 16)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+def test_frozen_weights_are_compiled_again_when_they_change(tmp_path):
+    # Freezing folds the weights into the compiled code as constants that no guard watches; the
+    # drop-in check changes them halfway through the trials, and a candidate that kept its first
+    # compile is wrong from there on.
+    source, result = written_and_evaluated(tmp_path, "torch_compile_freezing", CONV2D)
+    assert result["outcome"] == "passed", result
+    stale = tmp_path / "stale.py"
+    stale.write_text(source.replace("_ks_weights_key(self._ks_sources) != self._ks_key", "False"))
+    assert stale.read_text() != source
+    result = Kswarm(tmp_path / "k.db").eval_json(str(tmp_path / "problem.py"), str(stale),
+                                                 "--trials", "3")
+    assert result["outcome"] == "wrong", result

@@ -15,7 +15,7 @@ struct Recipe {
   BuiltinInfo info;
   const char* init;
   const char* forward;
-  const char* helpers = "";  // extra helper code this recipe needs
+  std::string helpers = "";  // extra helper code this recipe needs
 };
 
 // Folds inference-mode batch norms that directly follow a convolution into the convolution.
@@ -90,7 +90,10 @@ def _ks_fold_batchnorm(model):
     gm.graph.eliminate_dead_code()
     gm.recompile()
     return gm, sources
+)py";
 
+// Whether weights changed since a copy was derived from them (folded, frozen into compiled code).
+constexpr const char* kWeightsKeyHelpers = R"py(
 
 # Any module, parameter or buffer (re)assigned anywhere in the process bumps this: a folded copy
 # made before is then out of date. In-place changes show in the source tensors' versions.
@@ -161,7 +164,29 @@ const std::vector<Recipe>& Recipes() {
        "        ref = Model.__new__(Model)\n"
        "        ref.__dict__ = self.__dict__\n"
        "        return ref\n",
-       kFoldHelpers},
+       std::string(kFoldHelpers) + kWeightsKeyHelpers},
+      {{"torch_compile_freezing",
+        "torch.compile with Inductor's weight freezing (weights folded in as constants; on the "
+        "CPU, oneDNN's prepacked convolutions), compiled again whenever the weights change",
+        false, true, false},
+       "        self.__dict__[\"_ks_frozen\"] = None  # compiled at the first inference call\n",
+       "        if _ks_torch.is_grad_enabled():\n"
+       "            return Model.forward(self, *args)  # gradients reach the module's own weights\n"
+       "        stale = self._ks_frozen is None or \\\n"
+       "            _ks_weights_key(self._ks_sources) != self._ks_key\n"
+       "        if stale:  # frozen weights are constants the compiled code does not guard\n"
+       "            _ks_torch.compiler.reset()\n"
+       "            self.__dict__.update(\n"
+       "                _ks_frozen=_ks_torch.compile(lambda *a: Model.forward(self, *a)),\n"
+       "                _ks_sources=list(_ks_torch.nn.Module.parameters(self)) +\n"
+       "                list(_ks_torch.nn.Module.buffers(self)))\n"
+       "        with _ks_inductor_config.patch(freezing=True):\n"
+       "            out = self._ks_frozen(*args)\n"
+       "        if stale:  # after compiling, which registers modules of its own\n"
+       "            self.__dict__[\"_ks_key\"] = _ks_weights_key(self._ks_sources)\n"
+       "        return _ks_eager_layout(self, args, out)\n",
+       std::string("\nimport torch._inductor.config as _ks_inductor_config\n") +
+           kWeightsKeyHelpers},
       {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
         false, true},
        "",
