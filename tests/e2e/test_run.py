@@ -222,6 +222,7 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path):
     assert "nope" in proc.stderr
 
 
+@pytest.mark.serial  # the hand-written attempt must win by the verdict's own timings
 def test_exported_winners_are_drop_in_replacements(tmp_path):
     # The replayed attempts: a wrong one first, then the one that skips the waste; GELU has no
     # recorded candidate and keeps eager unless torch.compile wins it.
