@@ -427,7 +427,7 @@ class _Job:
                 reply = self._time_candidate(block, kept, offset)
                 cand_ms += reply["samples_ms"]
                 for room, (i, header) in reply["rooms"].items():
-                    if room.startswith("checked_"):
+                    if i in checked:
                         block_checked.append((i, room, header))
                     else:
                         fastest[room] = header
@@ -445,7 +445,8 @@ class _Job:
         the same inputs."""
         start = time.perf_counter()
         for i, room, header in sorted(calls):
-            what = f"timed call {i} of {len(seeds)}" + ("" if i in checked else ", one of the fastest")
+            what = f"timed call {i} of {len(seeds)}" + \
+                ("" if i in checked else ", one of the fastest")
             cand = self._load_outputs(f"{self.xdir}/{room}.bin", header, what)
             ref = self._reference(self._draw(seeds[i]), what)
             self._compare(cand, ref, what + " (outputs re-checked after timing)", seeds[i])

@@ -395,9 +395,10 @@ class SandboxClient:
 
     @contextlib.contextmanager
     def spares_held(self):
-        """Stops the spares for the block: one still starting (importing torch on another core)
-        slowed a torch.compile candidate's timed calls by 20-50% through the host's shared caches
-        (bench/results/2026-12-01-h200-torch-compile-host-time.md, part 3)."""
+        """Stops the spares while the block runs (the timing phase): one still starting
+        (importing torch on another core) slowed a torch.compile candidate's timed calls by 20-50%
+        through the host's shared caches (bench/results/2026-12-01-h200-torch-compile-host-time.md,
+        part 3)."""
         held = [s for s in self.spares if s.alive()]
         for spare in held:
             spare.stop()
