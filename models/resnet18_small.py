@@ -1,5 +1,5 @@
 """torchvision's ResNet-18 with random weights at a CPU-sized input (1 x 3 x 64 x 64): the model
-the tests optimize end to end."""
+scripts/gpu-check.sh optimizes end to end."""
 import torch
 import torchvision
 
