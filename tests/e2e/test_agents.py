@@ -1,5 +1,6 @@
 """kswarm agents: the built-in agents listed, and the candidate one of them writes for a problem,
 the same file `kswarm run` evaluates."""
+import json
 import os
 import sqlite3
 import subprocess
@@ -215,15 +216,85 @@ def get_init_inputs():
 '''
 
 
+def stale_variant(tmp_path, source):
+    """The candidate that keeps what it derived from the first weights it saw, and its eval."""
+    stale = tmp_path / "stale.py"
+    stale.write_text(source.replace(
+        "self.watch and _ks_weights_key(self.sources) != self.key", "False"))
+    assert stale.read_text() != source
+    return Kswarm(tmp_path / "k.db").eval_json(str(tmp_path / "problem.py"), str(stale),
+                                               "--trials", "3")
+
+
 def test_frozen_weights_are_compiled_again_when_they_change(tmp_path):
     # Freezing folds the weights into the compiled code as constants that no guard watches; the
     # drop-in check changes them halfway through the trials, and a candidate that kept its first
     # compile is wrong from there on.
     source, result = written_and_evaluated(tmp_path, "torch_compile_freezing", CONV2D)
     assert result["outcome"] == "passed", result
-    stale = tmp_path / "stale.py"
-    stale.write_text(source.replace("_ks_weights_key(self._ks_sources) != self._ks_key", "False"))
-    assert stale.read_text() != source
-    result = Kswarm(tmp_path / "k.db").eval_json(str(tmp_path / "problem.py"), str(stale),
-                                                 "--trials", "3")
-    assert result["outcome"] == "wrong", result
+    assert stale_variant(tmp_path, source)["outcome"] == "wrong"
+
+
+# Its batch norm is functional, in inference form, as the harness leaves a Model in training
+# mode: folding applies there (a BatchNorm2d module in training mode is left as it is).
+CONV2D_BN = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.register_buffer("mean", torch.randn(8) * 0.1)
+        self.register_buffer("var", torch.rand(8) + 0.5)
+        self.weight = nn.Parameter(torch.rand(8) + 0.5)
+        self.bias = nn.Parameter(torch.randn(8) * 0.1)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        y = F.batch_norm(self.conv(x), self.mean, self.var, self.weight, self.bias,
+                         training=False, momentum=0.0, eps=1e-5)
+        return self.head(torch.relu(y).mean(dim=(2, 3)))
+
+
+def get_inputs():
+    return [torch.randn(2, 3, 16, 16)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+def test_batch_norms_fold_under_the_harness_and_fold_again_when_the_weights_change(tmp_path):
+    source, result = written_and_evaluated(tmp_path, "fold_batchnorm", CONV2D_BN)
+    assert result["outcome"] == "passed", result
+    # Wrong once the drop-in check changes the weights: so the fold did happen.
+    assert stale_variant(tmp_path, source)["outcome"] == "wrong"
+
+
+def test_a_combination_of_every_cpu_ingredient_passes_the_checks(tmp_path):
+    source, result = written_and_evaluated(
+        tmp_path, "channels_last+fold_batchnorm+torch_compile_freezing", CONV2D_BN)
+    assert "# kswarm recipe: channels_last+fold_batchnorm+torch_compile_freezing" in source
+    assert result["outcome"] == "passed", result
+
+
+def test_the_recipe_search_reads_its_attempts_back_and_stops_at_its_budget(tmp_path):
+    problem = tmp_path / "01_conv_bn.py"
+    problem.write_text(CONV2D_BN)
+    db = tmp_path / "k.db"
+    proc = subprocess.run([KSWARM, "run", str(problem), "--agents", "recipe_search",
+                           "--recipe-budget", "0.5", "--device", "cpu", "--trials", "3",
+                           "--db", str(db)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "agent_error" not in proc.stderr, proc.stderr[-3000:]
+    c = sqlite3.connect(db)
+    # Its first step took more than the budget: the second proposal read that back and stopped.
+    sources = [s for (s,) in c.execute("SELECT k.source FROM candidates k JOIN evaluations e "
+                                       "ON e.candidate_id = k.id WHERE k.generator = "
+                                       "'recipe_search' AND e.purpose = 'candidate'")]
+    assert len(sources) == 1 and "# kswarm recipe: channels_last\n" in sources[0]
+    (plan,) = c.execute("SELECT config_json FROM runs").fetchone()
+    assert json.loads(plan)["recipe_budget_s"] == 0.5

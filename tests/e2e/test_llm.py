@@ -24,6 +24,13 @@ def reply(text, tokens_in, tokens_out):
     return {"api": "openai", "text": text, "tokens_in": tokens_in, "tokens_out": tokens_out}
 
 
+def wasteful_suite(tmp_path):
+    suite = tmp_path / "level1"
+    suite.mkdir()
+    (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
+    return suite
+
+
 def test_a_scripted_conversation_reaches_a_correct_faster_candidate(tmp_path, fake_server):
     broken = "class ModelNew(Model):\n    def forward(self, x)\n        return x\n"
     wrong = wasteful_candidate("x * self.w.mean()")
@@ -35,9 +42,7 @@ def test_a_scripted_conversation_reaches_a_correct_faster_candidate(tmp_path, fa
         reply(f"Fixed the syntax:\n```python\n{wrong}```", 1500, 300),
         reply(f"```python\n{right}```\nNow it sums the weights.", 2000, 400),
     ])
-    suite = tmp_path / "level1"
-    suite.mkdir()
-    (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
+    suite = wasteful_suite(tmp_path)
     config = tmp_path / "kswarm.toml"
     config.write_text(f"""
 [[models]]
@@ -101,9 +106,7 @@ attempts = 3
 
 def test_a_dead_endpoint_is_reported_and_the_run_finishes(tmp_path, fake_server):
     port, _ = fake_server([{"status": 503, "error_type": "unavailable", "message": "down"}] * 3)
-    suite = tmp_path / "level1"
-    suite.mkdir()
-    (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
+    suite = wasteful_suite(tmp_path)
     config = tmp_path / "kswarm.toml"
     config.write_text(f"""
 [[models]]
@@ -151,3 +154,24 @@ base_url = "http://127.0.0.1:{port}/v1"
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("good") and " ok " in lines[0] and "12 tokens in" in lines[0]
     assert lines[1].startswith("bad-key") and "FAIL" in lines[1] and "HTTP 401" in lines[1]
+
+
+# A built-in's candidates run as kswarm's own recipes (shared compiler caches), so a model, whose
+# candidates are hostile, may not take a built-in's name, listed or a combination of recipes.
+@pytest.mark.parametrize("name", ["channels_last", "fold_batchnorm+torch_compile"])
+def test_a_model_named_like_a_builtin_agent_is_refused(tmp_path, name):
+    suite = wasteful_suite(tmp_path)
+    config = tmp_path / "kswarm.toml"
+    config.write_text(f"""
+[[models]]
+name = "{name}"
+api = "anthropic"
+model = "m"
+base_url = "http://127.0.0.1:9/v1"
+""")
+    proc = subprocess.run([KSWARM, "run", str(suite), "--config", str(config), "--agents",
+                           "torch_compile", "--device", "cpu", "--shapes", "small",
+                           "--db", str(tmp_path / "k.db")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert f"model '{name}' has the name of another agent" in proc.stderr

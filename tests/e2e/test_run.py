@@ -299,3 +299,17 @@ def test_agents_come_from_the_config_file_unless_flags_say_otherwise(tmp_path):
     config.write_text('[run]\nprecision = "fp8"\n')
     bad = run(db, str(suite), "--config", str(config))
     assert bad.returncode == 2 and "precision" in bad.stderr
+
+
+def test_a_replayed_generator_named_like_a_builtin_agent_is_refused(tmp_path):
+    # Its candidates would run as kswarm's own recipes (shared compiler caches).
+    suite = tmp_path / "level1"
+    suite.mkdir()
+    (suite / "90_wasteful_scale.py").write_text(WASTEFUL)
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text(json.dumps({"problem": "90_wasteful_scale", "level": 1,
+                                    "generator": "torch_compile+channels_last",
+                                    "code": "class ModelNew: pass\n"}) + "\n")
+    proc = run(tmp_path / "k.db", str(suite), "--replay", str(recorded), timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "generator 'torch_compile+channels_last' is the name of a built-in agent" in proc.stderr

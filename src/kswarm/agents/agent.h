@@ -40,6 +40,7 @@ struct Attempt {
   std::string message;
   std::optional<double> speedup;
   std::string profile;  // hints from profiling this attempt (profile configurations), or ""
+  double seconds = 0;   // the evaluation's wall time, builds included
 };
 
 // What an agent is given beyond the problem and its own attempts (the seed's context

@@ -1,9 +1,12 @@
 #include "kswarm/agents/builtin_agents.h"
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
+
+#include "kswarm/agents/recipe_search.h"
 
 namespace kswarm::agents {
 namespace {
@@ -16,6 +19,9 @@ struct Recipe {
   const char* init;
   const char* forward;
   std::string helpers = "";  // extra helper code this recipe needs
+  // An ingredient of combinations: its candidate is the combination of it alone, and init,
+  // forward and helpers are unused.
+  std::optional<Ingredients> ingredient = std::nullopt;
 };
 
 // Folds inference-mode batch norms that directly follow a convolution into the convolution.
@@ -113,6 +119,62 @@ def _ks_weights_key(sources):
     return _ks_registrations[0], [(id(t), t._version) for t in sources]
 )py";
 
+// A combination of recipes in one candidate (recipe_search, and agents named "a+b"): the weights
+// in channels-last, batch norms folded into convolutions, the forward compiled (with freezing).
+constexpr const char* kCombinationHelpers = R"py(
+import torch._inductor.config as _ks_inductor_config
+
+
+def _ks_as_model(module):
+    """The same module seen as the reference class, so tracing runs Model.forward."""
+    ref = Model.__new__(Model)
+    ref.__dict__ = module.__dict__
+    return ref
+
+
+class _KsCombination:
+    """Runs Model.forward for `module` the way the combination says, where no gradient is
+    recorded. Batch norms in training mode are left as they are (their batch's statistics)."""
+
+    def __init__(self, module, channels_last, fold_batchnorm, compile):
+        self.channels_last, self.fold, self.compile = channels_last, fold_batchnorm, compile
+        # Folded copies and frozen constants are derived from the weights: made again when
+        # they change. Plain compiled code reads the weights as inputs.
+        self.watch = fold_batchnorm or compile == "freezing"
+        self.fn, self.sources, self.key = None, [], None
+        if channels_last:
+            module._apply(_ks_layout)  # each weight in its rank's channels-last layout
+
+    def __call__(self, module, args):
+        if _ks_torch.is_grad_enabled():  # gradients reach the module's own weights
+            out = Model.forward(module, *args)
+            return _ks_contiguous(out) if self.channels_last else out
+        stale = self.fn is None or (self.watch and _ks_weights_key(self.sources) != self.key)
+        if stale:
+            self.fn, self.sources = self._make(module)
+        inputs = _ks_channels_last(args) if self.channels_last else args
+        with (_ks_inductor_config.patch(freezing=True) if self.compile == "freezing"
+              else contextlib.nullcontext()):
+            out = self.fn(*inputs)
+        if stale:  # after the first call, which compiles and registers modules of its own
+            self.key = _ks_weights_key(self.sources)
+        return _ks_contiguous(out) if self.channels_last else _ks_eager_layout(module, args, out)
+
+    def _make(self, module):
+        if self.fold:
+            fn, sources = _ks_fold_batchnorm(_ks_as_model(module))
+        else:
+            fn = lambda *a: Model.forward(module, *a)
+            sources = list(_ks_torch.nn.Module.parameters(module)) + \
+                list(_ks_torch.nn.Module.buffers(module))
+        if self.compile != "none":
+            # A fresh compile: the lambda's code is shared between instances, and frozen
+            # constants are not guarded.
+            _ks_torch.compiler.reset()
+            fn = _ks_torch.compile(fn)
+        return fn, sources
+)py";
+
 const std::vector<Recipe>& Recipes() {
   static const std::vector<Recipe> recipes = {
       // torch.compile of the problem's own forward function, called with the module: a
@@ -140,8 +202,7 @@ const std::vector<Recipe>& Recipes() {
        "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
        "            return Model.forward(self, *args)\n"},
       {{"channels_last", "channels-last memory format for convolution models", false, true, false},
-       "        self._apply(_ks_layout)  # each weight in its rank's channels-last layout\n",
-       "        return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
+       "", "", "", Ingredients{.channels_last = true}},
       {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
         true, false},
        "        self._apply(_ks_layout)  # each weight in its rank's channels-last layout\n",
@@ -151,42 +212,12 @@ const std::vector<Recipe>& Recipes() {
         "inference batch norms folded into the preceding convolution (fp32), folded again "
         "whenever the weights change",
         false, true, false, true},
-       "        self.__dict__[\"_ks_folded\"] = None  # folded at the first inference call\n",
-       "        if self.training or _ks_torch.is_grad_enabled():\n"
-       "            return Model.forward(self, *args)  # gradients reach the module's own weights\n"
-       "        if self._ks_folded is None or _ks_weights_key(self._ks_sources) != self._ks_key:\n"
-       "            folded, sources = _ks_fold_batchnorm(self._ks_reference())\n"
-       "            self.__dict__.update(_ks_folded=folded, _ks_sources=sources,\n"
-       "                                 _ks_key=_ks_weights_key(sources))\n"
-       "        return self._ks_folded(*args)\n\n"
-       "    def _ks_reference(self):\n"
-       "        # The same module seen as the reference class, so tracing runs Model.forward.\n"
-       "        ref = Model.__new__(Model)\n"
-       "        ref.__dict__ = self.__dict__\n"
-       "        return ref\n",
-       std::string(kFoldHelpers) + kWeightsKeyHelpers},
+       "", "", "", Ingredients{.fold_batchnorm = true}},
       {{"torch_compile_freezing",
         "torch.compile with Inductor's weight freezing (weights folded in as constants; on the "
         "CPU, oneDNN's prepacked convolutions), compiled again whenever the weights change",
         false, true, false},
-       "        self.__dict__[\"_ks_frozen\"] = None  # compiled at the first inference call\n",
-       "        if _ks_torch.is_grad_enabled():\n"
-       "            return Model.forward(self, *args)  # gradients reach the module's own weights\n"
-       "        stale = self._ks_frozen is None or \\\n"
-       "            _ks_weights_key(self._ks_sources) != self._ks_key\n"
-       "        if stale:  # frozen weights are constants the compiled code does not guard\n"
-       "            _ks_torch.compiler.reset()\n"
-       "            self.__dict__.update(\n"
-       "                _ks_frozen=_ks_torch.compile(lambda *a: Model.forward(self, *a)),\n"
-       "                _ks_sources=list(_ks_torch.nn.Module.parameters(self)) +\n"
-       "                list(_ks_torch.nn.Module.buffers(self)))\n"
-       "        with _ks_inductor_config.patch(freezing=True):\n"
-       "            out = self._ks_frozen(*args)\n"
-       "        if stale:  # after compiling, which registers modules of its own\n"
-       "            self.__dict__[\"_ks_key\"] = _ks_weights_key(self._ks_sources)\n"
-       "        return _ks_eager_layout(self, args, out)\n",
-       std::string("\nimport torch._inductor.config as _ks_inductor_config\n") +
-           kWeightsKeyHelpers},
+       "", "", "", Ingredients{.compile = CompileMode::kFreezing}},
       {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
         false, true},
        "",
@@ -321,14 +352,69 @@ class _KsGraph:
         return _ks_clone(static_out)
 )py";
 
-bool HasBatchNorm(const std::string& source) {
-  static const std::regex kBatchNorm(R"(\b(BatchNorm[123]d|batch_norm)\b)");
-  return std::regex_search(source, kBatchNorm);
+// A candidate file: the problem's source unchanged, then the helpers and ModelNew.
+std::string CandidateSource(const std::string& agent, const std::string& description,
+                            const ProblemView& problem, const std::string& helpers,
+                            const std::string& init, const std::string& forward) {
+  return fmt::format(
+      "# kswarm built-in agent '{}': {}.\n"
+      "# The reference problem ({}) follows unchanged; ModelNew builds the same Model and\n"
+      "# changes only how it runs.\n"
+      "{}{}\n"
+      "# ---- kswarm built-in agent '{}' ----\n"
+      "{}{}\n\n"
+      "class ModelNew(Model):\n"
+      "    def __init__(self, *args, **kwargs):\n"
+      "        super().__init__(*args, **kwargs)\n"
+      "{}\n"
+      "    def forward(self, *args):\n"
+      "{}",
+      agent, description, problem.name, problem.source,
+      problem.source.empty() || problem.source.back() == '\n' ? "" : "\n", agent, kHelpers,
+      helpers, init, forward);
 }
 
-bool HasConvolution(const std::string& source) {
-  static const std::regex kConv(R"(\b(Conv[123]d|ConvTranspose[123]d|conv[123]d|conv_transpose[123]d)\b)");
-  return std::regex_search(source, kConv);
+// The line a combination's candidate names it by; the search reads its own attempts back by it.
+constexpr const char* kRecipeLine = "# kswarm recipe: ";
+
+std::optional<Ingredients> RecipeOf(const std::string& source) {
+  size_t at = source.rfind(std::string("\n") + kRecipeLine);
+  if (at == std::string::npos) return std::nullopt;
+  at += 1 + std::string(kRecipeLine).size();
+  return ParseIngredients(source.substr(at, source.find('\n', at) - at));
+}
+
+std::string CombinationSource(const std::string& agent, const std::string& description,
+                              const Ingredients& recipe, const ProblemView& problem) {
+  const char* compile = recipe.compile == CompileMode::kNone      ? "none"
+                        : recipe.compile == CompileMode::kDefault ? "default"
+                                                                  : "freezing";
+  std::string name = IngredientsName(recipe);
+  std::string init = fmt::format(
+      "        self.__dict__[\"_ks_combination\"] = _KsCombination(\n"
+      "            self, channels_last={}, fold_batchnorm={}, compile=\"{}\")\n",
+      recipe.channels_last ? "True" : "False", recipe.fold_batchnorm ? "True" : "False",
+      compile);
+  return CandidateSource(agent, description, problem,
+                         fmt::format("\n{}{}\n{}{}{}", kRecipeLine, name, kFoldHelpers,
+                                     kWeightsKeyHelpers, kCombinationHelpers),
+                         init, "        return self._ks_combination(self, args)\n");
+}
+
+// What a combination needs of a problem: what each of its ingredients needs.
+BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) {
+  BuiltinInfo info{name, "the recipes " + name + " in one candidate"};
+  info.convolution_only = recipe.channels_last || recipe.fold_batchnorm ||
+                          recipe.compile == CompileMode::kFreezing;
+  info.batchnorm_only = recipe.fold_batchnorm;
+  return info;
+}
+
+bool Applies(const BuiltinInfo& info, const AgentRequest& request) {
+  ProblemTraits traits = TraitsOf(request.problem.source);
+  return !(info.cuda_only && request.device.type != "cuda") &&
+         !(info.convolution_only && !traits.convolution) &&
+         !(info.batchnorm_only && !traits.batch_norm) && !(info.weights_only && !traits.weights);
 }
 
 class BuiltinAgent : public Agent {
@@ -339,36 +425,63 @@ class BuiltinAgent : public Agent {
 
   Result<std::optional<Proposal>> Propose(const AgentRequest& request) override {
     if (!request.history.empty()) return std::optional<Proposal>();  // one attempt is all
-    if (recipe_.info.cuda_only && request.device.type != "cuda") return std::optional<Proposal>();
-    if (recipe_.info.convolution_only && !HasConvolution(request.problem.source)) {
-      return std::optional<Proposal>();
-    }
-    if (recipe_.info.batchnorm_only && !HasBatchNorm(request.problem.source)) {
-      return std::optional<Proposal>();
-    }
+    if (!Applies(recipe_.info, request)) return std::optional<Proposal>();
     Proposal p;
-    p.source = fmt::format(
-        "# kswarm built-in agent '{}': {}.\n"
-        "# The reference problem ({}) follows unchanged; ModelNew builds the same Model and\n"
-        "# changes only how it runs.\n"
-        "{}{}\n"
-        "# ---- kswarm built-in agent '{}' ----\n"
-        "{}{}\n\n"
-        "class ModelNew(Model):\n"
-        "    def __init__(self, *args, **kwargs):\n"
-        "        super().__init__(*args, **kwargs)\n"
-        "{}\n"
-        "    def forward(self, *args):\n"
-        "{}",
-        recipe_.info.name, recipe_.info.description, request.problem.name,
-        request.problem.source,
-        request.problem.source.empty() || request.problem.source.back() == '\n' ? "" : "\n",
-        recipe_.info.name, kHelpers, recipe_.helpers, recipe_.init, recipe_.forward);
+    p.source = recipe_.ingredient
+                   ? CombinationSource(name(), recipe_.info.description, *recipe_.ingredient,
+                                       request.problem)
+                   : CandidateSource(name(), recipe_.info.description, request.problem,
+                                     recipe_.helpers, recipe_.init, recipe_.forward);
     return std::optional<Proposal>(std::move(p));
   }
 
  private:
   const Recipe& recipe_;
+};
+
+// A fixed combination, named by its ingredients ("channels_last+torch_compile").
+class CombinationAgent : public Agent {
+ public:
+  explicit CombinationAgent(const Ingredients& recipe)
+      : recipe_(recipe), info_(CombinationInfo(IngredientsName(recipe), recipe)) {}
+  std::string name() const override { return info_.name; }
+
+  Result<std::optional<Proposal>> Propose(const AgentRequest& request) override {
+    if (!request.history.empty() || !Applies(info_, request)) return std::optional<Proposal>();
+    return std::optional<Proposal>(Proposal{
+        CombinationSource(name(), info_.description, recipe_, request.problem), std::nullopt});
+  }
+
+ private:
+  Ingredients recipe_;
+  BuiltinInfo info_;
+};
+
+// Walks NextRecipe over the problem, an attempt per combination, within a time budget.
+class RecipeSearchAgent : public Agent {
+ public:
+  explicit RecipeSearchAgent(double budget_s) : budget_s_(budget_s) {}
+  std::string name() const override { return kRecipeSearchAgent; }
+  int max_attempts() const override { return kMaxSearchSteps; }
+
+  Result<std::optional<Proposal>> Propose(const AgentRequest& request) override {
+    std::vector<SearchStep> steps;
+    for (const Attempt& a : request.history) {
+      auto recipe = RecipeOf(a.source);
+      if (!recipe) return Error(StatusCode::kInternal, "a recipe_search attempt names no recipe");
+      steps.push_back({*recipe, a.outcome == core::Outcome::kPassed, a.speedup, a.seconds});
+    }
+    auto next = NextRecipe(TraitsOf(request.problem.source), steps, budget_s_);
+    if (!next) return std::optional<Proposal>();
+    return std::optional<Proposal>(
+        Proposal{CombinationSource(name(), "the recipes " + IngredientsName(*next) +
+                                               " in one candidate (recipe search)",
+                                   *next, request.problem),
+                 std::nullopt});
+  }
+
+ private:
+  double budget_s_;
 };
 
 }  // namespace
@@ -377,9 +490,25 @@ const std::vector<BuiltinInfo>& BuiltinAgents() {
   static const std::vector<BuiltinInfo> infos = [] {
     std::vector<BuiltinInfo> out;
     for (const Recipe& r : Recipes()) out.push_back(r.info);
+    BuiltinInfo search{kRecipeSearchAgent,
+                       "combinations of channels_last, fold_batchnorm, torch_compile and "
+                       "torch_compile_freezing, cheapest first, each kept when faster, within "
+                       "--recipe-budget seconds of evaluation per problem"};
+    search.weights_only = true;
+    out.push_back(search);
     return out;
   }();
   return infos;
+}
+
+std::optional<BuiltinInfo> BuiltinInfoOf(const std::string& agent_name) {
+  for (const BuiltinInfo& info : BuiltinAgents()) {
+    if (info.name == agent_name) return info;
+  }
+  if (agent_name.find('+') == std::string::npos) return std::nullopt;
+  auto recipe = ParseIngredients(agent_name);
+  if (!recipe) return std::nullopt;
+  return CombinationInfo(IngredientsName(*recipe), *recipe);
 }
 
 bool IsReducedPrecision(const std::string& agent_name) {
@@ -390,9 +519,7 @@ bool IsReducedPrecision(const std::string& agent_name) {
 }
 
 bool IsBuiltinAgent(const std::string& agent_name) {
-  const auto& infos = BuiltinAgents();
-  return std::any_of(infos.begin(), infos.end(),
-                     [&](const BuiltinInfo& info) { return info.name == agent_name; });
+  return BuiltinInfoOf(agent_name).has_value();
 }
 
 std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
@@ -400,7 +527,7 @@ std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
   // channels_last_cudnn_benchmark kept 10 problems, cuda_graph 5, torch_compile 2 and
   // torch_compile_cudagraphs none, at the cost of a compile per problem; it stays available.
   // fold_batchnorm proposes only for convolutions followed by inference batch norms, so it costs
-  // nothing elsewhere (on the CPU it kept 02_resnet_basic_block at 1.18x).
+  // nothing elsewhere.
   if (device_type == "cuda") {
     return {"torch_compile", "cuda_graph", "channels_last_cudnn_benchmark", "fold_batchnorm"};
   }
@@ -408,9 +535,26 @@ std::vector<std::string> DefaultBuiltinNames(const std::string& device_type) {
 }
 
 Result<std::vector<std::unique_ptr<Agent>>> MakeBuiltinAgents(
-    const std::vector<std::string>& names, bool allow_reduced_precision) {
+    const std::vector<std::string>& names, bool allow_reduced_precision,
+    const BuiltinOptions& options) {
   std::vector<std::unique_ptr<Agent>> agents;
   for (const std::string& name : names) {
+    if (name == kRecipeSearchAgent) {
+      agents.push_back(std::make_unique<RecipeSearchAgent>(options.recipe_budget_s));
+      continue;
+    }
+    if (name.find('+') != std::string::npos) {
+      auto recipe = ParseIngredients(name);
+      if (!recipe) {
+        return Error(StatusCode::kInvalidArgument,
+                     fmt::format("unknown combination '{}' (one or more of channels_last, "
+                                 "fold_batchnorm, and torch_compile or torch_compile_freezing, "
+                                 "joined by '+')",
+                                 name));
+      }
+      agents.push_back(std::make_unique<CombinationAgent>(*recipe));
+      continue;
+    }
     auto it = std::find_if(Recipes().begin(), Recipes().end(),
                            [&](const Recipe& r) { return r.info.name == name; });
     if (it == Recipes().end()) {

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kswarm/agents/recipe_search.h"
+
 namespace kswarm::agents {
 namespace {
 
@@ -116,6 +118,66 @@ TEST(BuiltinAgentsTest, BatchNormFoldingNeedsAConvolutionAndABatchNorm) {
   // Other built-ins do not carry the folding helpers.
   auto other = Make("torch_compile")->Propose(Request(both.c_str(), "cpu"));
   EXPECT_EQ((*other)->source.find("_ks_fold_batchnorm"), std::string::npos);
+}
+
+const std::string kConvBnProblem = std::string(kConvProblem) + "        self.bn = nn.BatchNorm2d(8)\n";
+
+TEST(BuiltinAgentsTest, CombinationsAreNamedByTheirIngredientsInOneOrder) {
+  auto agent = Make("torch_compile_freezing+channels_last");
+  EXPECT_EQ(agent->name(), "channels_last+torch_compile_freezing");
+  auto p = agent->Propose(Request(kConvProblem, "cpu"));
+  ASSERT_TRUE(p.has_value() && p->has_value());
+  EXPECT_NE((*p)->source.find("\n# kswarm recipe: channels_last+torch_compile_freezing\n"),
+            std::string::npos);
+  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, compile=\"freezing\""),
+            std::string::npos);
+  // Each ingredient's needs hold for the combination.
+  EXPECT_FALSE(Make("fold_batchnorm+torch_compile")->Propose(Request(kConvProblem, "cpu"))
+                   ->has_value());
+  EXPECT_TRUE(Make("fold_batchnorm+torch_compile")
+                  ->Propose(Request(kConvBnProblem.c_str(), "cpu"))
+                  ->has_value());
+  auto bad = MakeBuiltinAgents({"channels_last+cuda_graph"}, true);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+}
+
+// Their candidates run as kswarm's own recipes (shared caches): no other name may pass for one.
+TEST(BuiltinAgentsTest, OnlyBuiltinsAndCombinationsAreBuiltin) {
+  for (const char* name : {"torch_compile", "recipe_search", "fold_batchnorm+channels_last",
+                           "channels_last+torch_compile"}) {
+    EXPECT_TRUE(IsBuiltinAgent(name)) << name;
+  }
+  for (const char* name : {"hand-written", "gpt+reference", "channels_last+reference", "",
+                           "channels_last+"}) {
+    EXPECT_FALSE(IsBuiltinAgent(name)) << name;
+  }
+}
+
+// The search reads its own attempts back (which recipe, how it did, what it cost) and stops at
+// its budget: the policy itself is tested in recipe_search_test.cc.
+TEST(BuiltinAgentsTest, RecipeSearchTakesItsNextStepFromItsHistory) {
+  auto agent = MakeBuiltinAgents({"recipe_search"}, false, {/*recipe_budget_s=*/10});
+  ASSERT_TRUE(agent.has_value());
+  Agent& search = *agent->front();
+  EXPECT_EQ(search.max_attempts(), kMaxSearchSteps);
+  auto linear = search.Propose(Request(kLinearProblem, "cpu"));
+  ASSERT_TRUE(linear.has_value() && linear->has_value());
+  EXPECT_NE((*linear)->source.find("# kswarm recipe: torch_compile_freezing\n"), std::string::npos);
+  AgentRequest r = Request(kConvBnProblem.c_str(), "cpu");
+  auto first = search.Propose(r);
+  ASSERT_TRUE(first.has_value() && first->has_value());
+  EXPECT_NE((*first)->source.find("# kswarm recipe: channels_last\n"), std::string::npos);
+  r.history.push_back(Attempt{(*first)->source, core::Outcome::kPassed, "", 1.2, "", 4});
+  auto second = search.Propose(r);
+  ASSERT_TRUE(second.has_value() && second->has_value());
+  EXPECT_NE((*second)->source.find("# kswarm recipe: channels_last+fold_batchnorm\n"),
+            std::string::npos);
+  r.history.push_back(Attempt{(*second)->source, core::Outcome::kWrong, "", std::nullopt, "", 7});
+  auto done = search.Propose(r);  // 11 s of 10 spent
+  ASSERT_TRUE(done.has_value());
+  EXPECT_FALSE(done->has_value());
+  EXPECT_FALSE(search.Propose(Request("y = torch.relu(x)\n", "cpu"))->has_value());
 }
 
 TEST(BuiltinAgentsTest, ReducedPrecisionNeedsThePolicy) {

@@ -133,6 +133,7 @@ supervisor::RunPlan PlanOf(const RunFlags& f, const std::string& device_type,
   p.min_gain = f.min_gain.value_or(core::kDefaultMinGain);
   p.selection = "fastest_calls";  // what the speed-ups compare (docs/verification.md)
   p.verdict = RuleOf(f);
+  p.recipe_budget_s = f.recipe_budget_s.value_or(agents::kDefaultRecipeBudgetS);
   p.optimize_dir = f.optimize_dir;
   return p;
 }
@@ -151,6 +152,7 @@ RunFlags FromPlan(const supervisor::RunPlan& p, RunFlags flags) {
   flags.options.static_check = p.static_check;
   if (p.min_gain > 0) flags.min_gain = p.min_gain;
   if (p.verdict) flags.verdict = p.verdict;
+  if (p.recipe_budget_s > 0) flags.recipe_budget_s = p.recipe_budget_s;
   flags.reference = p.reference;
   if (flags.optimize_dir.empty()) flags.optimize_dir = p.optimize_dir;
   return flags;
@@ -384,6 +386,7 @@ int Run(const RunFlags& given, const std::string& db_path) {
   if (flags.agents.empty() && config_file->run.agents) flags.agents = *config_file->run.agents;
   if (flags.precision.empty()) flags.precision = config_file->run.precision.value_or("fp32");
   if (!flags.min_gain) flags.min_gain = config_file->run.min_gain;
+  if (!flags.recipe_budget_s) flags.recipe_budget_s = config_file->run.recipe_budget_s;
   if (flags.reference.empty()) flags.reference = config_file->context.reference;
   supervisor::ReferenceSources references{flags.reference, config_file->context.inductor};
   if (Status s = supervisor::CheckSources(references); !s.ok()) return Fail(s);
@@ -529,13 +532,12 @@ int Run(const RunFlags& given, const std::string& db_path) {
     if (!loaded) return Fail(loaded.error());
     for (auto& r : *loaded) recorded.push_back(std::move(r));
   }
+  // A built-in's name would have its candidates run as kswarm's own (shared caches).
   for (const auto& r : recorded) {
-    for (const auto& builtin : agents::BuiltinAgents()) {
-      if (r.generator == builtin.name) {
-        return Fail(Status(StatusCode::kInvalidArgument,
-                           fmt::format("{}: generator '{}' is the name of a built-in agent",
-                                       r.origin, r.generator)));
-      }
+    if (agents::IsBuiltinAgent(r.generator)) {
+      return Fail(Status(StatusCode::kInvalidArgument,
+                         fmt::format("{}: generator '{}' is the name of a built-in agent",
+                                     r.origin, r.generator)));
     }
   }
 
@@ -554,7 +556,9 @@ int Run(const RunFlags& given, const std::string& db_path) {
                                 supervisor::kCompileBaselineAgent),
                     agent_names.end());
   agent_names.insert(agent_names.begin(), supervisor::kCompileBaselineAgent);
-  auto made = agents::MakeBuiltinAgents(agent_names, flags.precision == "reduced");
+  auto made = agents::MakeBuiltinAgents(
+      agent_names, flags.precision == "reduced",
+      {flags.recipe_budget_s.value_or(agents::kDefaultRecipeBudgetS)});
   if (!made) return Fail(made.error());
   supervisor::RunPlan plan = PlanOf(flags, env->device_type, agent_names);
   plan.budget = {config_file->budget.max_tokens, config_file->budget.max_usd,
@@ -582,7 +586,8 @@ int Run(const RunFlags& given, const std::string& db_path) {
       agent.budget = {m.max_tokens, m.max_usd};
       if (agent.context.profile) agent.advisor = advisor;
       const std::string& name = agent.endpoint.name;
-      if (std::find(agent_names.begin(), agent_names.end(), name) != agent_names.end()) {
+      if (std::find(agent_names.begin(), agent_names.end(), name) != agent_names.end() ||
+          agents::IsBuiltinAgent(name)) {  // else its candidates would run as kswarm's own
         return Fail(Status(StatusCode::kInvalidArgument,
                            fmt::format("model '{}' has the name of another agent", name)));
       }
@@ -696,6 +701,7 @@ std::string Needs(const agents::BuiltinInfo& info) {
   if (info.cuda_only) needs.push_back("a CUDA device");
   if (info.convolution_only) needs.push_back("a convolution");
   if (info.batchnorm_only) needs.push_back("a batch norm");
+  if (info.weights_only) needs.push_back("layers with weights");
   return fmt::format("{}", fmt::join(needs, ", "));
 }
 
@@ -718,7 +724,10 @@ std::string AgentsTable() {
                        needs.empty() ? "-" : needs, info.description,
                        info.reduced_precision ? " [--precision reduced]" : "");
   }
-  return out + "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
+  return out +
+         "A combination is an agent too: channels_last, fold_batchnorm, and torch_compile or "
+         "torch_compile_freezing, joined by '+' (channels_last+torch_compile_freezing).\n"
+         "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
 }
 
 }  // namespace
@@ -739,9 +748,7 @@ int Agents(const AgentsFlags& flags) {
   auto proposal = made->front()->Propose(request);
   if (!proposal) return Fail(proposal.error());
   if (!*proposal) {
-    const auto& infos = agents::BuiltinAgents();
-    auto info = std::find_if(infos.begin(), infos.end(),
-                             [&](const auto& i) { return i.name == flags.name; });
+    auto info = agents::BuiltinInfoOf(flags.name);  // made: a built-in
     return Fail(Status(StatusCode::kInvalidArgument,
                        fmt::format("agent '{}' proposes nothing for {} on {}: it needs {}",
                                    flags.name, problem->path, flags.device, Needs(*info))));

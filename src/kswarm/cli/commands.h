@@ -48,6 +48,8 @@ struct RunFlags {
   std::string precision;            // "fp32" or "reduced"; empty: the config's, else fp32
   std::string config_path;          // empty: ./kswarm.toml when present
   std::optional<double> min_gain;   // empty: the config's, else core::kDefaultMinGain
+  // recipe_search's seconds of evaluation per problem; empty: the config's, else the default.
+  std::optional<double> recipe_budget_s;
   // The verdict rule of a resumed run, as it began; empty: the default with min_gain.
   std::optional<supervisor::VerdictRule> verdict;
   int build_jobs = -1;              // candidates built ahead at once; 0: none; -1: one per core

@@ -118,6 +118,9 @@ int main(int argc, char** argv) {
                       "keep a candidate only when its fastest timed call is at least this "
                       "fraction faster than eager's (default 0.01)")
       ->check(CLI::Range(0.0, 10.0));
+  run_cmd->add_option("--recipe-budget", run.recipe_budget_s,
+                      "seconds of evaluation recipe_search may spend on one problem (default 60)")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_option("--build-jobs", run.build_jobs,
                       "candidates compiled ahead of their evaluation at once, in processes that "
                       "see no GPU (default: one per CPU core; 0: each builds in its evaluation)")
@@ -171,6 +174,9 @@ int main(int argc, char** argv) {
   optimize_cmd->add_option("--min-gain", optimize.run.min_gain,
                            "keep a candidate only when at least this fraction faster")
       ->check(CLI::Range(0.0, 10.0));
+  optimize_cmd->add_option("--recipe-budget", optimize.run.recipe_budget_s,
+                           "seconds of evaluation recipe_search may spend on one problem")
+      ->check(CLI::PositiveNumber);
   optimize_cmd->add_option("--build-jobs", optimize.run.build_jobs,
                            "candidates compiled ahead at once (0: none)")
       ->check(WholeNumber(0, 1024));

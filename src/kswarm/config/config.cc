@@ -50,6 +50,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& origin) {
       if (!value || *value < 0 || *value > 10) return bad("min_gain", "a number from 0 to 10");
       config.run.min_gain = *value;
     }
+    if (auto budget = run["recipe_budget_s"]; budget) {
+      auto value = budget.value<double>();
+      if (!value || *value <= 0) return bad("recipe_budget_s", "a number of seconds above 0");
+      config.run.recipe_budget_s = *value;
+    }
   }
   if (auto models = table["models"]; models) {
     auto* list = models.as_array();

@@ -15,6 +15,7 @@ struct RunConfig {
   std::optional<std::vector<std::string>> agents;  // [run] agents
   std::optional<std::string> precision;            // [run] precision: "fp32" or "reduced"
   std::optional<double> min_gain;                  // [run] min_gain: a fraction in [0, 10]
+  std::optional<double> recipe_budget_s;           // [run] recipe_budget_s: seconds, > 0
 };
 
 // One LLM endpoint: a [[models]] table (docs/config.md).

@@ -10,13 +10,14 @@ using ::testing::ElementsAre;
 
 TEST(ConfigTest, ReadsRunAgentsAndPrecision) {
   auto c = ParseConfig("[run]\nagents = [\"torch_compile\", \"cuda_graph\"]\nprecision = \"reduced\"\n"
-                       "min_gain = 0.05\n",
+                       "min_gain = 0.05\nrecipe_budget_s = 120\n",
                        "k.toml");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   ASSERT_TRUE(c->run.agents.has_value());
   EXPECT_THAT(*c->run.agents, ElementsAre("torch_compile", "cuda_graph"));
   EXPECT_EQ(c->run.precision, "reduced");
   EXPECT_EQ(c->run.min_gain, 0.05);
+  EXPECT_EQ(c->run.recipe_budget_s, 120);
 }
 
 TEST(ConfigTest, ExecutorTable) {
@@ -67,6 +68,9 @@ TEST(ConfigTest, ErrorsNameTheFileAndKey) {
   auto gain = ParseConfig("[run]\nmin_gain = -1\n", "k.toml");
   ASSERT_FALSE(gain.has_value());
   EXPECT_NE(gain.error().message().find("[run] min_gain"), std::string::npos);
+  auto budget = ParseConfig("[run]\nrecipe_budget_s = 0\n", "k.toml");
+  ASSERT_FALSE(budget.has_value());
+  EXPECT_NE(budget.error().message().find("[run] recipe_budget_s"), std::string::npos);
 }
 
 TEST(ConfigTest, ModelsAndBudget) {

@@ -200,7 +200,8 @@ void SuiteRunner::RunAgent(ProblemSession& s, agents::Agent& agent) {
     if (!candidate) return;
     AddAttempt(s, agent, *candidate);
     const core::Evaluation& e = candidate->record.evaluation;
-    request.history.push_back(agents::Attempt{p.source, e.outcome, e.message, e.Speedup(), ""});
+    request.history.push_back(
+        agents::Attempt{p.source, e.outcome, e.message, e.Speedup(), "", e.wall_ms / 1000});
     // Profile configurations: an attempt that passed is profiled for the next one, here, while
     // this problem holds its device.
     if (agent.context().profile && attempt < agent.max_attempts() &&

@@ -41,7 +41,8 @@ std::string RunPlanJson(const RunPlan& p) {
             {"static_check", p.static_check},
             {"reference", p.reference},
             {"min_gain", p.min_gain},
-            {"selection", p.selection}};
+            {"selection", p.selection},
+            {"recipe_budget_s", p.recipe_budget_s}};
   if (p.verdict) j["verdict"] = json::parse(VerdictRuleJson(*p.verdict));
   if (!p.optimize_dir.empty()) j["optimize_dir"] = p.optimize_dir;
   if (p.budget.tokens || p.budget.usd || p.budget.wall_s) {
@@ -78,6 +79,7 @@ Result<RunPlan> ParseRunPlan(const std::string& text) {
   if (!Read(j, "reference", p.reference)) return bad("reference");
   if (!Read(j, "min_gain", p.min_gain)) return bad("min_gain");
   if (!Read(j, "selection", p.selection)) return bad("selection");
+  if (!Read(j, "recipe_budget_s", p.recipe_budget_s)) return bad("recipe_budget_s");
   if (!Read(j, "optimize_dir", p.optimize_dir)) return bad("optimize_dir");
   if (j.contains("members")) {
     if (!j["members"].is_array()) return bad("members");

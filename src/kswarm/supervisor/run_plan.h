@@ -41,6 +41,7 @@ struct RunPlan {
   double min_gain = 0;
   std::string selection;             // "fastest_calls" since it was recorded
   std::optional<VerdictRule> verdict;
+  double recipe_budget_s = 0;        // recipe_search's budget per problem; 0: not recorded
   // The output folder of the `kswarm optimize` that started the run; empty for `kswarm run`.
   std::string optimize_dir;
 };

@@ -25,6 +25,7 @@ TEST(RunPlanTest, EveryFieldComesBackAsItWasStored) {
   p.budget.wall_s = 60;
   p.min_gain = 0.03;
   p.selection = "fastest_calls";
+  p.recipe_budget_s = 90;
   VerdictRule rule;
   rule.min_gain = 0.03;
   rule.max_fresh = 5;
@@ -53,6 +54,7 @@ TEST(RunPlanTest, EveryFieldComesBackAsItWasStored) {
   EXPECT_EQ(back->budget.wall_s, 60);
   EXPECT_EQ(back->min_gain, 0.03);
   EXPECT_EQ(back->selection, "fastest_calls");
+  EXPECT_EQ(back->recipe_budget_s, 90);
   ASSERT_TRUE(back->verdict.has_value());
   EXPECT_EQ(back->verdict->max_fresh, 5);
   EXPECT_EQ(back->verdict->min_gain, 0.03);
@@ -64,6 +66,7 @@ TEST(RunPlanTest, OlderRunsReadWithTheRulesOfTheirTime) {
   ASSERT_TRUE(old.has_value());
   EXPECT_EQ(old->min_gain, 0);
   EXPECT_EQ(old->selection, "");
+  EXPECT_EQ(old->recipe_budget_s, 0);
   EXPECT_FALSE(old->verdict.has_value());
   EXPECT_FALSE(old->budget.tokens || old->budget.usd || old->budget.wall_s);
   EXPECT_TRUE(old->members.empty());

@@ -1,0 +1,110 @@
+#include "kswarm/agents/recipe_search.h"
+
+#include <gtest/gtest.h>
+
+namespace kswarm::agents {
+namespace {
+
+Ingredients R(const std::string& name) {
+  auto parsed = ParseIngredients(name);
+  EXPECT_TRUE(parsed.has_value()) << name;
+  return parsed.value_or(Ingredients{});
+}
+
+SearchStep Step(const std::string& name, double speedup, double seconds, bool passed = true) {
+  return SearchStep{R(name), passed, speedup, seconds};
+}
+
+const ProblemTraits kConvBn{true, true, true};
+const ProblemTraits kConv{true, false, true};
+const ProblemTraits kLinear{false, false, true};
+const ProblemTraits kElementwise{false, false, false};
+
+struct Case {
+  const char* what;
+  ProblemTraits traits;
+  std::vector<SearchStep> tried;
+  double budget_s;
+  const char* next;  // nullptr: the search is done
+};
+
+TEST(RecipeSearchTest, NextRecipeTable) {
+  const std::vector<Case> cases = {
+      {"a convolution with batch norms starts with the cheapest layout", kConvBn, {}, 60,
+       "channels_last"},
+      {"a faster layout stays, and the fold is tried on top of it", kConvBn,
+       {Step("channels_last", 1.2, 5)}, 60, "channels_last+fold_batchnorm"},
+      {"a fold that is slower on top of it is dropped; the compile comes next", kConvBn,
+       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5)}, 60,
+       "channels_last+torch_compile"},
+      {"a faster compile stays, and freezing replaces it", kConvBn,
+       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
+        Step("channels_last+torch_compile", 1.5, 12)},
+       60, "channels_last+torch_compile_freezing"},
+      {"every ingredient tried once: done", kConvBn,
+       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
+        Step("channels_last+torch_compile", 1.5, 12),
+        Step("channels_last+torch_compile_freezing", 1.4, 15)},
+       60, nullptr},
+      {"a slower layout leaves eager as the base; compiling alone is torch_compile's", kConv,
+       {Step("channels_last", 0.9, 5)}, 60, "torch_compile_freezing"},
+      {"a wrong candidate is never the base, however fast", kConvBn,
+       {Step("channels_last", 3.0, 5, /*passed=*/false)}, 60, "fold_batchnorm"},
+      {"a gain under the adopt gain is not adopted", kConvBn,
+       {Step("channels_last", 1.005, 5)}, 60, "fold_batchnorm"},
+      {"a gain at the adopt gain is", kConvBn, {Step("channels_last", 1.0101, 5)}, 60,
+       "channels_last+fold_batchnorm"},
+      {"layers with weights and no convolution: freezing alone", kLinear, {}, 60,
+       "torch_compile_freezing"},
+      {"element-wise work: nothing beyond torch_compile", kElementwise, {}, 60, nullptr},
+      {"the budget spent: done", kConvBn, {Step("channels_last", 1.2, 61)}, 60, nullptr},
+      {"a compile that could not finish within what is left is skipped", kConvBn,
+       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.3, 5),
+        Step("channels_last+fold_batchnorm+torch_compile", 1.1, 25)},
+       40, nullptr},
+      {"a failed compile still says what compiling costs", kConv,
+       {Step("channels_last", 1.2, 5), Step("channels_last+torch_compile", 0, 30, false)}, 50,
+       nullptr},
+  };
+  for (const Case& c : cases) {
+    auto next = NextRecipe(c.traits, c.tried, c.budget_s);
+    std::string got = next ? IngredientsName(*next) : "done";
+    EXPECT_EQ(got, c.next ? c.next : "done") << c.what;
+  }
+}
+
+TEST(RecipeSearchTest, EveryIngredientWinningTakesTheMostSteps) {
+  std::vector<SearchStep> tried;
+  double speedup = 1;
+  while (auto next = NextRecipe(kConvBn, tried, 1e9)) {
+    speedup *= 1.5;
+    tried.push_back({*next, true, speedup, 1});
+  }
+  EXPECT_EQ(static_cast<int>(tried.size()), kMaxSearchSteps);
+  EXPECT_EQ(IngredientsName(tried.back().recipe),
+            "channels_last+fold_batchnorm+torch_compile_freezing");
+}
+
+TEST(RecipeSearchTest, NamesRoundTripInOneOrder) {
+  EXPECT_EQ(IngredientsName(R("torch_compile_freezing+channels_last")),
+            "channels_last+torch_compile_freezing");
+  EXPECT_EQ(IngredientsName(Ingredients{}), "eager");
+  Ingredients all{true, true, CompileMode::kFreezing};
+  EXPECT_EQ(R(IngredientsName(all)), all);
+  for (const char* bad : {"", "channels_last+channels_last", "torch_compile+torch_compile_freezing",
+                          "channels_last+cuda_graph", "channels_last+", "+fold_batchnorm"}) {
+    EXPECT_FALSE(ParseIngredients(bad).has_value()) << bad;
+  }
+}
+
+TEST(RecipeSearchTest, TraitsComeFromTheProblemsLayers) {
+  ProblemTraits t = TraitsOf("self.conv = nn.Conv2d(3, 8, 3)\nself.bn = nn.BatchNorm2d(8)\n");
+  EXPECT_TRUE(t.convolution && t.batch_norm && t.weights);
+  t = TraitsOf("self.fc = nn.Linear(8, 8)\n");
+  EXPECT_TRUE(!t.convolution && !t.batch_norm && t.weights);
+  t = TraitsOf("return torch.nn.functional.gelu(x)\n");
+  EXPECT_TRUE(!t.convolution && !t.batch_norm && !t.weights);
+}
+
+}  // namespace
+}  // namespace kswarm::agents
