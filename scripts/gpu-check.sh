@@ -10,6 +10,8 @@
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
 #     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
 #   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it;
+#   - a combination of every ingredient (docs/agents.md) passes on the ResNet block, and each
+#     step recipe_search takes there passes;
 #   - `kswarm run --replay` re-evaluates the hand-written CUDA, Triton and NVRTC (kswarm_rt)
 #     candidates, laid out as a KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no
 #     model called; the build pool compiles the C++ extensions side by side first;
@@ -31,10 +33,11 @@
 #   KSWARM_BIN     the kswarm binary (default: dist/kswarm from scripts/dist.sh, else build/kswarm)
 #   KSWARM_PYTHON  interpreter with torch (default: python3)
 #   GPU_CHECK_PARTS  which parts to run, comma-separated: evals (candidates, CUDA error, two
-#                  processes), suite (kswarm problems, a run with a re-verified winner), replay
-#                  (recorded candidates re-evaluated), context (profile and reference context
-#                  through a real run), adversarial (the CUDA hacks, contained), optimize (a whole
-#                  model; skipped, and said so, where torchvision is not installed); default all six
+#                  processes), suite (kswarm problems, a run with a re-verified winner,
+#                  combinations of recipes), replay (recorded candidates re-evaluated), context
+#                  (profile and reference context through a real run), adversarial (the CUDA
+#                  hacks, contained), optimize (a whole model; skipped, and said so, where
+#                  torchvision is not installed); default all six
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -250,6 +253,27 @@ print(f"recheck: {row}: {'ok' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
 record run_recheck_in_fresh_sandbox "passed" "passed" "see run.txt" $?
+
+echo "== combinations of recipes on the GPU: every ingredient in one candidate, and recipe_search"
+R3=problems/level3/02_resnet_basic_block.py
+"$KSWARM" agents channels_last+fold_batchnorm+torch_compile_freezing "$R3" --device cuda \
+  --out "$OUT_DIR/combination.py" 2>>"$OUT_DIR/gpu-check.log"
+check combination_all_ingredients "$R3" "$OUT_DIR/combination.py" passed
+"$KSWARM" run "$R3" --agents recipe_search --device cuda --name search --db "$OUT_DIR/search.db" \
+  > "$OUT_DIR/search.txt" 2>>"$OUT_DIR/gpu-check.log"
+"$KSWARM_PYTHON" - "$OUT_DIR/search.db" <<'PY'
+import re, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+steps = [(re.findall(r"\n# kswarm recipe: (\S+)", s)[-1], o, sp) for s, o, sp in c.execute(
+    "select k.source, e.outcome, e.speedup from evaluations e join candidates k on "
+    "k.id = e.candidate_id where k.generator = 'recipe_search' and e.purpose = 'candidate' "
+    "order by e.id")]
+ok = len(steps) >= 3 and all(o == "passed" for _, o, _ in steps)
+print("recipe_search: " + "; ".join(f"{r} {o} {sp or 0:.3f}x" for r, o, sp in steps) +
+      f": {'ok' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+record recipe_search_steps_pass "passed" "passed" "see search.txt" $?
 fi
 
 if [[ $PARTS == *,replay,* ]]; then
