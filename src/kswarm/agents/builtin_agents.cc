@@ -473,6 +473,15 @@ class RecipeSearchAgent : public Agent {
     }
     auto next = NextRecipe(TraitsOf(request.problem.source), steps, budget_s_);
     if (!next) return std::optional<Proposal>();
+    // A step that is a listed agent's recipe is written as that agent writes it: a run with
+    // both evaluates it once (the store answers the second).
+    for (const Recipe& r : Recipes()) {
+      if (r.ingredient == *next) {
+        return std::optional<Proposal>(Proposal{
+            CombinationSource(r.info.name, r.info.description, *next, request.problem),
+            std::nullopt});
+      }
+    }
     return std::optional<Proposal>(
         Proposal{CombinationSource(name(), "the recipes " + IngredientsName(*next) +
                                                " in one candidate (recipe search)",

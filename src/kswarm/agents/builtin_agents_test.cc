@@ -168,6 +168,8 @@ TEST(BuiltinAgentsTest, RecipeSearchTakesItsNextStepFromItsHistory) {
   auto first = search.Propose(r);
   ASSERT_TRUE(first.has_value() && first->has_value());
   EXPECT_NE((*first)->source.find("# kswarm recipe: channels_last\n"), std::string::npos);
+  // channels_last's own candidate, to the byte: a run with both evaluates it once.
+  EXPECT_EQ((*first)->source, (*Make("channels_last")->Propose(r))->source);
   r.history.push_back(Attempt{(*first)->source, core::Outcome::kPassed, "", 1.2, "", 4});
   auto second = search.Propose(r);
   ASSERT_TRUE(second.has_value() && second->has_value());
