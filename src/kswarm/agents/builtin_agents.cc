@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -401,12 +400,18 @@ std::string CombinationSource(const std::string& agent, const std::string& descr
                          init, "        return self._ks_combination(self, args)\n");
 }
 
-// What a combination needs of a problem: what each of its ingredients needs.
+// What a combination needs of a problem: what each of its ingredients, an agent of its own, needs.
 BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) {
   BuiltinInfo info{name, "the recipes " + name + " in one candidate"};
-  info.convolution_only = recipe.channels_last || recipe.fold_batchnorm ||
-                          recipe.compile == CompileMode::kFreezing;
-  info.batchnorm_only = recipe.fold_batchnorm;
+  for (const std::string& ingredient : IngredientNames(recipe)) {
+    for (const Recipe& r : Recipes()) {
+      if (r.info.name != ingredient) continue;
+      info.cuda_only |= r.info.cuda_only;
+      info.convolution_only |= r.info.convolution_only;
+      info.batchnorm_only |= r.info.batchnorm_only;
+      info.weights_only |= r.info.weights_only;
+    }
+  }
   return info;
 }
 

@@ -1,35 +1,38 @@
 #include "kswarm/agents/recipe_search.h"
 
 #include <algorithm>
+#include <array>
 #include <regex>
 #include <sstream>
 
 namespace kswarm::agents {
 namespace {
 
-struct Move {
+// The ingredients, cheapest first: a layout or a fold costs an evaluation; a compile costs one
+// more compile, and freezing compiles again whenever the weights change (the drop-in check
+// changes them once). Names, order and search moves all come from this one table.
+struct Ingredient {
   const char* name;
   bool compiles;
   bool (*applies)(const ProblemTraits&);
-  void (*apply)(Ingredients&);
+  bool (*in)(const Ingredients&);
+  void (*add)(Ingredients&);
 };
 
-// Cheapest first: a layout or a fold costs an evaluation; a compile costs one more compile, and
-// freezing compiles again whenever the weights change (the drop-in check changes them once).
-const std::vector<Move>& Moves() {
-  static const std::vector<Move> moves = {
-      {"channels_last", false, [](const ProblemTraits& t) { return t.convolution; },
-       [](Ingredients& i) { i.channels_last = true; }},
-      {"fold_batchnorm", false,
-       [](const ProblemTraits& t) { return t.convolution && t.batch_norm; },
-       [](Ingredients& i) { i.fold_batchnorm = true; }},
-      {"torch_compile", true, [](const ProblemTraits&) { return true; },
-       [](Ingredients& i) { i.compile = CompileMode::kDefault; }},
-      {"torch_compile_freezing", true, [](const ProblemTraits& t) { return t.weights; },
-       [](Ingredients& i) { i.compile = CompileMode::kFreezing; }},
-  };
-  return moves;
-}
+constexpr std::array<Ingredient, kMaxSearchSteps> kIngredients = {{
+    {"channels_last", false, [](const ProblemTraits& t) { return t.convolution; },
+     [](const Ingredients& i) { return i.channels_last; },
+     [](Ingredients& i) { i.channels_last = true; }},
+    {"fold_batchnorm", false, [](const ProblemTraits& t) { return t.convolution && t.batch_norm; },
+     [](const Ingredients& i) { return i.fold_batchnorm; },
+     [](Ingredients& i) { i.fold_batchnorm = true; }},
+    {"torch_compile", true, [](const ProblemTraits&) { return true; },
+     [](const Ingredients& i) { return i.compile == CompileMode::kDefault; },
+     [](Ingredients& i) { i.compile = CompileMode::kDefault; }},
+    {"torch_compile_freezing", true, [](const ProblemTraits& t) { return t.weights; },
+     [](const Ingredients& i) { return i.compile == CompileMode::kFreezing; },
+     [](Ingredients& i) { i.compile = CompileMode::kFreezing; }},
+}};
 
 const SearchStep* Find(const std::vector<SearchStep>& tried, const Ingredients& recipe) {
   auto it = std::find_if(tried.begin(), tried.end(),
@@ -48,40 +51,33 @@ double CostEstimate(const std::vector<SearchStep>& tried, bool compiles) {
 
 }  // namespace
 
-std::string IngredientsName(const Ingredients& i) {
-  std::vector<std::string> parts;
-  if (i.channels_last) parts.push_back("channels_last");
-  if (i.fold_batchnorm) parts.push_back("fold_batchnorm");
-  if (i.compile == CompileMode::kDefault) parts.push_back("torch_compile");
-  if (i.compile == CompileMode::kFreezing) parts.push_back("torch_compile_freezing");
-  if (parts.empty()) return "eager";
-  std::string name = parts[0];
-  for (size_t k = 1; k < parts.size(); ++k) name += "+" + parts[k];
+std::vector<std::string> IngredientNames(const Ingredients& recipe) {
+  std::vector<std::string> names;
+  for (const Ingredient& i : kIngredients) {
+    if (i.in(recipe)) names.push_back(i.name);
+  }
+  return names;
+}
+
+std::string IngredientsName(const Ingredients& recipe) {
+  std::vector<std::string> names = IngredientNames(recipe);
+  if (names.empty()) return "eager";
+  std::string name = names[0];
+  for (size_t k = 1; k < names.size(); ++k) name += "+" + names[k];
   return name;
 }
 
 std::optional<Ingredients> ParseIngredients(const std::string& name) {
   if (name.empty() || name.front() == '+' || name.back() == '+') return std::nullopt;
   Ingredients out;
-  std::vector<std::string> seen;
   std::stringstream in(name);
   std::string part;
   while (std::getline(in, part, '+')) {
-    if (std::find(seen.begin(), seen.end(), part) != seen.end()) return std::nullopt;
-    seen.push_back(part);
-    bool compiles = part == "torch_compile" || part == "torch_compile_freezing";
-    if (compiles && out.compile != CompileMode::kNone) return std::nullopt;
-    if (part == "channels_last") {
-      out.channels_last = true;
-    } else if (part == "fold_batchnorm") {
-      out.fold_batchnorm = true;
-    } else if (part == "torch_compile") {
-      out.compile = CompileMode::kDefault;
-    } else if (part == "torch_compile_freezing") {
-      out.compile = CompileMode::kFreezing;
-    } else {
-      return std::nullopt;
-    }
+    auto it = std::find_if(kIngredients.begin(), kIngredients.end(),
+                           [&](const Ingredient& i) { return part == i.name; });
+    if (it == kIngredients.end() || it->in(out)) return std::nullopt;  // unknown or repeated
+    if (it->compiles && out.compile != CompileMode::kNone) return std::nullopt;  // two compiles
+    it->add(out);
   }
   return out;
 }
@@ -104,14 +100,14 @@ std::optional<Ingredients> NextRecipe(const ProblemTraits& traits,
   if (spent >= budget_s) return std::nullopt;
   Ingredients best;  // eager, speed-up 1 by definition
   double best_speedup = 1.0;
-  for (const Move& move : Moves()) {
-    if (!move.applies(traits)) continue;
+  for (const Ingredient& ingredient : kIngredients) {
+    if (!ingredient.applies(traits)) continue;
     Ingredients next = best;
-    move.apply(next);
+    ingredient.add(next);
     if (next == best || next == Ingredients{.compile = CompileMode::kDefault}) continue;
     const SearchStep* step = Find(tried, next);
     if (step == nullptr) {
-      if (spent + CostEstimate(tried, move.compiles) > budget_s) continue;
+      if (spent + CostEstimate(tried, ingredient.compiles) > budget_s) continue;
       return next;
     }
     if (step->passed && step->speedup && *step->speedup >= best_speedup * (1 + kAdoptGain)) {

@@ -19,6 +19,8 @@ struct Ingredients {
   bool operator==(const Ingredients&) const = default;
 };
 
+// The names of its ingredients, in the search's order (each the name of a built-in agent).
+std::vector<std::string> IngredientNames(const Ingredients& ingredients);
 // "channels_last+fold_batchnorm+torch_compile_freezing", in that order; "eager" when empty.
 std::string IngredientsName(const Ingredients& ingredients);
 // The inverse of IngredientsName for names of one ingredient or more joined by '+', in any order;
