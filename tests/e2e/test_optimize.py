@@ -10,23 +10,26 @@ import pytest
 
 from conftest import KSWARM
 
-# Each block is a chain of element-wise ops: eager makes a pass over memory per op, torch.compile
-# fuses the chain into one loop (3x on this 2-core CPU), a win on any CPU, unlike channels_last
-# on ResNet-18's blocks (1.2x here, none on another machine). Two blocks under a container, so
-# the parts' paths are nested ("stage.0").
+# Each block sums x scaled by each of 64 weights in turn: 128 small ops in eager, each paying
+# the dispatcher's fixed cost, which torch.compile fuses into one loop. A win set by the count
+# of ops rather than by the machine's memory or vector units, so it holds on any CPU. Two blocks
+# under a container, so the parts' paths are nested ("stage.0").
 ELEMENTWISE_NET = """
 import torch
 import torch.nn as nn
 
 
 class Block(nn.Module):
-    def __init__(self, channels):
+    def __init__(self, channels, terms=64):
         super().__init__()
-        self.scale = nn.Parameter(torch.rand(channels, 1, 1) + 0.5)
+        self.terms = terms
+        self.w = nn.Parameter(torch.rand(terms, channels, 1, 1) / terms)
 
     def forward(self, x):
-        return (torch.tanh(x) * torch.sigmoid(x * self.scale)
-                + nn.functional.gelu(x) * torch.exp(-x * x))
+        out = torch.zeros_like(x)
+        for i in range(self.terms):
+            out = out + x * self.w[i]
+        return out
 
 
 class Net(nn.Module):
@@ -44,7 +47,7 @@ def get_model():
 
 
 def get_inputs():
-    return [torch.randn(1, 3, 256, 256)]
+    return [torch.randn(1, 3, 32, 32)]
 """
 
 # Runs in a fresh interpreter, as a user's program would: builds the model twice (one to patch,
@@ -64,7 +67,7 @@ model = kswarm_rt.apply(model, sys.argv[1])
 result = {}
 with torch.no_grad():
     for batch in (1, 2):  # 1: the shape optimized; 2: never verified
-        x = torch.randn(batch, 3, 256, 256)
+        x = torch.randn(batch, 3, 32, 32)
         result[f"max_diff_{batch}"] = (model(x) - original(x)).abs().max().item()
         result[f"parts_{batch}"] = {path: [p.calls_replaced, p.calls_original]
                                     for path, p in kswarm_rt.parts_of(model).items()}
@@ -90,7 +93,7 @@ def test_optimize_makes_a_model_faster_and_its_winners_apply_to_a_fresh_model(tm
     report = json.loads((out / "report.json").read_text())
     # The patched whole model passed the same checks as any candidate, against the original.
     measured = report["measured"]
-    assert measured["outcome"] == "passed", measured
+    assert measured["outcome"] == "passed", (measured, proc.stdout[-4000:])
     # Its figure is divided by the unpatched model's, contained the same way (the control).
     assert measured["control_speedup"] > 0, measured
     assert abs(measured["speedup"] - measured["raw_speedup"] / measured["control_speedup"]) < 1e-9
@@ -106,7 +109,7 @@ def test_optimize_makes_a_model_faster_and_its_winners_apply_to_a_fresh_model(tm
 
     manifest = json.loads((out / "winners" / "manifest.json").read_text())
     kept = [p for p in manifest["problems"] if p["module"]]
-    assert kept, "torch.compile fuses each block's chain of element-wise ops; no winner kept"
+    assert kept, "torch.compile fuses each block's 128 ops into one loop; no winner kept"
     parts = json.loads((out / "winners" / "parts.json").read_text())
     kept_paths = {path for p in parts["parts"] for path in p["modules"]
                   if p["problem_sha256"] in {k["problem_sha256"] for k in kept}}
