@@ -2,6 +2,7 @@
 same inputs as the sandbox, compares the sandbox's outputs and times eager. Candidate code never
 runs in this process (sandbox.py runs it); docs/worker_protocol.md describes both."""
 
+import contextlib
 import gc
 import hashlib
 import os
@@ -134,44 +135,46 @@ class _Job:
         self.reference = self._reference_step("moving to the device",
                                               lambda: reference.to(self.device))
 
+    @contextlib.contextmanager
+    def _phase(self, name: str):
+        """Records the block's milliseconds as phase `name`, also when it ends the evaluation
+        (a wrong trial, a crash): a failed candidate's time counts where it was spent."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phase_ms[name] = (time.perf_counter() - t0) * 1e3
+
     def run(self) -> dict:
-        t0 = time.perf_counter()
-        init = self._load_problem()
-        self.phase_ms["load"] = (time.perf_counter() - t0) * 1e3
+        with self._phase("load"):
+            init = self._load_problem()
 
-        t0 = time.perf_counter()
-        self._static_check()
-        if self.req.get("fresh_sandbox") or not self.trusted:
-            self.sandbox.close()  # the candidate starts in a process no earlier job touched
-        self.xdir = self.sandbox.job_dir()
-        probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
-            os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
-        t1 = time.perf_counter()
-        self.sandbox.call("problem", problem_path=self._copy(self.problem_path, "problem"),
-                          shapes=self.req.get("shapes", "full"))
-        t2 = time.perf_counter()
-        loaded = self.sandbox.call("load",
-                                   candidate_path=self._copy(self.candidate_path, "candidate"),
-                                   seed=self.seed, ipc_probe_path=probe_path)
-        self.phase_ms["build_sandbox"] = (t2 - t1) * 1e3
-        self.phase_ms["build_candidate"] = (time.perf_counter() - t2) * 1e3
-        self._build_reference(init)
-        self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
-        self._add_flags(loaded)
-        self.phase_ms["build"] = (time.perf_counter() - t0) * 1e3
+        with self._phase("build"):
+            self._static_check()
+            if self.req.get("fresh_sandbox") or not self.trusted:
+                self.sandbox.close()  # the candidate starts in a process no earlier job touched
+            self.xdir = self.sandbox.job_dir()
+            probe_path = f"{self.xdir}/ipc_probe.bin" if self.device_type == "cuda" and \
+                os.environ.get("KSWARM_CUDA_IPC", "1") != "0" else ""
+            with self._phase("build_sandbox"):
+                self.sandbox.call("problem", problem_path=self._copy(self.problem_path, "problem"),
+                                  shapes=self.req.get("shapes", "full"))
+            with self._phase("build_candidate"):
+                loaded = self.sandbox.call(
+                    "load", candidate_path=self._copy(self.candidate_path, "candidate"),
+                    seed=self.seed, ipc_probe_path=probe_path)
+            self._build_reference(init)
+            self.ipc = self._ipc_works(loaded.get("ipc_probe"), probe_path)
+            self._add_flags(loaded)
 
-        t0 = time.perf_counter()
-        with torch.no_grad():
+        with self._phase("verify"), torch.no_grad():
             self._degenerate_check()
             self._verify()
-        self.phase_ms["verify"] = (time.perf_counter() - t0) * 1e3
 
-        t0 = time.perf_counter()
-        with torch.no_grad(), pinned(self.timing_cpu):
-            self._time()
-        with torch.no_grad():
+        with self._phase("time"), torch.no_grad():
+            with pinned(self.timing_cpu):
+                self._time()
             self._speed_of_light()
-        self.phase_ms["time"] = (time.perf_counter() - t0) * 1e3
         return {"outcome": "passed", "message": self._passed_message()}
 
     def _add_flags(self, reply: dict):

@@ -410,6 +410,8 @@ def test_the_fastest_timed_calls_are_checked(worker):
     r = ask(evaluate(fast_when_wrong, timing=timing))
     assert r["outcome"] == "wrong", r["message"]
     assert "timed call 2 of 10, one of the fastest" in r["message"], r["message"]
+    # The phases it went through count, the one that found it wrong included.
+    assert r["phase_ms"]["verify"] > 0 and r["phase_ms"]["time"] > 0, r["phase_ms"]
     honest = tmp / "honest.py"
     honest.write_text(fast_when_wrong.read_text().replace("3 + 3 + 3", "-1"))
     r = ask(evaluate(honest, timing=timing))
