@@ -404,13 +404,12 @@ std::string CombinationSource(const std::string& agent, const std::string& descr
 BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) {
   BuiltinInfo info{name, "the recipes " + name + " in one candidate"};
   for (const std::string& ingredient : IngredientNames(recipe)) {
-    for (const Recipe& r : Recipes()) {
-      if (r.info.name != ingredient) continue;
-      info.cuda_only |= r.info.cuda_only;
-      info.convolution_only |= r.info.convolution_only;
-      info.batchnorm_only |= r.info.batchnorm_only;
-      info.weights_only |= r.info.weights_only;
-    }
+    const std::optional<BuiltinInfo> needs = BuiltinInfoOf(ingredient);  // no '+': a listed agent
+    if (!needs) continue;
+    info.cuda_only |= needs->cuda_only;
+    info.convolution_only |= needs->convolution_only;
+    info.batchnorm_only |= needs->batchnorm_only;
+    info.weights_only |= needs->weights_only;
   }
   return info;
 }
@@ -526,10 +525,8 @@ std::optional<BuiltinInfo> BuiltinInfoOf(const std::string& agent_name) {
 }
 
 bool IsReducedPrecision(const std::string& agent_name) {
-  for (const BuiltinInfo& info : BuiltinAgents()) {
-    if (info.name == agent_name) return info.reduced_precision;
-  }
-  return false;
+  const std::optional<BuiltinInfo> info = BuiltinInfoOf(agent_name);
+  return info && info->reduced_precision;
 }
 
 bool IsBuiltinAgent(const std::string& agent_name) {
