@@ -10,8 +10,9 @@
 #   - `kswarm problems` over the bundled suite at full shapes: no degenerate problem, every
 #     speed-of-light bound below eager's time (so no honest candidate can be flagged by it);
 #   - `kswarm run` on a problem with a winner re-verifies it in a fresh sandbox before keeping it;
-#   - a combination of every ingredient (docs/agents.md) passes on the ResNet block, and each
-#     step recipe_search takes there passes;
+#   - a combination of every ingredient (docs/agents.md; the compile modes exclusive, so
+#     max-autotune in a second one) passes on the ResNet block, and each step recipe_search
+#     takes there passes;
 #   - `kswarm run --replay` re-evaluates the hand-written CUDA, Triton and NVRTC (kswarm_rt)
 #     candidates, laid out as a KernelBench folder (level_L_problem_P_sample_S_kernel.py), with no
 #     model called; the build pool compiles the C++ extensions side by side first;
@@ -256,9 +257,13 @@ record run_recheck_in_fresh_sandbox "passed" "passed" "see run.txt" $?
 
 echo "== combinations of recipes on the GPU: every ingredient in one candidate, and recipe_search"
 R3=problems/level3/02_resnet_basic_block.py
-"$KSWARM" agents channels_last+fold_batchnorm+torch_compile_freezing "$R3" --device cuda \
-  --out "$OUT_DIR/combination.py" 2>>"$OUT_DIR/gpu-check.log"
+"$KSWARM" agents channels_last+fold_batchnorm+cudnn_benchmark+cuda_graph+torch_compile_freezing \
+  "$R3" --device cuda --out "$OUT_DIR/combination.py" 2>>"$OUT_DIR/gpu-check.log"
 check combination_all_ingredients "$R3" "$OUT_DIR/combination.py" passed
+# The compile modes are exclusive: max-autotune's templates, replayed from a graph, on a GEMM.
+"$KSWARM" agents cuda_graph+torch_compile_max_autotune "$L2" --device cuda \
+  --out "$OUT_DIR/combination_autotune.py" 2>>"$OUT_DIR/gpu-check.log"
+check combination_graph_max_autotune "$L2" "$OUT_DIR/combination_autotune.py" passed
 "$KSWARM" run "$R3" --agents recipe_search --device cuda --name search --db "$OUT_DIR/search.db" \
   > "$OUT_DIR/search.txt" 2>>"$OUT_DIR/gpu-check.log"
 "$KSWARM_PYTHON" - "$OUT_DIR/search.db" <<'PY'

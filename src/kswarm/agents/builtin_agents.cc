@@ -119,7 +119,8 @@ def _ks_weights_key(sources):
 )py";
 
 // A combination of recipes in one candidate (recipe_search, and agents named "a+b"): the weights
-// in channels-last, batch norms folded into convolutions, the forward compiled (with freezing).
+// in channels-last, batch norms folded into convolutions, cuDNN autotuning, the forward compiled
+// (with freezing or max-autotune), the whole call replayed from a CUDA graph.
 constexpr const char* kCombinationHelpers = R"py(
 import torch._inductor.config as _ks_inductor_config
 
@@ -135,11 +136,15 @@ class _KsCombination:
     """Runs Model.forward for `module` the way the combination says, where no gradient is
     recorded. Batch norms in training mode are left as they are (their batch's statistics)."""
 
-    def __init__(self, module, channels_last, fold_batchnorm, compile):
+    def __init__(self, module, channels_last, fold_batchnorm, cudnn_benchmark, cuda_graph,
+                 compile):
         self.channels_last, self.fold, self.compile = channels_last, fold_batchnorm, compile
+        self.benchmark, self.graph = cudnn_benchmark, cuda_graph
         # Folded copies and frozen constants are derived from the weights: made again when
-        # they change. Plain compiled code reads the weights as inputs.
-        self.watch = fold_batchnorm or compile == "freezing"
+        # they change. Plain compiled code reads the weights as inputs, and so does a graph, at
+        # the addresses it was captured with: captured again when a weight is reassigned.
+        self.derived = fold_batchnorm or compile == "freezing"
+        self.watch = self.derived or cuda_graph
         self.fn, self.sources, self.key = None, [], None
         if channels_last:
             module._apply(_ks_layout)  # each weight in its rank's channels-last layout
@@ -153,11 +158,16 @@ class _KsCombination:
             self.fn, self.sources = self._make(module)
         inputs = _ks_channels_last(args) if self.channels_last else args
         with (_ks_inductor_config.patch(freezing=True) if self.compile == "freezing"
+              else contextlib.nullcontext()), \
+             (_ks_flags(_ks_torch.backends.cudnn, benchmark=True) if self.benchmark
               else contextlib.nullcontext()):
             out = self.fn(*inputs)
         if stale:  # after the first call, which compiles and registers modules of its own
             self.key = _ks_weights_key(self.sources)
-        return _ks_contiguous(out) if self.channels_last else _ks_eager_layout(module, args, out)
+        if self.channels_last:
+            return _ks_contiguous(out)
+        # Only a compiler changes an output's layout; a replayed graph gives eager's.
+        return out if self.compile == "none" else _ks_eager_layout(module, args, out)
 
     def _make(self, module):
         if self.fold:
@@ -165,12 +175,15 @@ class _KsCombination:
         else:
             fn = lambda *a: Model.forward(module, *a)
             sources = list(_ks_torch.nn.Module.parameters(module)) + \
-                list(_ks_torch.nn.Module.buffers(module))
+                list(_ks_torch.nn.Module.buffers(module)) if self.derived else []
         if self.compile != "none":
             # A fresh compile: the lambda's code is shared between instances, and frozen
             # constants are not guarded.
             _ks_torch.compiler.reset()
-            fn = _ks_torch.compile(fn)
+            fn = _ks_torch.compile(fn, mode="max-autotune-no-cudagraphs"
+                                   if self.compile == "max_autotune" else None)
+        if self.graph:
+            fn = _KsGraph(fn)
         return fn, sources
 )py";
 
@@ -184,29 +197,26 @@ const std::vector<Recipe>& Recipes() {
        "        self._ks_run = _ks_torch.compile(Model.forward)\n",
        "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
       {{"torch_compile_max_autotune",
-        "torch.compile, max-autotune without CUDA graphs", true, false, false},
-       "        self._ks_run = _ks_torch.compile(Model.forward,\n"
-       "                                         mode=\"max-autotune-no-cudagraphs\")\n",
-       "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
+        "torch.compile, max-autotune without CUDA graphs (kernel templates benchmarked for each "
+        "GEMM and convolution)",
+        true, false, false},
+       "", "", "", Ingredients{.compile = CompileMode::kMaxAutotune}},
       {{"torch_compile_cudagraphs", "torch.compile with CUDA graphs (reduce-overhead)", true,
         false, false},
        "        self._ks_run = _ks_torch.compile(Model.forward, mode=\"reduce-overhead\")\n",
        "        return _ks_eager_layout(self, args, _ks_clone(self._ks_run(self, *args)))\n"},
-      {{"cuda_graph", "the eager forward captured once in a CUDA graph and replayed", true, false,
-        false},
-       "        self._ks_graph = _KsGraph(functools.partial(Model.forward, self))\n",
-       "        return self._ks_graph(*args)\n"},
+      {{"cuda_graph",
+        "the forward captured in a CUDA graph per input signature and replayed, captured again "
+        "when a weight is reassigned",
+        true, false, false},
+       "", "", "", Ingredients{.cuda_graph = true}},
       {{"cudnn_benchmark", "cuDNN autotuning for the convolutions", true, true, false},
-       "",
-       "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
-       "            return Model.forward(self, *args)\n"},
+       "", "", "", Ingredients{.cudnn_benchmark = true}},
       {{"channels_last", "channels-last memory format for convolution models", false, true, false},
        "", "", "", Ingredients{.channels_last = true}},
       {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
         true, false},
-       "        self._apply(_ks_layout)  # each weight in its rank's channels-last layout\n",
-       "        with _ks_flags(_ks_torch.backends.cudnn, benchmark=True):\n"
-       "            return _ks_contiguous(Model.forward(self, *_ks_channels_last(args)))\n"},
+       "", "", "", Ingredients{.channels_last = true, .cudnn_benchmark = true}},
       {{"fold_batchnorm",
         "inference batch norms folded into the preceding convolution (fp32), folded again "
         "whenever the weights change",
@@ -385,15 +395,18 @@ std::optional<Ingredients> RecipeOf(const std::string& source) {
 
 std::string CombinationSource(const std::string& agent, const std::string& description,
                               const Ingredients& recipe, const ProblemView& problem) {
-  const char* compile = recipe.compile == CompileMode::kNone      ? "none"
-                        : recipe.compile == CompileMode::kDefault ? "default"
-                                                                  : "freezing";
+  const char* compile = recipe.compile == CompileMode::kNone       ? "none"
+                        : recipe.compile == CompileMode::kDefault  ? "default"
+                        : recipe.compile == CompileMode::kFreezing ? "freezing"
+                                                                   : "max_autotune";
+  auto py = [](bool b) { return b ? "True" : "False"; };
   std::string name = IngredientsName(recipe);
   std::string init = fmt::format(
       "        self.__dict__[\"_ks_combination\"] = _KsCombination(\n"
-      "            self, channels_last={}, fold_batchnorm={}, compile=\"{}\")\n",
-      recipe.channels_last ? "True" : "False", recipe.fold_batchnorm ? "True" : "False",
-      compile);
+      "            self, channels_last={}, fold_batchnorm={}, cudnn_benchmark={},\n"
+      "            cuda_graph={}, compile=\"{}\")\n",
+      py(recipe.channels_last), py(recipe.fold_batchnorm), py(recipe.cudnn_benchmark),
+      py(recipe.cuda_graph), compile);
   return CandidateSource(agent, description, problem,
                          fmt::format("\n{}{}\n{}{}{}", kRecipeLine, name, kFoldHelpers,
                                      kWeightsKeyHelpers, kCombinationHelpers),
@@ -415,7 +428,7 @@ BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) 
 }
 
 bool Applies(const BuiltinInfo& info, const AgentRequest& request) {
-  ProblemTraits traits = TraitsOf(request.problem.source);
+  ProblemTraits traits = TraitsOf(request.problem.source, request.device.type == "cuda");
   return !(info.cuda_only && request.device.type != "cuda") &&
          !(info.convolution_only && !traits.convolution) &&
          !(info.batchnorm_only && !traits.batch_norm) && !(info.weights_only && !traits.weights);
@@ -475,7 +488,8 @@ class RecipeSearchAgent : public Agent {
       if (!recipe) return Error(StatusCode::kInternal, "a recipe_search attempt names no recipe");
       steps.push_back({*recipe, a.outcome == core::Outcome::kPassed, a.speedup, a.seconds});
     }
-    auto next = NextRecipe(TraitsOf(request.problem.source), steps, budget_s_);
+    auto next =
+        NextRecipe(TraitsOf(request.problem.source, request.device.type == "cuda"), steps, budget_s_);
     if (!next) return std::optional<Proposal>();
     // A step that is a listed agent's recipe is written as that agent writes it: a run with
     // both evaluates it once (the store answers the second).
@@ -503,12 +517,10 @@ const std::vector<BuiltinInfo>& BuiltinAgents() {
   static const std::vector<BuiltinInfo> infos = [] {
     std::vector<BuiltinInfo> out;
     for (const Recipe& r : Recipes()) out.push_back(r.info);
-    BuiltinInfo search{kRecipeSearchAgent,
-                       "combinations of channels_last, fold_batchnorm, torch_compile and "
-                       "torch_compile_freezing, cheapest first, each kept when faster, within "
-                       "--recipe-budget seconds of evaluation per problem"};
-    search.weights_only = true;
-    out.push_back(search);
+    out.push_back({kRecipeSearchAgent,
+                   "combinations of " + IngredientList() +
+                       " (those that apply to the problem and device), cheapest first, each kept "
+                       "when faster, within --recipe-budget seconds of evaluation per problem"});
     return out;
   }();
   return infos;
@@ -558,10 +570,9 @@ Result<std::vector<std::unique_ptr<Agent>>> MakeBuiltinAgents(
       auto recipe = ParseIngredients(name);
       if (!recipe) {
         return Error(StatusCode::kInvalidArgument,
-                     fmt::format("unknown combination '{}' (one or more of channels_last, "
-                                 "fold_batchnorm, and torch_compile or torch_compile_freezing, "
-                                 "joined by '+')",
-                                 name));
+                     fmt::format("unknown combination '{}' (two or more of {}, at most one "
+                                 "of them a compile, joined by '+')",
+                                 name, IngredientList()));
       }
       agents.push_back(std::make_unique<CombinationAgent>(*recipe));
       continue;

@@ -129,7 +129,8 @@ TEST(BuiltinAgentsTest, CombinationsAreNamedByTheirIngredientsInOneOrder) {
   ASSERT_TRUE(p.has_value() && p->has_value());
   EXPECT_NE((*p)->source.find("\n# kswarm recipe: channels_last+torch_compile_freezing\n"),
             std::string::npos);
-  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, compile=\"freezing\""),
+  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, cudnn_benchmark=False,\n"
+                              "            cuda_graph=False, compile=\"freezing\""),
             std::string::npos);
   // Each ingredient's needs hold for the combination.
   EXPECT_FALSE(Make("fold_batchnorm+torch_compile")->Propose(Request(kConvProblem, "cpu"))
@@ -137,9 +138,28 @@ TEST(BuiltinAgentsTest, CombinationsAreNamedByTheirIngredientsInOneOrder) {
   EXPECT_TRUE(Make("fold_batchnorm+torch_compile")
                   ->Propose(Request(kConvBnProblem.c_str(), "cpu"))
                   ->has_value());
-  auto bad = MakeBuiltinAgents({"channels_last+cuda_graph"}, true);
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+  for (const char* name : {"channels_last+tf32", "torch_compile+torch_compile_max_autotune"}) {
+    auto bad = MakeBuiltinAgents({name}, true);
+    ASSERT_FALSE(bad.has_value()) << name;
+    EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.error().message().find("cudnn_benchmark, cuda_graph"), std::string::npos);
+  }
+}
+
+TEST(BuiltinAgentsTest, CombinationsWithACudaIngredientProposeOnCudaOnly) {
+  auto agent = Make("cuda_graph+channels_last+torch_compile_max_autotune");
+  EXPECT_EQ(agent->name(), "channels_last+cuda_graph+torch_compile_max_autotune");
+  EXPECT_FALSE(agent->Propose(Request(kConvProblem, "cpu"))->has_value());
+  auto p = agent->Propose(Request(kConvProblem, "cuda"));
+  ASSERT_TRUE(p.has_value() && p->has_value());
+  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, cudnn_benchmark=False,\n"
+                              "            cuda_graph=True, compile=\"max_autotune\""),
+            std::string::npos);
+  // The listed agent of two ingredients is that combination, under its own name.
+  auto listed = Make("channels_last_cudnn_benchmark")->Propose(Request(kConvProblem, "cuda"));
+  ASSERT_TRUE(listed.has_value() && listed->has_value());
+  EXPECT_NE((*listed)->source.find("# kswarm recipe: channels_last+cudnn_benchmark\n"),
+            std::string::npos);
 }
 
 // Their candidates run as kswarm's own recipes (shared caches): no other name may pass for one.
@@ -180,6 +200,11 @@ TEST(BuiltinAgentsTest, RecipeSearchTakesItsNextStepFromItsHistory) {
   ASSERT_TRUE(done.has_value());
   EXPECT_FALSE(done->has_value());
   EXPECT_FALSE(search.Propose(Request("y = torch.relu(x)\n", "cpu"))->has_value());
+  // On a CUDA device a graph comes first, written as the cuda_graph agent writes it.
+  AgentRequest elementwise = Request("y = torch.relu(x)\n", "cuda");
+  auto graph = search.Propose(elementwise);
+  ASSERT_TRUE(graph.has_value() && graph->has_value());
+  EXPECT_EQ((*graph)->source, (*Make("cuda_graph")->Propose(elementwise))->source);
 }
 
 TEST(BuiltinAgentsTest, ReducedPrecisionNeedsThePolicy) {

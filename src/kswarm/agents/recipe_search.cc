@@ -8,9 +8,11 @@
 namespace kswarm::agents {
 namespace {
 
-// The ingredients, cheapest first: a layout or a fold costs an evaluation; a compile costs one
-// more compile, and freezing compiles again whenever the weights change (the drop-in check
-// changes them once). Names, order and search moves all come from this one table.
+// The ingredients, cheapest first: a layout, a fold or a backend flag costs an evaluation; a CUDA
+// graph one capture; a compile costs one more compile, freezing compiles again whenever the
+// weights change (the drop-in check changes them once), and max-autotune benchmarks kernel
+// templates for each GEMM and convolution, so it goes last and only where layers with weights
+// give it some. Names, order and search moves all come from this one table.
 struct Ingredient {
   const char* name;
   bool compiles;
@@ -19,6 +21,12 @@ struct Ingredient {
   void (*add)(Ingredients&);
 };
 
+template <CompileMode mode>
+constexpr Ingredient Compile(const char* name, bool (*applies)(const ProblemTraits&)) {
+  return {name, true, applies, [](const Ingredients& i) { return i.compile == mode; },
+          [](Ingredients& i) { i.compile = mode; }};
+}
+
 constexpr std::array<Ingredient, kMaxSearchSteps> kIngredients = {{
     {"channels_last", false, [](const ProblemTraits& t) { return t.convolution; },
      [](const Ingredients& i) { return i.channels_last; },
@@ -26,12 +34,17 @@ constexpr std::array<Ingredient, kMaxSearchSteps> kIngredients = {{
     {"fold_batchnorm", false, [](const ProblemTraits& t) { return t.convolution && t.batch_norm; },
      [](const Ingredients& i) { return i.fold_batchnorm; },
      [](Ingredients& i) { i.fold_batchnorm = true; }},
-    {"torch_compile", true, [](const ProblemTraits&) { return true; },
-     [](const Ingredients& i) { return i.compile == CompileMode::kDefault; },
-     [](Ingredients& i) { i.compile = CompileMode::kDefault; }},
-    {"torch_compile_freezing", true, [](const ProblemTraits& t) { return t.weights; },
-     [](const Ingredients& i) { return i.compile == CompileMode::kFreezing; },
-     [](Ingredients& i) { i.compile = CompileMode::kFreezing; }},
+    {"cudnn_benchmark", false, [](const ProblemTraits& t) { return t.cuda && t.convolution; },
+     [](const Ingredients& i) { return i.cudnn_benchmark; },
+     [](Ingredients& i) { i.cudnn_benchmark = true; }},
+    {"cuda_graph", false, [](const ProblemTraits& t) { return t.cuda; },
+     [](const Ingredients& i) { return i.cuda_graph; },
+     [](Ingredients& i) { i.cuda_graph = true; }},
+    Compile<CompileMode::kDefault>("torch_compile", [](const ProblemTraits&) { return true; }),
+    Compile<CompileMode::kFreezing>("torch_compile_freezing",
+                                    [](const ProblemTraits& t) { return t.weights; }),
+    Compile<CompileMode::kMaxAutotune>("torch_compile_max_autotune",
+                                       [](const ProblemTraits& t) { return t.cuda && t.weights; }),
 }};
 
 const SearchStep* Find(const std::vector<SearchStep>& tried, const Ingredients& recipe) {
@@ -59,6 +72,14 @@ std::vector<std::string> IngredientNames(const Ingredients& recipe) {
   return names;
 }
 
+std::string IngredientList() {
+  std::string out = kIngredients.front().name;
+  for (size_t k = 1; k < kIngredients.size(); ++k) {
+    out += std::string(k + 1 < kIngredients.size() ? ", " : " and ") + kIngredients[k].name;
+  }
+  return out;
+}
+
 std::string IngredientsName(const Ingredients& recipe) {
   std::vector<std::string> names = IngredientNames(recipe);
   if (names.empty()) return "eager";
@@ -82,7 +103,7 @@ std::optional<Ingredients> ParseIngredients(const std::string& name) {
   return out;
 }
 
-ProblemTraits TraitsOf(const std::string& source) {
+ProblemTraits TraitsOf(const std::string& source, bool cuda) {
   static const std::regex kConv(
       R"(\b(Conv[123]d|ConvTranspose[123]d|conv[123]d|conv_transpose[123]d)\b)");
   static const std::regex kBatchNorm(R"(\b(BatchNorm[123]d|batch_norm)\b)");
@@ -90,7 +111,7 @@ ProblemTraits TraitsOf(const std::string& source) {
       R"(\b(Linear|Bilinear|Conv[123]d|ConvTranspose[123]d|LSTM|GRU|RNN|Embedding|)"
       R"(MultiheadAttention|Transformer\w*|Parameter)\b)");
   return {std::regex_search(source, kConv), std::regex_search(source, kBatchNorm),
-          std::regex_search(source, kWeights)};
+          std::regex_search(source, kWeights), cuda};
 }
 
 std::optional<Ingredients> NextRecipe(const ProblemTraits& traits,

@@ -9,31 +9,38 @@
 
 namespace kswarm::agents {
 
-enum class CompileMode { kNone, kDefault, kFreezing };
+enum class CompileMode { kNone, kDefault, kFreezing, kMaxAutotune };
 
 // What a combination applies, each an ingredient that is also a built-in agent of its own.
 struct Ingredients {
   bool channels_last = false;
   bool fold_batchnorm = false;
+  bool cudnn_benchmark = false;
+  bool cuda_graph = false;  // the whole call (compiled or not) captured and replayed
   CompileMode compile = CompileMode::kNone;
   bool operator==(const Ingredients&) const = default;
 };
 
 // The names of its ingredients, in the search's order (each the name of a built-in agent).
 std::vector<std::string> IngredientNames(const Ingredients& ingredients);
-// "channels_last+fold_batchnorm+torch_compile_freezing", in that order; "eager" when empty.
+// "channels_last, fold_batchnorm, ... and torch_compile_max_autotune": every ingredient, in the
+// search's order, as help and errors name them.
+std::string IngredientList();
+// "channels_last+fold_batchnorm+torch_compile_freezing", in the search's order; "eager" when empty.
 std::string IngredientsName(const Ingredients& ingredients);
 // The inverse of IngredientsName for names of one ingredient or more joined by '+', in any order;
 // nullopt for an unknown ingredient, a repeated one or two compile modes.
 std::optional<Ingredients> ParseIngredients(const std::string& name);
 
-// What a problem's source shows, which decides where an ingredient can apply or pay.
+// What a problem's source shows, and where it runs, which decide where an ingredient can apply
+// or pay.
 struct ProblemTraits {
   bool convolution = false;
   bool batch_norm = false;
   bool weights = false;  // layers with weights (linear, convolution, recurrent, attention)
+  bool cuda = false;     // the target is a CUDA device
 };
-ProblemTraits TraitsOf(const std::string& problem_source);
+ProblemTraits TraitsOf(const std::string& problem_source, bool cuda);
 
 // One evaluated combination, as the agent's history tells it.
 struct SearchStep {
@@ -49,7 +56,7 @@ struct SearchStep {
 // torch_compile, which every run evaluates. The search stops once the evaluations spent
 // `budget_s`, and skips a compile it could not finish within what is left.
 inline constexpr double kAdoptGain = 0.01;
-inline constexpr int kMaxSearchSteps = 4;  // one per ingredient
+inline constexpr int kMaxSearchSteps = 7;  // one per ingredient
 std::optional<Ingredients> NextRecipe(const ProblemTraits& traits,
                                       const std::vector<SearchStep>& tried, double budget_s);
 

@@ -19,6 +19,10 @@ const ProblemTraits kConvBn{true, true, true};
 const ProblemTraits kConv{true, false, true};
 const ProblemTraits kLinear{false, false, true};
 const ProblemTraits kElementwise{false, false, false};
+const ProblemTraits kCudaConvBn{true, true, true, true};
+const ProblemTraits kCudaConv{true, false, true, true};
+const ProblemTraits kCudaLinear{false, false, true, true};
+const ProblemTraits kCudaElementwise{false, false, false, true};
 
 struct Case {
   const char* what;
@@ -65,6 +69,30 @@ TEST(RecipeSearchTest, NextRecipeTable) {
       {"a failed compile still says what compiling costs", kConv,
        {Step("channels_last", 1.2, 5), Step("channels_last+torch_compile", 0, 30, false)}, 50,
        nullptr},
+      // On a CUDA device the backend flag, the graph and max-autotune join in.
+      {"CUDA: element-wise work starts with a graph", kCudaElementwise, {}, 60, "cuda_graph"},
+      {"CUDA: a faster graph gets a compile inside it", kCudaElementwise,
+       {Step("cuda_graph", 1.5, 3)}, 60, "cuda_graph+torch_compile"},
+      {"CUDA: a slower graph on element-wise work: nothing beyond torch_compile",
+       kCudaElementwise, {Step("cuda_graph", 0.9, 3)}, 60, nullptr},
+      {"CUDA: a slower layout leaves cuDNN autotuning alone next", kCudaConv,
+       {Step("channels_last", 0.9, 5)}, 60, "cudnn_benchmark"},
+      {"CUDA: a faster layout gets autotuning on top", kCudaConvBn,
+       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5)}, 60,
+       "channels_last+cudnn_benchmark"},
+      {"CUDA: layers with weights, after a slower graph, freeze", kCudaLinear,
+       {Step("cuda_graph", 0.95, 3)}, 60, "torch_compile_freezing"},
+      {"CUDA: max-autotune replaces the compile it is tried against", kCudaLinear,
+       {Step("cuda_graph", 1.1, 3), Step("cuda_graph+torch_compile", 1.3, 20),
+        Step("cuda_graph+torch_compile_freezing", 1.2, 20)},
+       90, "cuda_graph+torch_compile_max_autotune"},
+      {"CUDA: max-autotune is skipped where the budget left is under the longest compile",
+       kCudaLinear,
+       {Step("cuda_graph", 1.1, 3), Step("cuda_graph+torch_compile", 1.3, 20),
+        Step("cuda_graph+torch_compile_freezing", 1.2, 20)},
+       60, nullptr},
+      {"CUDA: max-autotune needs layers with weights", kCudaElementwise,
+       {Step("cuda_graph", 1.5, 3), Step("cuda_graph+torch_compile", 2.0, 20)}, 600, nullptr},
   };
   for (const Case& c : cases) {
     auto next = NextRecipe(c.traits, c.tried, c.budget_s);
@@ -76,33 +104,35 @@ TEST(RecipeSearchTest, NextRecipeTable) {
 TEST(RecipeSearchTest, EveryIngredientWinningTakesTheMostSteps) {
   std::vector<SearchStep> tried;
   double speedup = 1;
-  while (auto next = NextRecipe(kConvBn, tried, 1e9)) {
+  while (auto next = NextRecipe(kCudaConvBn, tried, 1e9)) {
     speedup *= 1.5;
     tried.push_back({*next, true, speedup, 1});
   }
   EXPECT_EQ(static_cast<int>(tried.size()), kMaxSearchSteps);
   EXPECT_EQ(IngredientsName(tried.back().recipe),
-            "channels_last+fold_batchnorm+torch_compile_freezing");
+            "channels_last+fold_batchnorm+cudnn_benchmark+cuda_graph+torch_compile_max_autotune");
 }
 
 TEST(RecipeSearchTest, NamesRoundTripInOneOrder) {
   EXPECT_EQ(IngredientsName(R("torch_compile_freezing+channels_last")),
             "channels_last+torch_compile_freezing");
   EXPECT_EQ(IngredientsName(Ingredients{}), "eager");
-  Ingredients all{true, true, CompileMode::kFreezing};
+  Ingredients all{.channels_last = true, .fold_batchnorm = true, .cudnn_benchmark = true,
+                  .cuda_graph = true, .compile = CompileMode::kFreezing};
   EXPECT_EQ(R(IngredientsName(all)), all);
   for (const char* bad : {"", "channels_last+channels_last", "torch_compile+torch_compile_freezing",
-                          "channels_last+cuda_graph", "channels_last+", "+fold_batchnorm"}) {
+                          "torch_compile_freezing+torch_compile_max_autotune", "cuda_graph+cuda_graph",
+                          "channels_last+tf32", "channels_last+", "+fold_batchnorm"}) {
     EXPECT_FALSE(ParseIngredients(bad).has_value()) << bad;
   }
 }
 
 TEST(RecipeSearchTest, TraitsComeFromTheProblemsLayers) {
-  ProblemTraits t = TraitsOf("self.conv = nn.Conv2d(3, 8, 3)\nself.bn = nn.BatchNorm2d(8)\n");
-  EXPECT_TRUE(t.convolution && t.batch_norm && t.weights);
-  t = TraitsOf("self.fc = nn.Linear(8, 8)\n");
-  EXPECT_TRUE(!t.convolution && !t.batch_norm && t.weights);
-  t = TraitsOf("return torch.nn.functional.gelu(x)\n");
+  ProblemTraits t = TraitsOf("self.conv = nn.Conv2d(3, 8, 3)\nself.bn = nn.BatchNorm2d(8)\n", true);
+  EXPECT_TRUE(t.convolution && t.batch_norm && t.weights && t.cuda);
+  t = TraitsOf("self.fc = nn.Linear(8, 8)\n", false);
+  EXPECT_TRUE(!t.convolution && !t.batch_norm && t.weights && !t.cuda);
+  t = TraitsOf("return torch.nn.functional.gelu(x)\n", false);
   EXPECT_TRUE(!t.convolution && !t.batch_norm && !t.weights);
 }
 

@@ -14,6 +14,7 @@
 
 #include "kswarm/agents/builtin_agents.h"
 #include "kswarm/agents/llm_agent.h"
+#include "kswarm/agents/recipe_search.h"
 #include "kswarm/agents/replay_agent.h"
 #include "kswarm/llm/client.h"
 #include "kswarm/cli/eval_output.h"
@@ -725,8 +726,9 @@ std::string AgentsTable() {
                        info.reduced_precision ? " [--precision reduced]" : "");
   }
   return out +
-         "A combination is an agent too: channels_last, fold_batchnorm, and torch_compile or "
-         "torch_compile_freezing, joined by '+' (channels_last+torch_compile_freezing).\n"
+         "A combination is an agent too: two or more of " + agents::IngredientList() +
+         ", at most one of them a compile, joined by '+' "
+         "(channels_last+cuda_graph+torch_compile_freezing).\n"
          "kswarm agents NAME PROBLEM writes the candidate NAME proposes for PROBLEM.\n";
 }
 
