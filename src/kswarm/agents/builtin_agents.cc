@@ -118,11 +118,22 @@ def _ks_weights_key(sources):
     return _ks_registrations[0], [(id(t), t._version) for t in sources]
 )py";
 
-// A combination of recipes in one candidate (recipe_search, and agents named "a+b"): the weights
-// in channels-last, batch norms folded into convolutions, cuDNN autotuning, the forward compiled
+// A combination of recipes in one candidate (recipe_search, and agents named "a+b"): one thread
+// for the call, the weights in channels-last, batch norms folded into convolutions, cuDNN autotuning, the forward compiled
 // (with freezing or max-autotune), the whole call replayed from a CUDA graph.
 constexpr const char* kCombinationHelpers = R"py(
 import torch._inductor.config as _ks_inductor_config
+
+
+@contextlib.contextmanager
+def _ks_one_thread():
+    """One intra-op thread for the candidate's own call; the host program's count comes back."""
+    saved = _ks_torch.get_num_threads()
+    _ks_torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        _ks_torch.set_num_threads(saved)
 
 
 def _ks_as_model(module):
@@ -136,9 +147,10 @@ class _KsCombination:
     """Runs Model.forward for `module` the way the combination says, where no gradient is
     recorded. Batch norms in training mode are left as they are (their batch's statistics)."""
 
-    def __init__(self, module, channels_last, fold_batchnorm, cudnn_benchmark, cuda_graph,
-                 compile):
-        self.channels_last, self.fold, self.compile = channels_last, fold_batchnorm, compile
+    def __init__(self, module, single_thread, channels_last, fold_batchnorm, cudnn_benchmark,
+                 cuda_graph, compile):
+        self.one_thread, self.channels_last = single_thread, channels_last
+        self.fold, self.compile = fold_batchnorm, compile
         self.benchmark, self.graph = cudnn_benchmark, cuda_graph
         # Folded copies and frozen constants are derived from the weights: made again when
         # they change. Plain compiled code reads the weights as inputs, and so does a graph, at
@@ -153,6 +165,11 @@ class _KsCombination:
         if _ks_torch.is_grad_enabled():  # gradients reach the module's own weights
             out = Model.forward(module, *args)
             return _ks_contiguous(out) if self.channels_last else out
+        # The thread count holds while compiling too: Inductor's CPU code is written for it.
+        with _ks_one_thread() if self.one_thread else contextlib.nullcontext():
+            return self._call(module, args)
+
+    def _call(self, module, args):
         stale = self.fn is None or (self.watch and _ks_weights_key(self.sources) != self.key)
         if stale:
             self.fn, self.sources = self._make(module)
@@ -212,6 +229,11 @@ const std::vector<Recipe>& Recipes() {
        "", "", "", Ingredients{.cuda_graph = true}},
       {{"cudnn_benchmark", "cuDNN autotuning for the convolutions", true, true, false},
        "", "", "", Ingredients{.cudnn_benchmark = true}},
+      {{"single_thread",
+        "the forward on one intra-op thread (small calls lose more to waking threads than they "
+        "gain), the host program's thread count restored after each call",
+        false, false, false, false, false, true},
+       "", "", "", Ingredients{.single_thread = true}},
       {{"channels_last", "channels-last memory format for convolution models", false, true, false},
        "", "", "", Ingredients{.channels_last = true}},
       {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
@@ -403,10 +425,10 @@ std::string CombinationSource(const std::string& agent, const std::string& descr
   std::string name = IngredientsName(recipe);
   std::string init = fmt::format(
       "        self.__dict__[\"_ks_combination\"] = _KsCombination(\n"
-      "            self, channels_last={}, fold_batchnorm={}, cudnn_benchmark={},\n"
-      "            cuda_graph={}, compile=\"{}\")\n",
-      py(recipe.channels_last), py(recipe.fold_batchnorm), py(recipe.cudnn_benchmark),
-      py(recipe.cuda_graph), compile);
+      "            self, single_thread={}, channels_last={}, fold_batchnorm={},\n"
+      "            cudnn_benchmark={}, cuda_graph={}, compile=\"{}\")\n",
+      py(recipe.single_thread), py(recipe.channels_last), py(recipe.fold_batchnorm),
+      py(recipe.cudnn_benchmark), py(recipe.cuda_graph), compile);
   return CandidateSource(agent, description, problem,
                          fmt::format("\n{}{}\n{}{}{}", kRecipeLine, name, kFoldHelpers,
                                      kWeightsKeyHelpers, kCombinationHelpers),
@@ -420,6 +442,7 @@ BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) 
     const std::optional<BuiltinInfo> needs = BuiltinInfoOf(ingredient);  // no '+': a listed agent
     if (!needs) continue;
     info.cuda_only |= needs->cuda_only;
+    info.cpu_only |= needs->cpu_only;
     info.convolution_only |= needs->convolution_only;
     info.batchnorm_only |= needs->batchnorm_only;
     info.weights_only |= needs->weights_only;
@@ -430,6 +453,7 @@ BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) 
 bool Applies(const BuiltinInfo& info, const AgentRequest& request) {
   ProblemTraits traits = TraitsOf(request.problem.source, request.device.type == "cuda");
   return !(info.cuda_only && request.device.type != "cuda") &&
+         !(info.cpu_only && request.device.type != "cpu") &&
          !(info.convolution_only && !traits.convolution) &&
          !(info.batchnorm_only && !traits.batch_norm) && !(info.weights_only && !traits.weights);
 }
@@ -488,8 +512,8 @@ class RecipeSearchAgent : public Agent {
       if (!recipe) return Error(StatusCode::kInternal, "a recipe_search attempt names no recipe");
       steps.push_back({*recipe, a.outcome == core::Outcome::kPassed, a.speedup, a.seconds});
     }
-    auto next =
-        NextRecipe(TraitsOf(request.problem.source, request.device.type == "cuda"), steps, budget_s_);
+    const bool cuda = request.device.type == "cuda";
+    auto next = NextRecipe(TraitsOf(request.problem.source, cuda), steps, budget_s_);
     if (!next) return std::optional<Proposal>();
     // A step that is a listed agent's recipe is written as that agent writes it: a run with
     // both evaluates it once (the store answers the second).
@@ -571,7 +595,8 @@ Result<std::vector<std::unique_ptr<Agent>>> MakeBuiltinAgents(
       if (!recipe) {
         return Error(StatusCode::kInvalidArgument,
                      fmt::format("unknown combination '{}' (two or more of {}, at most one "
-                                 "of them a compile, joined by '+')",
+                                 "of them a compile, not single_thread with a CUDA one, joined "
+                                 "by '+')",
                                  name, IngredientList()));
       }
       agents.push_back(std::make_unique<CombinationAgent>(*recipe));

@@ -22,6 +22,7 @@ struct BuiltinInfo {
   bool reduced_precision = false;
   bool batchnorm_only = false;  // proposes only for problems with batch norms too
   bool weights_only = false;    // proposes only for problems with layers that have weights
+  bool cpu_only = false;
 };
 
 // The agent that searches combinations of recipes per problem (recipe_search.h).

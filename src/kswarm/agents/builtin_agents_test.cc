@@ -129,8 +129,9 @@ TEST(BuiltinAgentsTest, CombinationsAreNamedByTheirIngredientsInOneOrder) {
   ASSERT_TRUE(p.has_value() && p->has_value());
   EXPECT_NE((*p)->source.find("\n# kswarm recipe: channels_last+torch_compile_freezing\n"),
             std::string::npos);
-  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, cudnn_benchmark=False,\n"
-                              "            cuda_graph=False, compile=\"freezing\""),
+  EXPECT_NE((*p)->source.find("single_thread=False, channels_last=True, fold_batchnorm=False,\n"
+                              "            cudnn_benchmark=False, cuda_graph=False, "
+                              "compile=\"freezing\""),
             std::string::npos);
   // Each ingredient's needs hold for the combination.
   EXPECT_FALSE(Make("fold_batchnorm+torch_compile")->Propose(Request(kConvProblem, "cpu"))
@@ -138,7 +139,8 @@ TEST(BuiltinAgentsTest, CombinationsAreNamedByTheirIngredientsInOneOrder) {
   EXPECT_TRUE(Make("fold_batchnorm+torch_compile")
                   ->Propose(Request(kConvBnProblem.c_str(), "cpu"))
                   ->has_value());
-  for (const char* name : {"channels_last+tf32", "torch_compile+torch_compile_max_autotune"}) {
+  for (const char* name : {"channels_last+tf32", "torch_compile+torch_compile_max_autotune",
+                           "single_thread+cuda_graph"}) {
     auto bad = MakeBuiltinAgents({name}, true);
     ASSERT_FALSE(bad.has_value()) << name;
     EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
@@ -152,9 +154,14 @@ TEST(BuiltinAgentsTest, CombinationsWithACudaIngredientProposeOnCudaOnly) {
   EXPECT_FALSE(agent->Propose(Request(kConvProblem, "cpu"))->has_value());
   auto p = agent->Propose(Request(kConvProblem, "cuda"));
   ASSERT_TRUE(p.has_value() && p->has_value());
-  EXPECT_NE((*p)->source.find("channels_last=True, fold_batchnorm=False, cudnn_benchmark=False,\n"
-                              "            cuda_graph=True, compile=\"max_autotune\""),
+  EXPECT_NE((*p)->source.find("single_thread=False, channels_last=True, fold_batchnorm=False,\n"
+                              "            cudnn_benchmark=False, cuda_graph=True, "
+                              "compile=\"max_autotune\""),
             std::string::npos);
+  // One thread is for the CPU only.
+  EXPECT_TRUE(Make("single_thread+channels_last")->Propose(Request(kConvProblem, "cpu"))
+                  ->has_value());
+  EXPECT_FALSE(Make("single_thread")->Propose(Request(kConvProblem, "cuda"))->has_value());
   // The listed agent of two ingredients is that combination, under its own name.
   auto listed = Make("channels_last_cudnn_benchmark")->Propose(Request(kConvProblem, "cuda"));
   ASSERT_TRUE(listed.has_value() && listed->has_value());
@@ -181,25 +188,21 @@ TEST(BuiltinAgentsTest, RecipeSearchTakesItsNextStepFromItsHistory) {
   ASSERT_TRUE(agent.has_value());
   Agent& search = *agent->front();
   EXPECT_EQ(search.max_attempts(), kMaxSearchSteps);
-  auto linear = search.Propose(Request(kLinearProblem, "cpu"));
-  ASSERT_TRUE(linear.has_value() && linear->has_value());
-  EXPECT_NE((*linear)->source.find("# kswarm recipe: torch_compile_freezing\n"), std::string::npos);
   AgentRequest r = Request(kConvBnProblem.c_str(), "cpu");
   auto first = search.Propose(r);
   ASSERT_TRUE(first.has_value() && first->has_value());
-  EXPECT_NE((*first)->source.find("# kswarm recipe: channels_last\n"), std::string::npos);
-  // channels_last's own candidate, to the byte: a run with both evaluates it once.
-  EXPECT_EQ((*first)->source, (*Make("channels_last")->Propose(r))->source);
+  EXPECT_NE((*first)->source.find("# kswarm recipe: single_thread\n"), std::string::npos);
+  // single_thread's own candidate, to the byte: a run with both evaluates it once.
+  EXPECT_EQ((*first)->source, (*Make("single_thread")->Propose(r))->source);
   r.history.push_back(Attempt{(*first)->source, core::Outcome::kPassed, "", 1.2, "", 4});
   auto second = search.Propose(r);
   ASSERT_TRUE(second.has_value() && second->has_value());
-  EXPECT_NE((*second)->source.find("# kswarm recipe: channels_last+fold_batchnorm\n"),
+  EXPECT_NE((*second)->source.find("# kswarm recipe: single_thread+channels_last\n"),
             std::string::npos);
   r.history.push_back(Attempt{(*second)->source, core::Outcome::kWrong, "", std::nullopt, "", 7});
   auto done = search.Propose(r);  // 11 s of 10 spent
   ASSERT_TRUE(done.has_value());
   EXPECT_FALSE(done->has_value());
-  EXPECT_FALSE(search.Propose(Request("y = torch.relu(x)\n", "cpu"))->has_value());
   // On a CUDA device a graph comes first, written as the cuda_graph agent writes it.
   AgentRequest elementwise = Request("y = torch.relu(x)\n", "cuda");
   auto graph = search.Propose(elementwise);

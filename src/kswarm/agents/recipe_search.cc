@@ -8,43 +8,54 @@
 namespace kswarm::agents {
 namespace {
 
-// The ingredients, cheapest first: a layout, a fold or a backend flag costs an evaluation; a CUDA
+// The ingredients, cheapest first: a thread count, a layout, a fold or a backend flag costs an
+// evaluation; a CUDA
 // graph one capture; a compile costs one more compile, freezing compiles again whenever the
 // weights change (the drop-in check changes them once), and max-autotune benchmarks kernel
 // templates for each GEMM and convolution, so it goes last and only where layers with weights
 // give it some. Names, order and search moves all come from this one table.
+enum class Device { kAny, kCpu, kCuda };
+
 struct Ingredient {
   const char* name;
   bool compiles;
-  bool (*applies)(const ProblemTraits&);
+  Device device;                          // where it runs at all
+  bool (*applies)(const ProblemTraits&);  // where it can pay, on that device
   bool (*in)(const Ingredients&);
   void (*add)(Ingredients&);
 };
 
 template <CompileMode mode>
-constexpr Ingredient Compile(const char* name, bool (*applies)(const ProblemTraits&)) {
-  return {name, true, applies, [](const Ingredients& i) { return i.compile == mode; },
+constexpr Ingredient Compile(const char* name, Device device,
+                             bool (*applies)(const ProblemTraits&)) {
+  return {name, true, device, applies, [](const Ingredients& i) { return i.compile == mode; },
           [](Ingredients& i) { i.compile = mode; }};
 }
 
+constexpr bool Always(const ProblemTraits&) { return true; }
+
 constexpr std::array<Ingredient, kMaxSearchSteps> kIngredients = {{
-    {"channels_last", false, [](const ProblemTraits& t) { return t.convolution; },
+    {"single_thread", false, Device::kCpu, Always,
+     [](const Ingredients& i) { return i.single_thread; },
+     [](Ingredients& i) { i.single_thread = true; }},
+    {"channels_last", false, Device::kAny, [](const ProblemTraits& t) { return t.convolution; },
      [](const Ingredients& i) { return i.channels_last; },
      [](Ingredients& i) { i.channels_last = true; }},
-    {"fold_batchnorm", false, [](const ProblemTraits& t) { return t.convolution && t.batch_norm; },
+    {"fold_batchnorm", false, Device::kAny,
+     [](const ProblemTraits& t) { return t.convolution && t.batch_norm; },
      [](const Ingredients& i) { return i.fold_batchnorm; },
      [](Ingredients& i) { i.fold_batchnorm = true; }},
-    {"cudnn_benchmark", false, [](const ProblemTraits& t) { return t.cuda && t.convolution; },
+    {"cudnn_benchmark", false, Device::kCuda, [](const ProblemTraits& t) { return t.convolution; },
      [](const Ingredients& i) { return i.cudnn_benchmark; },
      [](Ingredients& i) { i.cudnn_benchmark = true; }},
-    {"cuda_graph", false, [](const ProblemTraits& t) { return t.cuda; },
+    {"cuda_graph", false, Device::kCuda, Always,
      [](const Ingredients& i) { return i.cuda_graph; },
      [](Ingredients& i) { i.cuda_graph = true; }},
-    Compile<CompileMode::kDefault>("torch_compile", [](const ProblemTraits&) { return true; }),
-    Compile<CompileMode::kFreezing>("torch_compile_freezing",
+    Compile<CompileMode::kDefault>("torch_compile", Device::kAny, Always),
+    Compile<CompileMode::kFreezing>("torch_compile_freezing", Device::kAny,
                                     [](const ProblemTraits& t) { return t.weights; }),
-    Compile<CompileMode::kMaxAutotune>("torch_compile_max_autotune",
-                                       [](const ProblemTraits& t) { return t.cuda && t.weights; }),
+    Compile<CompileMode::kMaxAutotune>("torch_compile_max_autotune", Device::kCuda,
+                                       [](const ProblemTraits& t) { return t.weights; }),
 }};
 
 const SearchStep* Find(const std::vector<SearchStep>& tried, const Ingredients& recipe) {
@@ -91,6 +102,7 @@ std::string IngredientsName(const Ingredients& recipe) {
 std::optional<Ingredients> ParseIngredients(const std::string& name) {
   if (name.empty() || name.front() == '+' || name.back() == '+') return std::nullopt;
   Ingredients out;
+  Device device = Device::kAny;
   std::stringstream in(name);
   std::string part;
   while (std::getline(in, part, '+')) {
@@ -98,6 +110,10 @@ std::optional<Ingredients> ParseIngredients(const std::string& name) {
                            [&](const Ingredient& i) { return part == i.name; });
     if (it == kIngredients.end() || it->in(out)) return std::nullopt;  // unknown or repeated
     if (it->compiles && out.compile != CompileMode::kNone) return std::nullopt;  // two compiles
+    if (it->device != Device::kAny) {
+      if (device != Device::kAny && device != it->device) return std::nullopt;  // runs nowhere
+      device = it->device;
+    }
     it->add(out);
   }
   return out;
@@ -121,7 +137,9 @@ std::optional<Ingredients> NextRecipe(const ProblemTraits& traits,
   if (spent >= budget_s) return std::nullopt;
   Ingredients best;  // eager, speed-up 1 by definition
   double best_speedup = 1.0;
+  const Device here = traits.cuda ? Device::kCuda : Device::kCpu;
   for (const Ingredient& ingredient : kIngredients) {
+    if (ingredient.device != Device::kAny && ingredient.device != here) continue;
     if (!ingredient.applies(traits)) continue;
     Ingredients next = best;
     ingredient.add(next);

@@ -13,6 +13,7 @@ enum class CompileMode { kNone, kDefault, kFreezing, kMaxAutotune };
 
 // What a combination applies, each an ingredient that is also a built-in agent of its own.
 struct Ingredients {
+  bool single_thread = false;  // one intra-op thread for the call, the caller's count restored
   bool channels_last = false;
   bool fold_batchnorm = false;
   bool cudnn_benchmark = false;
@@ -29,7 +30,8 @@ std::string IngredientList();
 // "channels_last+fold_batchnorm+torch_compile_freezing", in the search's order; "eager" when empty.
 std::string IngredientsName(const Ingredients& ingredients);
 // The inverse of IngredientsName for names of one ingredient or more joined by '+', in any order;
-// nullopt for an unknown ingredient, a repeated one or two compile modes.
+// nullopt for an unknown ingredient, a repeated one, two compile modes, or a CPU-only ingredient
+// with a CUDA-only one.
 std::optional<Ingredients> ParseIngredients(const std::string& name);
 
 // What a problem's source shows, and where it runs, which decide where an ingredient can apply
@@ -56,7 +58,7 @@ struct SearchStep {
 // torch_compile, which every run evaluates. The search stops once the evaluations spent
 // `budget_s`, and skips a compile it could not finish within what is left.
 inline constexpr double kAdoptGain = 0.01;
-inline constexpr int kMaxSearchSteps = 7;  // one per ingredient
+inline constexpr int kMaxSearchSteps = 8;  // one per ingredient
 std::optional<Ingredients> NextRecipe(const ProblemTraits& traits,
                                       const std::vector<SearchStep>& tried, double budget_s);
 

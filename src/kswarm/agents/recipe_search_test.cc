@@ -19,6 +19,7 @@ const ProblemTraits kConvBn{true, true, true};
 const ProblemTraits kConv{true, false, true};
 const ProblemTraits kLinear{false, false, true};
 const ProblemTraits kElementwise{false, false, false};
+const SearchStep kOneThreadLost{Ingredients{.single_thread = true}, true, 0.95, 1};
 const ProblemTraits kCudaConvBn{true, true, true, true};
 const ProblemTraits kCudaConv{true, false, true, true};
 const ProblemTraits kCudaLinear{false, false, true, true};
@@ -34,40 +35,53 @@ struct Case {
 
 TEST(RecipeSearchTest, NextRecipeTable) {
   const std::vector<Case> cases = {
-      {"a convolution with batch norms starts with the cheapest layout", kConvBn, {}, 60,
+      {"on the CPU every problem starts with one thread", kElementwise, {}, 60, "single_thread"},
+      {"one thread that is faster stays under what comes next", kConvBn,
+       {Step("single_thread", 1.3, 2)}, 60, "single_thread+channels_last"},
+      {"a single thread is not a CUDA ingredient", kCudaElementwise, {}, 60, "cuda_graph"},
+      // The CPU cases below start after one thread that lost.
+      {"a convolution with batch norms then tries the cheapest layout", kConvBn, {kOneThreadLost},
+       60,
        "channels_last"},
       {"a faster layout stays, and the fold is tried on top of it", kConvBn,
-       {Step("channels_last", 1.2, 5)}, 60, "channels_last+fold_batchnorm"},
+       {kOneThreadLost, Step("channels_last", 1.2, 5)}, 60, "channels_last+fold_batchnorm"},
       {"a fold that is slower on top of it is dropped; the compile comes next", kConvBn,
-       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5)}, 60,
+       {kOneThreadLost, Step("channels_last", 1.2, 5),
+        Step("channels_last+fold_batchnorm", 1.1, 5)},
+       60,
        "channels_last+torch_compile"},
       {"a faster compile stays, and freezing replaces it", kConvBn,
-       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
+       {kOneThreadLost, Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
         Step("channels_last+torch_compile", 1.5, 12)},
        60, "channels_last+torch_compile_freezing"},
       {"every ingredient tried once: done", kConvBn,
-       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
+       {kOneThreadLost, Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.1, 5),
         Step("channels_last+torch_compile", 1.5, 12),
         Step("channels_last+torch_compile_freezing", 1.4, 15)},
        60, nullptr},
       {"a slower layout leaves eager as the base; compiling alone is torch_compile's", kConv,
-       {Step("channels_last", 0.9, 5)}, 60, "torch_compile_freezing"},
+       {kOneThreadLost, Step("channels_last", 0.9, 5)}, 60, "torch_compile_freezing"},
       {"a wrong candidate is never the base, however fast", kConvBn,
-       {Step("channels_last", 3.0, 5, /*passed=*/false)}, 60, "fold_batchnorm"},
+       {kOneThreadLost, Step("channels_last", 3.0, 5, /*passed=*/false)}, 60, "fold_batchnorm"},
       {"a gain under the adopt gain is not adopted", kConvBn,
-       {Step("channels_last", 1.005, 5)}, 60, "fold_batchnorm"},
-      {"a gain at the adopt gain is", kConvBn, {Step("channels_last", 1.0101, 5)}, 60,
+       {kOneThreadLost, Step("channels_last", 1.005, 5)}, 60, "fold_batchnorm"},
+      {"a gain at the adopt gain is", kConvBn, {kOneThreadLost, Step("channels_last", 1.0101, 5)},
+       60,
        "channels_last+fold_batchnorm"},
-      {"layers with weights and no convolution: freezing alone", kLinear, {}, 60,
+      {"layers with weights and no convolution: freezing alone", kLinear, {kOneThreadLost}, 60,
        "torch_compile_freezing"},
-      {"element-wise work: nothing beyond torch_compile", kElementwise, {}, 60, nullptr},
-      {"the budget spent: done", kConvBn, {Step("channels_last", 1.2, 61)}, 60, nullptr},
+      {"element-wise work: nothing beyond torch_compile", kElementwise, {kOneThreadLost}, 60,
+       nullptr},
+      {"the budget spent: done", kConvBn, {kOneThreadLost, Step("channels_last", 1.2, 61)}, 60,
+       nullptr},
       {"a compile that could not finish within what is left is skipped", kConvBn,
-       {Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.3, 5),
+       {kOneThreadLost, Step("channels_last", 1.2, 5), Step("channels_last+fold_batchnorm", 1.3, 5),
         Step("channels_last+fold_batchnorm+torch_compile", 1.1, 25)},
        40, nullptr},
       {"a failed compile still says what compiling costs", kConv,
-       {Step("channels_last", 1.2, 5), Step("channels_last+torch_compile", 0, 30, false)}, 50,
+       {kOneThreadLost, Step("channels_last", 1.2, 5),
+        Step("channels_last+torch_compile", 0, 30, false)},
+       50,
        nullptr},
       // On a CUDA device the backend flag, the graph and max-autotune join in.
       {"CUDA: element-wise work starts with a graph", kCudaElementwise, {}, 60, "cuda_graph"},
@@ -101,16 +115,26 @@ TEST(RecipeSearchTest, NextRecipeTable) {
   }
 }
 
+// The agent's attempts are capped at kMaxSearchSteps: no search may need more.
 TEST(RecipeSearchTest, EveryIngredientWinningTakesTheMostSteps) {
-  std::vector<SearchStep> tried;
-  double speedup = 1;
-  while (auto next = NextRecipe(kCudaConvBn, tried, 1e9)) {
-    speedup *= 1.5;
-    tried.push_back({*next, true, speedup, 1});
-  }
-  EXPECT_EQ(static_cast<int>(tried.size()), kMaxSearchSteps);
-  EXPECT_EQ(IngredientsName(tried.back().recipe),
+  auto walk = [](const ProblemTraits& traits) {
+    std::vector<SearchStep> tried;
+    double speedup = 1;
+    while (auto next = NextRecipe(traits, tried, 1e9)) {
+      speedup *= 1.5;
+      tried.push_back({*next, true, speedup, 1});
+    }
+    return tried;
+  };
+  auto cuda = walk(kCudaConvBn);
+  EXPECT_EQ(cuda.size(), 7u);
+  EXPECT_EQ(IngredientsName(cuda.back().recipe),
             "channels_last+fold_batchnorm+cudnn_benchmark+cuda_graph+torch_compile_max_autotune");
+  auto cpu = walk(kConvBn);
+  EXPECT_EQ(cpu.size(), 5u);
+  EXPECT_EQ(IngredientsName(cpu.back().recipe),
+            "single_thread+channels_last+fold_batchnorm+torch_compile_freezing");
+  EXPECT_LE(static_cast<int>(std::max(cuda.size(), cpu.size())), kMaxSearchSteps);
 }
 
 TEST(RecipeSearchTest, NamesRoundTripInOneOrder) {
@@ -121,8 +145,10 @@ TEST(RecipeSearchTest, NamesRoundTripInOneOrder) {
                   .cuda_graph = true, .compile = CompileMode::kFreezing};
   EXPECT_EQ(R(IngredientsName(all)), all);
   for (const char* bad : {"", "channels_last+channels_last", "torch_compile+torch_compile_freezing",
-                          "torch_compile_freezing+torch_compile_max_autotune", "cuda_graph+cuda_graph",
-                          "channels_last+tf32", "channels_last+", "+fold_batchnorm"}) {
+                          "torch_compile_freezing+torch_compile_max_autotune",
+                          "cuda_graph+cuda_graph",
+                          "channels_last+tf32", "single_thread+cuda_graph", "channels_last+",
+                          "+fold_batchnorm"}) {
     EXPECT_FALSE(ParseIngredients(bad).has_value()) << bad;
   }
 }

@@ -700,6 +700,7 @@ namespace {
 std::string Needs(const agents::BuiltinInfo& info) {
   std::vector<std::string> needs;
   if (info.cuda_only) needs.push_back("a CUDA device");
+  if (info.cpu_only) needs.push_back("the CPU");
   if (info.convolution_only) needs.push_back("a convolution");
   if (info.batchnorm_only) needs.push_back("a batch norm");
   if (info.weights_only) needs.push_back("layers with weights");
