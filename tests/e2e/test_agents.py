@@ -276,8 +276,9 @@ def test_batch_norms_fold_under_the_harness_and_fold_again_when_the_weights_chan
 
 def test_a_combination_of_every_cpu_ingredient_passes_the_checks(tmp_path):
     source, result = written_and_evaluated(
-        tmp_path, "channels_last+fold_batchnorm+torch_compile_freezing", CONV2D_BN)
-    assert "# kswarm recipe: channels_last+fold_batchnorm+torch_compile_freezing" in source
+        tmp_path, "single_thread+channels_last+fold_batchnorm+torch_compile_freezing", CONV2D_BN)
+    assert ("# kswarm recipe: single_thread+channels_last+fold_batchnorm+torch_compile_freezing"
+            in source)
     assert result["outcome"] == "passed", result
 
 
@@ -295,6 +296,59 @@ def test_the_recipe_search_reads_its_attempts_back_and_stops_at_its_budget(tmp_p
     sources = [s for (s,) in c.execute("SELECT k.source FROM candidates k JOIN evaluations e "
                                        "ON e.candidate_id = k.id WHERE k.generator = "
                                        "'recipe_search' AND e.purpose = 'candidate'")]
-    assert len(sources) == 1 and "# kswarm recipe: channels_last\n" in sources[0]
+    assert len(sources) == 1 and "# kswarm recipe: single_thread\n" in sources[0]
     (plan,) = c.execute("SELECT config_json FROM runs").fetchone()
     assert json.loads(plan)["recipe_budget_s"] == 0.5
+
+
+THREADS = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        self.threads_seen = torch.get_num_threads()
+        if x.sum() < -1e6:
+            raise ValueError("refused")
+        return self.fc(x)
+
+
+def get_inputs():
+    return [torch.randn(4, 8)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+HOST_THREADS = r"""
+import importlib.util, sys, torch
+spec = importlib.util.spec_from_file_location("candidate", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+torch.set_num_threads(2)
+new = m.ModelNew().eval()
+with torch.no_grad():
+    new(torch.randn(4, 8))
+    inside, after = new.threads_seen, torch.get_num_threads()
+    try:
+        new(torch.full((4, 8), -1e6))
+    except ValueError:
+        pass
+print(inside, after, torch.get_num_threads())
+"""
+
+
+def test_one_thread_holds_for_the_call_only_and_the_host_keeps_its_count(tmp_path):
+    # A drop-in module must not change its host program's threads, even when its call raises.
+    source, result = written_and_evaluated(tmp_path, "single_thread", THREADS)
+    assert "# kswarm recipe: single_thread" in source
+    assert result["outcome"] == "passed", result
+    py = os.path.join(os.path.dirname(PROBLEMS), ".venv", "bin", "python")
+    check = subprocess.run([py, "-c", HOST_THREADS, str(tmp_path / "single_thread.py")],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.split() == ["1", "2", "2"], check.stdout
