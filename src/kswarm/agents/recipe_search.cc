@@ -9,11 +9,11 @@ namespace kswarm::agents {
 namespace {
 
 // The ingredients, cheapest first: a thread count, a layout, a fold or a backend flag costs an
-// evaluation; a CUDA
-// graph one capture; a compile costs one more compile, freezing compiles again whenever the
-// weights change (the drop-in check changes them once), and max-autotune benchmarks kernel
-// templates for each GEMM and convolution, so it goes last and only where layers with weights
-// give it some. Names, order and search moves all come from this one table.
+// evaluation, a CUDA graph one capture; a compile costs one more compile, freezing compiles again
+// whenever the weights change (the drop-in check changes them once), and max-autotune benchmarks
+// kernel templates for each GEMM and convolution, so it goes last, and only for convolutions: on
+// fp32 GEMMs cuBLAS was as fast (bench/results/2026-12-06-h100-cuda-recipe-search.md). Names,
+// order and search moves all come from this one table.
 enum class Device { kAny, kCpu, kCuda };
 
 struct Ingredient {
@@ -55,7 +55,7 @@ constexpr std::array<Ingredient, kMaxSearchSteps> kIngredients = {{
     Compile<CompileMode::kFreezing>("torch_compile_freezing", Device::kAny,
                                     [](const ProblemTraits& t) { return t.weights; }),
     Compile<CompileMode::kMaxAutotune>("torch_compile_max_autotune", Device::kCuda,
-                                       [](const ProblemTraits& t) { return t.weights; }),
+                                       [](const ProblemTraits& t) { return t.convolution; }),
 }};
 
 const SearchStep* Find(const std::vector<SearchStep>& tried, const Ingredients& recipe) {
