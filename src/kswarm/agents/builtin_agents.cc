@@ -119,8 +119,9 @@ def _ks_weights_key(sources):
 )py";
 
 // A combination of recipes in one candidate (recipe_search, and agents named "a+b"): one thread
-// for the call, the weights in channels-last, batch norms folded into convolutions, cuDNN autotuning, the forward compiled
-// (with freezing or max-autotune), the whole call replayed from a CUDA graph.
+// for the call, the weights in channels-last, batch norms folded into convolutions, cuDNN
+// autotuning, the forward compiled (with freezing or max-autotune), the whole call replayed from
+// a CUDA graph.
 constexpr const char* kCombinationHelpers = R"py(
 import torch._inductor.config as _ks_inductor_config
 
@@ -266,7 +267,6 @@ const std::vector<Recipe>& Recipes() {
 
 // Helpers every built-in candidate carries; small, so each candidate stays self-contained.
 constexpr const char* kHelpers = R"py(import contextlib
-import functools
 
 import torch as _ks_torch
 
