@@ -595,8 +595,8 @@ Result<std::vector<std::unique_ptr<Agent>>> MakeBuiltinAgents(
       if (!recipe) {
         return Error(StatusCode::kInvalidArgument,
                      fmt::format("unknown combination '{}' (two or more of {}, at most one "
-                                 "of them a compile, not single_thread with a CUDA one, joined "
-                                 "by '+')",
+                                 "of them a compile, never a CPU-only one with a CUDA-only "
+                                 "one (kswarm agents), joined by '+')",
                                  name, IngredientList()));
       }
       agents.push_back(std::make_unique<CombinationAgent>(*recipe));
