@@ -206,62 +206,74 @@ class _KsCombination:
 )py";
 
 const std::vector<Recipe>& Recipes() {
-  static const std::vector<Recipe> recipes = {
-      // torch.compile of the problem's own forward function, called with the module: a
-      // functools.partial would be compiled through a wrapper torch.compile shares between all
-      // partials of the process, which stops compiling after 8 recompilations (the 9th model
-      // of a process then runs eagerly, without a word).
-      {{"torch_compile", "torch.compile, default mode", false, false, false},
-       "        self._ks_run = _ks_torch.compile(Model.forward)\n",
-       "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
-      {{"torch_compile_max_autotune",
-        "torch.compile, max-autotune without CUDA graphs (kernel templates benchmarked for each "
-        "GEMM and convolution)",
-        true, false, false},
-       "", "", "", Ingredients{.compile = CompileMode::kMaxAutotune}},
-      {{"torch_compile_cudagraphs", "torch.compile with CUDA graphs (reduce-overhead)", true,
-        false, false},
-       "        self._ks_run = _ks_torch.compile(Model.forward, mode=\"reduce-overhead\")\n",
-       "        return _ks_eager_layout(self, args, _ks_clone(self._ks_run(self, *args)))\n"},
-      {{"cuda_graph",
-        "the forward captured in a CUDA graph per input signature and replayed, captured again "
-        "when a weight is reassigned",
-        true, false, false},
-       "", "", "", Ingredients{.cuda_graph = true}},
-      {{"cudnn_benchmark", "cuDNN autotuning for the convolutions", true, true, false},
-       "", "", "", Ingredients{.cudnn_benchmark = true}},
-      {{"single_thread",
-        "the forward on one intra-op thread (small calls lose more to waking threads than they "
-        "gain), the host program's thread count restored after each call",
-        false, false, false, false, false, true},
-       "", "", "", Ingredients{.single_thread = true}},
-      {{"channels_last", "channels-last memory format for convolution models", false, true, false},
-       "", "", "", Ingredients{.channels_last = true}},
-      {{"channels_last_cudnn_benchmark", "channels-last memory format and cuDNN autotuning", true,
-        true, false},
-       "", "", "", Ingredients{.channels_last = true, .cudnn_benchmark = true}},
-      {{"fold_batchnorm",
-        "inference batch norms folded into the preceding convolution (fp32), folded again "
-        "whenever the weights change",
-        false, true, false, true},
-       "", "", "", Ingredients{.fold_batchnorm = true}},
-      {{"torch_compile_freezing",
-        "torch.compile with Inductor's weight freezing (weights folded in as constants; on the "
-        "CPU, oneDNN's prepacked convolutions), compiled again whenever the weights change",
-        false, true, false},
-       "", "", "", Ingredients{.compile = CompileMode::kFreezing}},
-      {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
-        false, true},
-       "",
-       "        with _ks_flags(_ks_torch.backends.cuda.matmul, allow_tf32=True), \\\n"
-       "             _ks_flags(_ks_torch.backends.cudnn, allow_tf32=True):\n"
-       "            return Model.forward(self, *args)\n"},
-      {{"bf16_autocast", "bf16 autocast, outputs cast back (reduced precision)", true, false, true},
-       "",
-       "        with _ks_torch.autocast(\"cuda\", dtype=_ks_torch.bfloat16):\n"
-       "            out = Model.forward(self, *args)\n"
-       "        return _ks_to_fp32(out)\n"},
-  };
+  static const std::vector<Recipe> recipes = [] {
+    std::vector<Recipe> out = {
+        // torch.compile of the problem's own forward function, called with the module: a
+        // functools.partial would be compiled through a wrapper torch.compile shares between all
+        // partials of the process, which stops compiling after 8 recompilations (the 9th model
+        // of a process then runs eagerly, without a word).
+        {{"torch_compile", "torch.compile, default mode", false, false, false},
+         "        self._ks_run = _ks_torch.compile(Model.forward)\n",
+         "        return _ks_eager_layout(self, args, self._ks_run(self, *args))\n"},
+        {{"torch_compile_max_autotune",
+          "torch.compile, max-autotune without CUDA graphs (kernel templates benchmarked for each "
+          "GEMM and convolution)"},
+         "", "", "", Ingredients{.compile = CompileMode::kMaxAutotune}},
+        {{"torch_compile_cudagraphs", "torch.compile with CUDA graphs (reduce-overhead)", true,
+          false, false},
+         "        self._ks_run = _ks_torch.compile(Model.forward, mode=\"reduce-overhead\")\n",
+         "        return _ks_eager_layout(self, args, _ks_clone(self._ks_run(self, *args)))\n"},
+        {{"cuda_graph",
+          "the forward captured in a CUDA graph per input signature and replayed, captured again "
+          "when a weight is reassigned"},
+         "", "", "", Ingredients{.cuda_graph = true}},
+        {{.name = "cudnn_benchmark",
+          .description = "cuDNN autotuning for the convolutions",
+          .convolution_only = true},
+         "", "", "", Ingredients{.cudnn_benchmark = true}},
+        {{"single_thread",
+          "the forward on one intra-op thread (small calls lose more to waking threads than they "
+          "gain), the host program's thread count restored after each call"},
+         "", "", "", Ingredients{.single_thread = true}},
+        {{.name = "channels_last",
+          .description = "channels-last memory format for convolution models",
+          .convolution_only = true},
+         "", "", "", Ingredients{.channels_last = true}},
+        {{.name = "channels_last_cudnn_benchmark",
+          .description = "channels-last memory format and cuDNN autotuning",
+          .convolution_only = true},
+         "", "", "", Ingredients{.channels_last = true, .cudnn_benchmark = true}},
+        {{"fold_batchnorm",
+          "inference batch norms folded into the preceding convolution (fp32), folded again "
+          "whenever the weights change",
+          false, true, false, true},
+         "", "", "", Ingredients{.fold_batchnorm = true}},
+        {{"torch_compile_freezing",
+          "torch.compile with Inductor's weight freezing (weights folded in as constants; on the "
+          "CPU, oneDNN's prepacked convolutions), compiled again whenever the weights change",
+          false, true, false},
+         "", "", "", Ingredients{.compile = CompileMode::kFreezing}},
+        {{"tf32", "TF32 matrix units for fp32 matmuls and convolutions (reduced precision)", true,
+          false, true},
+         "",
+         "        with _ks_flags(_ks_torch.backends.cuda.matmul, allow_tf32=True), \\\n"
+         "             _ks_flags(_ks_torch.backends.cudnn, allow_tf32=True):\n"
+         "            return Model.forward(self, *args)\n"},
+        {{"bf16_autocast", "bf16 autocast, outputs cast back (reduced precision)", true, false,
+          true},
+         "",
+         "        with _ks_torch.autocast(\"cuda\", dtype=_ks_torch.bfloat16):\n"
+         "            out = Model.forward(self, *args)\n"
+         "        return _ks_to_fp32(out)\n"},
+    };
+    // Where an ingredient runs is its entry in recipe_search's table.
+    for (Recipe& r : out) {
+      if (!r.ingredient) continue;
+      r.info.cuda_only = CudaOnly(*r.ingredient);
+      r.info.cpu_only = CpuOnly(*r.ingredient);
+    }
+    return out;
+  }();
   return recipes;
 }
 
@@ -435,14 +447,15 @@ std::string CombinationSource(const std::string& agent, const std::string& descr
                          init, "        return self._ks_combination(self, args)\n");
 }
 
-// What a combination needs of a problem: what each of its ingredients, an agent of its own, needs.
+// What a combination needs: a device where all its ingredients run, and of a problem what each
+// ingredient, an agent of its own, needs.
 BuiltinInfo CombinationInfo(const std::string& name, const Ingredients& recipe) {
   BuiltinInfo info{name, "the recipes " + name + " in one candidate"};
+  info.cuda_only = CudaOnly(recipe);
+  info.cpu_only = CpuOnly(recipe);
   for (const std::string& ingredient : IngredientNames(recipe)) {
     const std::optional<BuiltinInfo> needs = BuiltinInfoOf(ingredient);  // no '+': a listed agent
     if (!needs) continue;
-    info.cuda_only |= needs->cuda_only;
-    info.cpu_only |= needs->cpu_only;
     info.convolution_only |= needs->convolution_only;
     info.batchnorm_only |= needs->batchnorm_only;
     info.weights_only |= needs->weights_only;

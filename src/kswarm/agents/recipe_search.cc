@@ -83,6 +83,14 @@ std::vector<std::string> IngredientNames(const Ingredients& recipe) {
   return names;
 }
 
+bool RunsOnlyOn(const Ingredients& recipe, Device device) {
+  return std::any_of(kIngredients.begin(), kIngredients.end(),
+                     [&](const Ingredient& i) { return i.device == device && i.in(recipe); });
+}
+
+bool CudaOnly(const Ingredients& recipe) { return RunsOnlyOn(recipe, Device::kCuda); }
+bool CpuOnly(const Ingredients& recipe) { return RunsOnlyOn(recipe, Device::kCpu); }
+
 std::string IngredientList() {
   std::string out = kIngredients.front().name;
   for (size_t k = 1; k < kIngredients.size(); ++k) {
@@ -102,7 +110,6 @@ std::string IngredientsName(const Ingredients& recipe) {
 std::optional<Ingredients> ParseIngredients(const std::string& name) {
   if (name.empty() || name.front() == '+' || name.back() == '+') return std::nullopt;
   Ingredients out;
-  Device device = Device::kAny;
   std::stringstream in(name);
   std::string part;
   while (std::getline(in, part, '+')) {
@@ -110,12 +117,9 @@ std::optional<Ingredients> ParseIngredients(const std::string& name) {
                            [&](const Ingredient& i) { return part == i.name; });
     if (it == kIngredients.end() || it->in(out)) return std::nullopt;  // unknown or repeated
     if (it->compiles && out.compile != CompileMode::kNone) return std::nullopt;  // two compiles
-    if (it->device != Device::kAny) {
-      if (device != Device::kAny && device != it->device) return std::nullopt;  // runs nowhere
-      device = it->device;
-    }
     it->add(out);
   }
+  if (CudaOnly(out) && CpuOnly(out)) return std::nullopt;  // runs nowhere
   return out;
 }
 

@@ -29,6 +29,9 @@ std::vector<std::string> IngredientNames(const Ingredients& ingredients);
 std::string IngredientList();
 // "channels_last+fold_batchnorm+torch_compile_freezing", in the search's order; "eager" when empty.
 std::string IngredientsName(const Ingredients& ingredients);
+// Whether some ingredient of it runs on a CUDA device only, or on the CPU only.
+bool CudaOnly(const Ingredients& ingredients);
+bool CpuOnly(const Ingredients& ingredients);
 // The inverse of IngredientsName for names of one ingredient or more joined by '+', in any order;
 // nullopt for an unknown ingredient, a repeated one, two compile modes, or a CPU-only ingredient
 // with a CUDA-only one.
